@@ -1,0 +1,42 @@
+"""lamina: fast, dependable CPU linear algebra for deep learning.
+
+NumPy arrays in, NumPy arrays out.  The public API validates and converts its inputs,
+picks a backend through the plugin registry (the Cython core unless a plugin's arrays or
+an explicit request say otherwise) and calls typed Cython kernels with an explicit thread
+count.
+
+Examples
+--------
+>>> import numpy as np, lamina
+>>> float(lamina.dot([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]))
+32.0
+"""
+
+from lamina._build_info import VERSION as __version__
+from lamina._config import get_isa, get_num_threads, set_num_threads, threads
+from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
+from lamina._registry import backend_opts, explain
+from lamina import plugins
+from lamina import blas
+from lamina.blas import axpy, dot, matvec, outer, vector_norm
+
+__all__ = [
+    "__version__",
+    "BackendNotImplemented",
+    "ConvergenceWarning",
+    "LinAlgError",
+    "PluginWarning",
+    "axpy",
+    "backend_opts",
+    "blas",
+    "dot",
+    "explain",
+    "get_isa",
+    "get_num_threads",
+    "matvec",
+    "outer",
+    "plugins",
+    "set_num_threads",
+    "threads",
+    "vector_norm",
+]

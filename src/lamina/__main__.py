@@ -1,0 +1,3 @@
+from lamina._cli import main
+
+raise SystemExit(main())

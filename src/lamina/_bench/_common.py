@@ -1,0 +1,98 @@
+"""Shared helpers for ``lamina bench``: interleaved timing, tables, environment facts."""
+
+import os
+import platform
+import statistics
+import time
+
+
+def median_time(fn, *, repeat=5, min_time=0.05, warmup=1):
+    """Median wall time of one call of ``fn`` over ``repeat`` samples.
+
+    Each sample runs ``fn`` enough times to last ``min_time`` seconds, so short kernels
+    are not dominated by timer resolution.
+    """
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - start, 1e-7)
+    loops = max(1, int(min_time / one))
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        samples.append((time.perf_counter() - start) / loops)
+    return statistics.median(samples)
+
+
+def interleaved_times(fns, *, repeat=5, min_time=0.05):
+    """Median times of several implementations measured in alternation.
+
+    Alternating the implementations within each round spreads slow drifts of the
+    machine (frequency, other load) evenly over all of them, so their ratio is fair.
+    """
+    names = list(fns)
+    loops = {}
+    for name in names:
+        fns[name]()
+        start = time.perf_counter()
+        fns[name]()
+        one = max(time.perf_counter() - start, 1e-7)
+        loops[name] = max(1, int(min_time / one))
+    samples = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            fn, n = fns[name], loops[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def openblas_info():
+    """NumPy's BLAS as threadpoolctl reports it: (internal_api, version, architecture)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            return (f"{lib.get('internal_api')} {lib.get('version')} "
+                    f"arch={lib.get('architecture')} threads={lib.get('num_threads')}")
+    return "no BLAS found by threadpoolctl"
+
+
+def environment_lines():
+    import numpy as np
+
+    import lamina
+
+    return [
+        f"lamina {lamina.__version__}  isa={lamina.get_isa()}  threads={lamina.get_num_threads()}",
+        f"numpy {np.__version__}  BLAS: {openblas_info()}",
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}",
+        f"python {platform.python_version()}  machine {platform.machine()}",
+    ]
+
+
+def format_table(headers, rows):
+    """A plain-text table with right-aligned columns."""
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for k, row in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        if value == 0 or 0.01 <= abs(value) < 1e5:
+            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.3g}"
+    return str(value)

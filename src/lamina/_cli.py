@@ -1,0 +1,109 @@
+"""The ``lamina`` command: ``info``, ``plugins``, ``bench`` (and later ``demo``)."""
+
+import argparse
+import importlib
+import sys
+
+
+def _info(args):
+    import platform
+
+    import numpy as np
+
+    import lamina
+    from lamina import _build_info as b
+    from lamina._kernels import _runtime
+
+    omp = (f"on (OpenMP {b.OPENMP_VERSION or _runtime.openmp_date()}, max threads "
+           f"{_runtime.omp_max_threads()}, {_runtime.omp_num_procs()} processors)"
+           if _runtime.openmp_enabled() else "off (serial build)")
+    lines = [
+        f"lamina {lamina.__version__}",
+        f"  python          {platform.python_version()} ({sys.executable})",
+        f"  numpy           {np.__version__}",
+        f"  built with      {b.C_COMPILER}, Cython {b.CYTHON_VERSION}, meson {b.MESON_VERSION},"
+        f" buildtype {b.BUILDTYPE}" + (f", -march={b.MARCH}" if b.MARCH else ""),
+        f"  openmp          {omp}",
+        f"  simd isa        {lamina.get_isa()} (available: "
+        f"{', '.join(_runtime.available_isas())}; best: {_runtime.best_isa()}; "
+        "override with LAMINA_ISA)",
+        f"  threads         {lamina.get_num_threads()}",
+        "  plugins",
+    ]
+    lines += ["    " + line for line in _plugin_lines()]
+    print("\n".join(lines))
+    return 0
+
+
+def _plugin_lines():
+    from lamina import plugins
+
+    rows = plugins.status()
+    if not rows:
+        return ["(none installed)"]
+    out = []
+    for r in rows:
+        line = (f"{r['name']:<16} {r['state']:<12} {r['group']:<24} "
+                f"{r['distribution']} {r['version']}")
+        if r["error"]:
+            line += f"  -- {r['error']}"
+        out.append(line)
+    return out
+
+
+def _plugins(args):
+    if args.reload:
+        from lamina import plugins
+
+        plugins.reload()
+    print("\n".join(_plugin_lines()))
+    return 0
+
+
+def _bench(args):
+    from lamina._bench import AREAS
+    from lamina._bench._common import environment_lines
+
+    module = importlib.import_module(AREAS[args.area])
+    print("\n".join(environment_lines()))
+    print()
+    print(module.run(args))
+    return 0
+
+
+def build_parser():
+    from lamina._bench import AREAS
+
+    parser = argparse.ArgumentParser(prog="lamina", description="lamina: fast CPU linear "
+                                     "algebra for deep learning")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("info", help="show the build, SIMD/OpenMP runtime and plugins")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("plugins", help="list plugins and their states")
+    p.add_argument("--reload", action="store_true", help="rescan entry points first")
+    p.set_defaults(func=_plugins)
+    p = sub.add_parser("bench", help="time lamina beside its peers")
+    bench_sub = p.add_subparsers(dest="area", required=True)
+    for area, modname in AREAS.items():
+        module = importlib.import_module(modname)
+        ap = bench_sub.add_parser(area, help=(module.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(ap)
+        ap.add_argument("--threads", type=int, default=None,
+                        help="lamina thread count (default: lamina.get_num_threads())")
+        ap.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        import lamina
+
+        lamina.set_num_threads(threads)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

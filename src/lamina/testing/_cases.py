@@ -1,0 +1,170 @@
+"""Input batteries for the conformance kit, one generator per operation.
+
+Each generator yields :class:`Case` objects: positional and keyword arguments (NumPy arrays;
+the kit converts them with the backend's ``asarray``), a label, a tolerance multiplier of
+the dtype's epsilon times the problem size, and optionally the exception type the core
+raises so the backend must raise it too.  Later capabilities add their generators here.
+"""
+
+import dataclasses
+
+import numpy as np
+
+DTYPES = (np.float32, np.float64)
+
+
+@dataclasses.dataclass
+class Case:
+    label: str
+    args: tuple
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    tol: float = 8.0                 # multiples of eps * size
+    size: int = 1
+    raises: type | None = None
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _vectors(n, dtype, seed=0):
+    r = _rng(seed + n)
+    return r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
+
+
+def _strided(v):
+    big = np.empty(2 * v.shape[0], dtype=v.dtype)
+    big[::2] = v
+    return big[::2]
+
+
+SIZES = (0, 1, 2, 3, 7, 33, 1000)
+
+
+def cases_dot():
+    for dtype in DTYPES:
+        for n in SIZES:
+            x, y = _vectors(n, dtype)
+            yield Case(f"dot n={n} {np.dtype(dtype).name}", (x, y), size=max(n, 1))
+        x, y = _vectors(257, dtype)
+        yield Case(f"dot strided {np.dtype(dtype).name}", (_strided(x), y[::-1]), size=257)
+    yield Case("dot length mismatch", (np.ones(3), np.ones(4)), raises=ValueError)
+    yield Case("dot 2-D input", (np.ones((2, 2)), np.ones((2, 2))), raises=ValueError)
+
+
+def cases_axpy():
+    for dtype in DTYPES:
+        for n in SIZES:
+            x, y = _vectors(n, dtype, 1)
+            yield Case(f"axpy n={n} {np.dtype(dtype).name}", (1.5, x, y), size=2)
+        x, y = _vectors(100, dtype, 2)
+        yield Case(f"axpy strided {np.dtype(dtype).name}", (-0.5, _strided(x), y[::-1]), size=2)
+    yield Case("axpy length mismatch", (1.0, np.ones(3), np.ones(2)), raises=ValueError)
+
+
+def cases_scal():
+    for dtype in DTYPES:
+        for n in (0, 1, 5, 100):
+            x, _ = _vectors(n, dtype, 3)
+            yield Case(f"scal n={n} {np.dtype(dtype).name}", (2.5, x), size=1)
+
+
+def _unary_vector_cases(op):
+    for dtype in DTYPES:
+        for n in (1, 2, 7, 100, 1000):
+            x, _ = _vectors(n, dtype, 4)
+            yield Case(f"{op} n={n} {np.dtype(dtype).name}", (x,), size=n)
+        x, _ = _vectors(64, dtype, 5)
+        yield Case(f"{op} strided {np.dtype(dtype).name}", (_strided(x),), size=64)
+    yield Case(f"{op} 2-D input", (np.ones((2, 2)),), raises=ValueError)
+
+
+def cases_nrm2():
+    yield from _unary_vector_cases("nrm2")
+    yield Case("nrm2 near overflow", (np.array([3e300, 4e300]),), size=2)
+    yield Case("nrm2 near underflow", (np.array([3e-300, 4e-300]),), size=2)
+
+
+def cases_asum():
+    yield from _unary_vector_cases("asum")
+
+
+def cases_iamax():
+    yield from _unary_vector_cases("iamax")
+    yield Case("iamax empty", (np.ones(0),), raises=ValueError)
+
+
+def cases_vector_norm():
+    r = _rng(6)
+    for dtype in DTYPES:
+        x = r.standard_normal(50).astype(dtype)
+        for ord in (1, 2, np.inf, -np.inf, 0, 3, 0.5):
+            yield Case(f"vector_norm ord={ord} {np.dtype(dtype).name}", (x,), {"ord": ord},
+                       size=50, tol=64)
+        m = r.standard_normal((4, 6)).astype(dtype)
+        yield Case(f"vector_norm axis=1 {np.dtype(dtype).name}", (m,), {"axis": 1}, size=6)
+        yield Case(f"vector_norm axis=0 keepdims {np.dtype(dtype).name}", (m,),
+                   {"axis": 0, "keepdims": True}, size=4)
+
+
+def cases_gemv():
+    r = _rng(7)
+    for dtype in DTYPES:
+        for m, n in ((0, 3), (3, 0), (1, 1), (5, 7), (64, 33), (300, 200)):
+            a = r.standard_normal((m, n)).astype(dtype)
+            x = r.standard_normal(n).astype(dtype)
+            y = r.standard_normal(m).astype(dtype)
+            yield Case(f"gemv {m}x{n} {np.dtype(dtype).name}", (1.0, a, x), size=max(n, 1))
+            yield Case(f"gemv beta {m}x{n} {np.dtype(dtype).name}", (2.0, a, x, 0.5, y),
+                       size=max(n, 1))
+            yield Case(f"gemv F-order trans {m}x{n} {np.dtype(dtype).name}",
+                       (1.0, np.asfortranarray(a), y), {"trans": True}, size=max(m, 1))
+    yield Case("gemv shape mismatch", (1.0, np.ones((2, 3)), np.ones(2)), raises=ValueError)
+
+
+def cases_ger():
+    r = _rng(8)
+    for dtype in DTYPES:
+        for m, n in ((0, 2), (1, 1), (4, 5), (100, 70)):
+            x = r.standard_normal(m).astype(dtype)
+            y = r.standard_normal(n).astype(dtype)
+            a = r.standard_normal((m, n)).astype(dtype)
+            yield Case(f"ger {m}x{n} {np.dtype(dtype).name}", (0.5, x, y, a), size=2)
+    yield Case("ger shape mismatch", (1.0, np.ones(2), np.ones(3), np.ones((3, 2))),
+               raises=ValueError)
+
+
+def cases_outer():
+    r = _rng(9)
+    for dtype in DTYPES:
+        for m, n in ((0, 3), (1, 1), (6, 4), (200, 150)):
+            x = r.standard_normal(m).astype(dtype)
+            y = r.standard_normal(n).astype(dtype)
+            yield Case(f"outer {m}x{n} {np.dtype(dtype).name}", (x, y), size=1)
+
+
+def cases_matvec():
+    r = _rng(10)
+    for dtype in DTYPES:
+        a = r.standard_normal((3, 4, 5)).astype(dtype)
+        x = r.standard_normal(5).astype(dtype)
+        yield Case(f"matvec stacked {np.dtype(dtype).name}", (a, x), size=5)
+        a2 = r.standard_normal((40, 30)).astype(dtype)
+        x2 = r.standard_normal((2, 30)).astype(dtype)
+        yield Case(f"matvec broadcast x {np.dtype(dtype).name}", (a2, x2), size=30)
+    yield Case("matvec mismatch", (np.ones((2, 3)), np.ones(2)), raises=ValueError)
+
+
+CASES = {
+    "dot": cases_dot,
+    "axpy": cases_axpy,
+    "scal": cases_scal,
+    "nrm2": cases_nrm2,
+    "asum": cases_asum,
+    "iamax": cases_iamax,
+    "vector_norm": cases_vector_norm,
+    "gemv": cases_gemv,
+    "ger": cases_ger,
+    "outer": cases_outer,
+    "matvec": cases_matvec,
+}

@@ -1,0 +1,34 @@
+"""The `lamina` command line."""
+
+import subprocess
+import sys
+
+import lamina
+from lamina._cli import main
+
+
+def test_info(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"lamina {lamina.__version__}" in out
+    for word in ("openmp", "simd isa", "threads", "plugins", "Cython"):
+        assert word in out
+    assert lamina.get_isa() in out
+
+
+def test_plugins_command(capsys):
+    assert main(["plugins"]) == 0
+    assert capsys.readouterr().out.strip()
+
+
+def test_python_dash_m():
+    out = subprocess.run([sys.executable, "-m", "lamina", "info"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "simd isa" in out.stdout
+
+
+def test_bench_blas1_small(capsys):
+    assert main(["bench", "blas1", "--sizes", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "speedup" in out and "dot" in out
