@@ -38,7 +38,7 @@ def _info(args):
 def _plugin_lines():
     from lamina import plugins
 
-    rows = plugins.status()
+    rows = plugins.status(load=True)
     if not rows:
         return ["(none installed)"]
     out = []

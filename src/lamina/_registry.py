@@ -347,7 +347,11 @@ class _Registry:
         if len(matches) > 1:
             options = ", ".join(e.qualified_name for e in matches)
             raise LookupError(f"{group} name {name!r} is ambiguous: {options}")
-        entry = matches[0]
+        return self.load_plain_entry(matches[0])
+
+    def load_plain_entry(self, entry):
+        """Load (once) a layer/decomposition entry's object, or raise LookupError why not."""
+        group = entry.group
         if entry.state in ("blocked", "incompatible", "broken"):
             raise LookupError(f"{group} entry {entry.qualified_name} is {entry.state}: "
                               f"{entry.error}") from entry.exc

@@ -11,7 +11,7 @@ from lamina._registry import PLUGIN_API, REGISTRY, get_backend, load_entry, vers
 __all__ = ["PLUGIN_API", "get_backend", "load_entry", "reload", "status", "version_satisfies"]
 
 
-def status(group=None):
+def status(group=None, *, load=False):
     """List every plugin entry point with its distribution, version, group and state.
 
     Parameters
@@ -19,6 +19,10 @@ def status(group=None):
     group : str, optional
         Only this entry-point group (``"lamina.backends"``, ``"lamina.backend_info"``,
         ``"lamina.layers"``, ``"lamina.decompositions"``).
+    load : bool
+        Load every entry that is not loaded yet, so that ``not-loaded`` becomes ``ok`` or
+        ``broken`` (what ``lamina info`` and ``lamina plugins`` do).  Loading imports the
+        plugin's modules; a failure marks only that plugin broken, with one warning.
 
     Returns
     -------
@@ -27,7 +31,19 @@ def status(group=None):
         (``ok``, ``not-loaded``, ``incompatible``, ``broken``, ``blocked``) and ``error``.
     """
     REGISTRY.discover()
-    return [e.as_dict() for e in REGISTRY.entries if group is None or e.group == group]
+    selected = [e for e in REGISTRY.entries if group is None or e.group == group]
+    if load:
+        for entry in selected:
+            if entry.state != "not-loaded":
+                continue
+            try:
+                if entry.group == "lamina.backends":
+                    REGISTRY.load_backend(entry)
+                else:
+                    REGISTRY.load_plain_entry(entry)
+            except LookupError:
+                pass                       # recorded on the entry as broken, warned once
+    return [e.as_dict() for e in selected]
 
 
 def reload():

@@ -237,3 +237,16 @@ def test_version_gate(version, spec, ok):
 def test_version_gate_rejects_garbage():
     with pytest.raises(ValueError):
         version_satisfies("1.0", "=>1")
+
+
+def test_cli_lists_broken_plugin_without_failing(plugin_dir, capsys):
+    from lamina._cli import main
+
+    with pytest.warns(lamina.PluginWarning, match="broken"):
+        assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "brokenplug" in out and "broken" in out and "ImportError" in out
+    assert "incompatible" in out
+    states = {(p["distribution"], p["name"]): p["state"] for p in lamina.plugins.status()}
+    assert states[("fakeplug", "fake")] == "ok"           # loaded and verified
+    assert states[("fakeplug", "toylayer")] == "ok"
