@@ -12,12 +12,11 @@ Examples
 32.0
 """
 
+from lamina import blas, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
 from lamina._registry import backend_opts, explain
-from lamina import plugins
-from lamina import blas
 from lamina.blas import axpy, dot, matvec, outer, vector_norm
 
 __all__ = [

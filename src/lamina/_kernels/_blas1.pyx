@@ -213,7 +213,6 @@ def vector_norm(const floating[:] x, double ord, int n_threads=1):
 def vector_norm_rows(const floating[:, :] x, double ord, floating[:] out):
     """out[i] = vector_norm(x[i, :], ord) for every row."""
     cdef Py_ssize_t i, m = x.shape[0], n = x.shape[1]
-    cdef Py_ssize_t rs = _stride(x.strides[0], sizeof(floating))
     cdef Py_ssize_t cs = _stride(x.strides[1], sizeof(floating))
     if m == 0:
         return

@@ -61,7 +61,8 @@ def set_isa(name):
         raise ValueError(f"unknown ISA {name!r}; expected one of {ISA_NAMES}")
     cdef int isa = ISA_NAMES.index(name)
     if not lamina_cpu_supports(isa):
-        raise ValueError(f"ISA {name!r} is not supported by this CPU; available: {available_isas()}")
+        raise ValueError(f"ISA {name!r} is not supported by this CPU; "
+                         f"available: {available_isas()}")
     _isa = isa
 
 
