@@ -11,6 +11,8 @@ import lamina._config
 import lamina._registry
 import lamina.blas._level1
 import lamina.blas._level2
+import lamina.datasets
+import lamina.datasets._digits
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -30,7 +32,8 @@ def test_readme_python_blocks_run():
 
 
 @pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
-                                    lamina.blas._level1, lamina.blas._level2, lamina.testing],
+                                    lamina.blas._level1, lamina.blas._level2, lamina.testing,
+                                    lamina.datasets, lamina.datasets._digits],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
