@@ -32,3 +32,10 @@ def test_bench_blas1_small(capsys):
     assert main(["bench", "blas1", "--sizes", "1000"]) == 0
     out = capsys.readouterr().out
     assert "speedup" in out and "dot" in out
+
+
+def test_threads_option_is_scoped(capsys):
+    before = lamina.get_num_threads()
+    assert main(["bench", "blas1", "--sizes", "1000", "--threads", "1"]) == 0
+    assert "threads=1" in capsys.readouterr().out
+    assert lamina.get_num_threads() == before
