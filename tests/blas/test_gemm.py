@@ -111,8 +111,8 @@ def test_gemm_transposes_and_layouts(dtype, rng, trans_a, trans_b):
         b = rng.standard_normal((k, n)).astype(dtype)
         sa = a.T.copy() if trans_a else a
         sb = b.T.copy() if trans_b else b
-        for name_a, va in layouts(sa).items():
-            for name_b, vb in layouts(sb).items():
+        for va in layouts(sa).values():
+            for vb in layouts(sb).values():
                 got = lamina.gemm(va, vb, trans_a=trans_a, trans_b=trans_b)
                 _check(got, a, b)
         # every output layout

@@ -73,9 +73,10 @@ def run(args):
             b = rng.standard_normal((k, n)).astype(dtype)
             out_l = np.empty((m, n), dtype)
             out_n = np.empty((m, n), dtype)
-            t = interleaved_times({"lamina": lambda: lamina.matmul(a, b, out=out_l),
-                                   "numpy": lambda: np.matmul(a, b, out=out_n)},
-                                  repeat=args.repeat)
+            t = interleaved_times(
+                {"lamina": lambda a=a, b=b, o=out_l: lamina.matmul(a, b, out=o),
+                 "numpy": lambda a=a, b=b, o=out_n: np.matmul(a, b, out=o)},
+                repeat=args.repeat)
             flops = 2.0 * m * n * k
             gl, gn = flops / t["lamina"] / 1e9, flops / t["numpy"] / 1e9
             rows.append([f"{m}x{k}x{n}", gl, gn, gl / gn, 100.0 * gl / peak])

@@ -165,7 +165,8 @@ class ReferenceBackend:
             r = np.where(r < 0, t(0), r)
         elif activation == "gelu":
             from math import erf, sqrt
-            r = 0.5 * r * (1 + np.vectorize(erf, otypes=[np.float64])(r.astype(np.float64) / sqrt(2)))
+            erf_v = np.vectorize(erf, otypes=[np.float64])
+            r = 0.5 * r * (1 + erf_v(r.astype(np.float64) / sqrt(2)))
         elif activation == "sigmoid":
             r = 0.5 * (1 + np.tanh(0.5 * r))
         elif activation == "tanh":
