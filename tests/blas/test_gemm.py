@@ -302,3 +302,23 @@ def test_matmul_deep_learning_shapes(rng):
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         _check(lamina.matmul(a, b), a, b)
+
+
+def test_gemm_many_blocks_threads(isa, dtype, rng):
+    """Tiny MC/KC/NC so every loop (JC, PC, IC, JR, IR) runs many times, 1 and 2 threads."""
+    isa_id = _runtime.ISA_NAMES.index(isa)
+    bs = _gemm.block_sizes(isa_id, dtype.name)
+    old = _gemm.set_block_sizes(isa_id, dtype.name, 2 * bs["mr"], 17, 2 * bs["nr"])
+    try:
+        m, k, n = 7 * bs["mr"] + 3, 60, 5 * bs["nr"] + 1
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        one = lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="tanh", n_threads=1)
+        two = lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="tanh", n_threads=2)
+        np.testing.assert_array_equal(one, two)
+        got = lamina.gemm(np.asfortranarray(a), b, c, beta=0.5, n_threads=2)
+        _check(got, a, b, 1.0, 0.5, c)
+    finally:
+        _gemm.set_block_sizes(isa_id, dtype.name, old["mc"], old["kc"], old["nc"])

@@ -186,11 +186,13 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                       const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
                       floating *C, Py_ssize_t rsc, Py_ssize_t csc,
                       const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
-                      floating *bufA, floating *bufB) noexcept nogil:
+                      floating *bufA, floating *bufB0, floating *bufB1) noexcept nogil:
     """The five loops as run by thread `tid` of `nt` (all threads run the JC and PC loops,
-    pack a share of B, meet at barriers, then take every nt-th block of rows)."""
+    pack a share of B, meet at a barrier, then take every nt-th block of rows)."""
     cdef Py_ssize_t jc, pc, ic, jr, ir, nc, kc, mcur, ncur, mcur2, npanels, nblocks, ib
     cdef Py_ssize_t kc_step
+    cdef floating *bufB
+    cdef int parity = 0
     cdef floating beta_eff
     cdef bint last, fuse = bias != NULL or act != LAMINA_ACT_NONE
     cdef const floating *ap
@@ -210,8 +212,11 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
             kc = min(kc_step, k - pc)
             beta_eff = beta if pc == 0 else 1
             last = pc + kc >= k
-            if nt > 1:
-                lamina_omp_barrier()      # everyone is done with the previous B panel
+            # Two B buffers used alternately: a thread still computing on the previous
+            # panel reads the other buffer, so one barrier per panel suffices (a thread
+            # reaches it only after finishing its work on the panel before).
+            bufB = bufB0 if parity == 0 else bufB1
+            parity = 1 - parity
             _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
                     npanels * tid // nt, npanels * (tid + 1) // nt, bufB)
             if nt > 1:
@@ -294,7 +299,9 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
     kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
-    bufB = <floating *> lamina_gemm_alloc(kc_max * nc_max * sizeof(floating))
+    # one B panel when serial, two (alternating) when threaded
+    bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2) * kc_max * nc_max
+                                          * sizeof(floating))
     bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
@@ -303,7 +310,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     if nt == 1:
         record_team_size(1)
         _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
-                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB)
+                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -312,7 +319,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                 record_team_size(team)
             _gemm_loops(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb,
                         beta, C, rsc, csc, bias, bias_rs, bias_cs, act,
-                        bufA + tid * mc * kc_max, bufB)
+                        bufA + tid * mc * kc_max, bufB, bufB + kc_max * nc_max)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
     return 0
