@@ -9,6 +9,14 @@ import re
 import pytest
 
 import lamina
+import lamina._config
+import lamina._registry
+import lamina.blas._level1
+import lamina.blas._level2
+import lamina.blas._level3
+import lamina.datasets
+import lamina.datasets._digits
+import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -37,6 +45,12 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     if not getattr(module, "__file__", "").endswith(".py"):
         pytest.skip("compiled module")
+@pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
+                                    lamina.blas._level1, lamina.blas._level2, lamina.blas._level3,
+                                    lamina.testing,
+                                    lamina.datasets, lamina.datasets._digits],
+                         ids=lambda m: m.__name__)
+def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
