@@ -60,6 +60,8 @@ cdef Py_ssize_t _CHUNK = LOSS_CHUNK
 # Below this many elements (or rows x classes) one thread does the work: waking a team
 # costs more than it saves.
 cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+# Rows per task of the short-row softmax path.
+cdef Py_ssize_t _SMALL_ROWS = 2048
 
 
 # ---------------------------------------------------------------------------------------
@@ -84,6 +86,18 @@ cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
         return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
     else:
         return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+
+
+cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
+                           const int64_t *labels, const floating *cw, const floating *sw,
+                           floating gscale, bint has_ignore, int64_t ignore, floating *g,
+                           double *row_loss) noexcept nogil:
+    if floating is double:
+        lamina_dsoftmax_ce_small(get_isa(), nrows, c, x, labels, cw, sw, gscale, has_ignore,
+                                 ignore, g, row_loss)
+    else:
+        lamina_ssoftmax_ce_small(get_isa(), nrows, c, x, labels, cw, sw, gscale, has_ignore,
+                                 ignore, g, row_loss)
 
 
 cdef inline int _team(Py_ssize_t work, int n_threads) noexcept nogil:
@@ -178,6 +192,20 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
         ldq = q.strides[0] // item
     base = eps / <floating> C if lab != NULL else 0
     nt = _team(n * C, n_threads)
+    cdef Py_ssize_t nb, b, b0
+    if lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C:
+        # Short rows: vectorize across rows, in fixed blocks of _SMALL_ROWS rows.
+        nb = (n + _SMALL_ROWS - 1) // _SMALL_ROWS
+        with nogil, parallel(num_threads=nt):
+            tid = threadid()
+            if tid == 0:
+                record_team_size(lamina_omp_get_num_threads())
+            for b in prange(nb, schedule="static"):
+                b0 = b * _SMALL_ROWS
+                softmax_ce_small(min(n - b0, _SMALL_ROWS), C, xp + b0 * C, lab + b0, cwp,
+                                 NULL if swp == NULL else swp + b0, <floating> scale,
+                                 has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
+        return
     with nogil, parallel(num_threads=nt):
         tid = threadid()
         if tid == 0:

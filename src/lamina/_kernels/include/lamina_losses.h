@@ -25,6 +25,7 @@
 #define LAMINA_LOSSES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <math.h>
 #include "lamina_cpu.h"
 #include "lamina_vmath.h"
@@ -145,6 +146,27 @@ static inline double lamina_ssoftmax_ce_row(int isa, ptrdiff_t C, const float *x
         float gs, float *g)
 {
     return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g);
+}
+
+#define LAMINA_SOFTMAX_SMALL_DISPATCH(P, isa, ...)                                  \
+    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##softmax_ce_small_avx512(__VA_ARGS__)  \
+     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##softmax_ce_small_avx2(__VA_ARGS__)    \
+                                : lamina_##P##softmax_ce_small_generic(__VA_ARGS__))
+
+static inline void lamina_dsoftmax_ce_small(int isa, ptrdiff_t nrows, ptrdiff_t C,
+        const double *x, const int64_t *labels, const double *cw, const double *sw,
+        double gscale, int has_ignore, int64_t ignore, double *g, double *row_loss)
+{
+    LAMINA_SOFTMAX_SMALL_DISPATCH(d, isa, nrows, C, x, labels, cw, sw, gscale, has_ignore,
+                                  ignore, g, row_loss);
+}
+
+static inline void lamina_ssoftmax_ce_small(int isa, ptrdiff_t nrows, ptrdiff_t C,
+        const float *x, const int64_t *labels, const float *cw, const float *sw,
+        float gscale, int has_ignore, int64_t ignore, float *g, double *row_loss)
+{
+    LAMINA_SOFTMAX_SMALL_DISPATCH(s, isa, nrows, C, x, labels, cw, sw, gscale, has_ignore,
+                                  ignore, g, row_loss);
 }
 
 #endif /* LAMINA_LOSSES_H */
