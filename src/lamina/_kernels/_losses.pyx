@@ -304,3 +304,27 @@ def log_cosh_ref(const double[::1] d):
         a = fabs(d[i])
         o[i] = a + log1p(exp(-2 * a)) - log(2.0)
     return out
+
+
+cdef extern from "lamina_vmath.h" nogil:
+    double lamina_vexp_d(double x)
+    double lamina_vlog_d(double x)
+    double lamina_vexpm1_d(double x)
+    double lamina_vlog1p_d(double x)
+    float lamina_vexp_s(float x)
+    float lamina_vlog_s(float x)
+    float lamina_vexpm1_s(float x)
+    float lamina_vlog1p_s(float x)
+
+
+def vmath(str fn, const floating[::1] x, floating[::1] out):
+    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` (for tests)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int which = ("exp", "log", "expm1", "log1p").index(fn)
+    for i in range(n):
+        if floating is double:
+            out[i] = (lamina_vexp_d(x[i]) if which == 0 else lamina_vlog_d(x[i]) if which == 1
+                      else lamina_vexpm1_d(x[i]) if which == 2 else lamina_vlog1p_d(x[i]))
+        else:
+            out[i] = (lamina_vexp_s(x[i]) if which == 0 else lamina_vlog_s(x[i]) if which == 1
+                      else lamina_vexpm1_s(x[i]) if which == 2 else lamina_vlog1p_s(x[i]))
