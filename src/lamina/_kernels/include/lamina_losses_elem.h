@@ -93,7 +93,7 @@ LAMINA_VINLINE LT LEF(loss_hinge)(LT p, LT t, LT a, LT *g)
     LT m = 1 - t * p;
     (void)a;
     *g = m > 0 ? -t : (LT)0;
-    return m > 0 ? m : (LT)0;
+    return m <= 0 ? (LT)0 : m;                  /* NaN stays NaN (reported upstream) */
 }
 
 /* KL term of target probability t against log-probability p: t (log t - p), 0 where t = 0;
