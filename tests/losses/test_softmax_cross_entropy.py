@@ -145,7 +145,8 @@ def test_finite_differences(options, c, rng):
     for reduction in ("mean", "sum"):
         _, grad = softmax_cross_entropy(x, target, reduction=reduction, **opts)
         fd = finite_difference(
-            lambda z: float(softmax_cross_entropy(z, target, reduction=reduction, **opts)[0]), x)
+            lambda z, r=reduction: float(softmax_cross_entropy(z, target, reduction=r,
+                                                               **opts)[0]), x)
         np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=5e-8)
 
 

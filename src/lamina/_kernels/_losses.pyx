@@ -25,7 +25,7 @@ every thread count.  Inputs are validated by ``lamina.losses``; the kernels trus
 Each optimized kernel has a ``*_ref`` twin (plain loops over libm's exp/log) used by the
 tests as an oracle that shares no code with the optimized path.
 """
-from libc.math cimport exp, log, log1p, fabs, INFINITY, NAN
+from libc.math cimport exp, log, log1p, fabs, INFINITY
 from libc.stdint cimport int64_t
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
