@@ -12,7 +12,7 @@ Examples
 32.0
 """
 
-from lamina import blas, plugins
+from lamina import blas, losses, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
@@ -34,6 +34,7 @@ __all__ = [
     "get_isa",
     "get_num_threads",
     "matmul",
+    "losses",
     "matvec",
     "outer",
     "plugins",
