@@ -12,7 +12,7 @@ Examples
 32.0
 """
 
-from lamina import blas, plugins
+from lamina import blas, plugins, solvers, sparse
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
@@ -36,6 +36,8 @@ __all__ = [
     "outer",
     "plugins",
     "set_num_threads",
+    "solvers",
+    "sparse",
     "threads",
     "vector_norm",
 ]
