@@ -22,7 +22,18 @@ from cython.parallel cimport prange
 
 import numpy as np
 
-from lamina._kernels._runtime cimport record_team_size
+from lamina._kernels._runtime cimport get_isa, record_team_size
+
+cdef extern from "lamina_spmv.h" nogil:
+    int LAMINA_HAVE_SPMV_AVX512
+    double lamina_spmv_rows_d32_avx512(Py_ssize_t i0, Py_ssize_t i1, const int *indptr,
+                                       const int *indices, const double *data,
+                                       const double *x, const double *b, double *y,
+                                       const double *w)
+    double lamina_spmv_rows_s32_avx512(Py_ssize_t i0, Py_ssize_t i1, const int *indptr,
+                                       const int *indices, const float *data,
+                                       const float *x, const float *b, float *y,
+                                       const float *w)
 
 # Threading pays off only above this much work (nonzeros + rows, or vector elements):
 # below it, waking the OpenMP team costs more than the loop.
@@ -52,6 +63,20 @@ def csr_row_blocks(indptr):
 
 
 cdef inline double _spmv_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
+                              const csr_index *indices, const floating *data,
+                              const floating *x, const floating *b, floating *y,
+                              const floating *w, bint simd) noexcept nogil:
+    # AVX-512 masked gathers for int32 indices (SciPy's usual); plain loop otherwise.
+    if csr_index is int:
+        if simd:
+            if floating is double:
+                return lamina_spmv_rows_d32_avx512(i0, i1, indptr, indices, data, x, b, y, w)
+            else:
+                return lamina_spmv_rows_s32_avx512(i0, i1, indptr, indices, data, x, b, y, w)
+    return _spmv_rows_plain(i0, i1, indptr, indices, data, x, b, y, w)
+
+
+cdef inline double _spmv_rows_plain(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
                               const csr_index *indices, const floating *data,
                               const floating *x, const floating *b, floating *y,
                               const floating *w) noexcept nogil:
@@ -86,16 +111,18 @@ cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
                             int n_threads) noexcept nogil:
     cdef Py_ssize_t blk, n = blocks[n_blocks]
     cdef double d = 0.0
+    cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
     if n_threads <= 1 or n_blocks < 2 or indptr[n] + n < _PARALLEL_MIN:
         record_team_size(1)
         # Same blockwise summation order as the threaded path.
         for blk in range(n_blocks):
-            d += _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b, y, w)
+            d += _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b, y, w,
+                            simd)
         return d
     record_team_size(n_threads)
     for blk in prange(n_blocks, schedule="static", num_threads=n_threads):
         partial[blk] = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data,
-                                  x, b, y, w)
+                                  x, b, y, w, simd)
     if w == NULL:
         return 0.0
     for blk in range(n_blocks):
