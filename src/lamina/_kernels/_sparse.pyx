@@ -35,9 +35,11 @@ cdef extern from "lamina_spmv.h" nogil:
                                        const float *x, const float *b, float *y,
                                        const float *w)
 
-# Threading pays off only above this much work (nonzeros + rows, or vector elements):
-# below it, waking the OpenMP team costs more than the loop.
+# Threading pays off only above this much work (vector elements, or nonzeros + rows for
+# SpMV): below it, waking the OpenMP team (several microseconds, far more when the other
+# core is busy) costs more than the loop.  A CG iteration opens three parallel regions.
 cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+cdef Py_ssize_t _SPMV_PARALLEL_MIN = 1 << 17
 # Work per SpMV block (nonzeros + rows) and elements per vector block.
 BLOCK_WORK = 1 << 14
 DEF VECTOR_BLOCK = 8192
@@ -112,7 +114,7 @@ cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
     cdef Py_ssize_t blk, n = blocks[n_blocks]
     cdef double d = 0.0
     cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
-    if n_threads <= 1 or n_blocks < 2 or indptr[n] + n < _PARALLEL_MIN:
+    if n_threads <= 1 or n_blocks < 2 or indptr[n] + n < _SPMV_PARALLEL_MIN:
         record_team_size(1)
         # Same blockwise summation order as the threaded path.
         for blk in range(n_blocks):
@@ -295,7 +297,7 @@ def csr_matmat(const csr_index[::1] indptr, const csr_index[::1] indices,
     cdef const floating *xp = &X[0, 0] if X.shape[0] else NULL
     cdef const floating *dp = &data[0] if data.shape[0] else NULL
     cdef const csr_index *ip = &indices[0] if indices.shape[0] else NULL
-    if n_threads <= 1 or n_blocks < 2 or (indptr[m] + m) * k < _PARALLEL_MIN:
+    if n_threads <= 1 or n_blocks < 2 or (indptr[m] + m) * k < _SPMV_PARALLEL_MIN:
         with nogil:
             _spmm_rows(0, m, &indptr[0], ip, dp, xp, k, &Y[0, 0])
         return
