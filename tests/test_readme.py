@@ -13,6 +13,12 @@ import lamina.blas._level1
 import lamina.blas._level2
 import lamina.datasets
 import lamina.datasets._digits
+import lamina.solvers
+import lamina.solvers._operators
+import lamina.solvers._solvers
+import lamina.solvers.preconditioners
+import lamina.sparse
+import lamina.sparse._csr
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -33,7 +39,11 @@ def test_readme_python_blocks_run():
 
 @pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
                                     lamina.blas._level1, lamina.blas._level2, lamina.testing,
-                                    lamina.datasets, lamina.datasets._digits],
+                                    lamina.datasets, lamina.datasets._digits,
+                                    lamina.solvers, lamina.solvers._operators,
+                                    lamina.solvers._solvers,
+                                    lamina.solvers.preconditioners, lamina.sparse,
+                                    lamina.sparse._csr],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -89,6 +89,68 @@ def _scipy_jacobi(A, b, dinv, sweeps):
     return x
 
 
+def _cases(n, dtype, args, threads, bw):
+    m = int(round(np.sqrt(n)))
+    rows = []
+    A = poisson2d(m, dtype)
+    C = lamina.sparse.as_csr(A)
+    n_, nnz = A.shape[0], A.nnz
+    v, i = np.dtype(dtype).itemsize, A.indices.dtype.itemsize
+    b = np.ones(n_, dtype=dtype)
+    big = n_ >= 500_000
+    if "spmv" in args.cases:
+        y = np.empty(n_, dtype=dtype)
+        t = interleaved_times({
+            "lamina": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=threads),
+            "lamina1": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=1),
+            "scipy": lambda: A @ b}, repeat=5, min_time=0.1)
+        nb = bytes_per_iteration("spmv", n_, nnz, v, i)
+        rows.append(["spmv (1 thread)", n_, dtype, "-", t["lamina1"] * 1e3,
+                     t["scipy"] * 1e3, t["scipy"] / t["lamina1"], nb / 1e6,
+                     nb / t["lamina1"] / 1e9, nb / t["lamina1"] / bw])
+        rows.append([f"spmv ({threads} threads)", n_, dtype, "-", t["lamina"] * 1e3,
+                     t["scipy"] * 1e3, t["scipy"] / t["lamina"], nb / 1e6,
+                     nb / t["lamina"] / 1e9, nb / t["lamina"] / bw])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lamina.ConvergenceWarning)
+        if "cg" in args.cases:
+            res = lamina.solvers.cg(C, b, rtol=args.rtol, n_threads=threads)
+            fns = {"lamina1": lambda: lamina.solvers.cg(C, b, rtol=args.rtol,
+                                                        n_threads=1),
+                   "scipy": lambda: _scipy_cg(A, b, args.rtol)}
+            if threads > 1:
+                fns["lamina"] = lambda: lamina.solvers.cg(C, b, rtol=args.rtol,
+                                                          n_threads=threads)
+            if big:
+                t = {name: _time_once(fn)[0] for name, fn in fns.items()}
+            else:
+                t = interleaved_times(fns, repeat=3)
+            its_s = _scipy_cg(A, b, args.rtol)
+            nb = bytes_per_iteration("cg", n_, nnz, v, i)
+            for name in [k for k in ("lamina1", "lamina") if k in t]:
+                per_l = t[name] / max(res.iterations, 1)
+                label = "cg (1 thread)" if name == "lamina1" else \
+                    f"cg ({threads} threads)"
+                rows.append([label, n_, dtype, f"{res.iterations}/{its_s}",
+                             per_l * 1e3, t["scipy"] / max(its_s, 1) * 1e3,
+                             t["scipy"] / t[name], nb / 1e6, nb / per_l / 1e9,
+                             nb / per_l / bw])
+        if "jacobi" in args.cases:
+            sweeps = args.jacobi_sweeps
+            dinv = (1 / A.diagonal()).astype(dtype)
+            t = interleaved_times({
+                "lamina": lambda: lamina.solvers.jacobi(
+                    C, b, rtol=args.rtol, maxiter=sweeps, n_threads=threads),
+                "scipy": lambda: _scipy_jacobi(A, b, dinv, sweeps)},
+                repeat=3 if big else 5, min_time=0.05)
+            nb = bytes_per_iteration("jacobi", n_, nnz, v, i)
+            per_l = t["lamina"] / (sweeps + 1)
+            rows.append(["jacobi", n_, dtype, f"{sweeps}/{sweeps}", per_l * 1e3,
+                         t["scipy"] / sweeps * 1e3, t["scipy"] / t["lamina"],
+                         nb / 1e6, nb / per_l / 1e9, nb / per_l / bw])
+    return rows
+
+
 def run(args):
     import scipy.sparse  # noqa: F401 - the peer; fail early with a clear ImportError
 
@@ -96,64 +158,8 @@ def run(args):
     threads = getattr(args, "threads", None) or lamina.get_num_threads()
     rows = []
     for n in args.sizes:
-        m = int(round(np.sqrt(n)))
         for dtype in args.dtypes:
-            A = poisson2d(m, dtype)
-            C = lamina.sparse.as_csr(A)
-            n_, nnz = A.shape[0], A.nnz
-            v, i = np.dtype(dtype).itemsize, A.indices.dtype.itemsize
-            b = np.ones(n_, dtype=dtype)
-            big = n_ >= 500_000
-            if "spmv" in args.cases:
-                y = np.empty(n_, dtype=dtype)
-                t = interleaved_times({
-                    "lamina": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=threads),
-                    "lamina1": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=1),
-                    "scipy": lambda: A @ b}, repeat=5, min_time=0.1)
-                nb = bytes_per_iteration("spmv", n_, nnz, v, i)
-                rows.append(["spmv (1 thread)", n_, dtype, "-", t["lamina1"] * 1e3,
-                             t["scipy"] * 1e3, t["scipy"] / t["lamina1"], nb / 1e6,
-                             nb / t["lamina1"] / 1e9, nb / t["lamina1"] / bw])
-                rows.append([f"spmv ({threads} threads)", n_, dtype, "-", t["lamina"] * 1e3,
-                             t["scipy"] * 1e3, t["scipy"] / t["lamina"], nb / 1e6,
-                             nb / t["lamina"] / 1e9, nb / t["lamina"] / bw])
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", lamina.ConvergenceWarning)
-                if "cg" in args.cases:
-                    res = lamina.solvers.cg(C, b, rtol=args.rtol, n_threads=threads)
-                    fns = {"lamina1": lambda: lamina.solvers.cg(C, b, rtol=args.rtol,
-                                                                n_threads=1),
-                           "scipy": lambda: _scipy_cg(A, b, args.rtol)}
-                    if threads > 1:
-                        fns["lamina"] = lambda: lamina.solvers.cg(C, b, rtol=args.rtol,
-                                                                  n_threads=threads)
-                    if big:
-                        t = {name: _time_once(fn)[0] for name, fn in fns.items()}
-                    else:
-                        t = interleaved_times(fns, repeat=3)
-                    its_s = _scipy_cg(A, b, args.rtol)
-                    nb = bytes_per_iteration("cg", n_, nnz, v, i)
-                    for name in [k for k in ("lamina1", "lamina") if k in t]:
-                        per_l = t[name] / max(res.iterations, 1)
-                        label = "cg (1 thread)" if name == "lamina1" else \
-                            f"cg ({threads} threads)"
-                        rows.append([label, n_, dtype, f"{res.iterations}/{its_s}",
-                                     per_l * 1e3, t["scipy"] / max(its_s, 1) * 1e3,
-                                     t["scipy"] / t[name], nb / 1e6, nb / per_l / 1e9,
-                                     nb / per_l / bw])
-                if "jacobi" in args.cases:
-                    sweeps = args.jacobi_sweeps
-                    dinv = (1 / A.diagonal()).astype(dtype)
-                    t = interleaved_times({
-                        "lamina": lambda: lamina.solvers.jacobi(
-                            C, b, rtol=args.rtol, maxiter=sweeps, n_threads=threads),
-                        "scipy": lambda: _scipy_jacobi(A, b, dinv, sweeps)},
-                        repeat=3 if big else 5, min_time=0.05)
-                    nb = bytes_per_iteration("jacobi", n_, nnz, v, i)
-                    per_l = t["lamina"] / (sweeps + 1)
-                    rows.append(["jacobi", n_, dtype, f"{sweeps}/{sweeps}", per_l * 1e3,
-                                 t["scipy"] / sweeps * 1e3, t["scipy"] / t["lamina"],
-                                 nb / 1e6, nb / per_l / 1e9, nb / per_l / bw])
+            rows += _cases(n, dtype, args, threads, bw)
     table = format_table(["case", "n", "dtype", "iters lamina/scipy", "lamina ms/it",
                           "scipy ms/it", "speedup (total)", "MB/it", "lamina GB/s",
                           "of stream bw"], rows)

@@ -21,7 +21,7 @@ Stopping test (as SciPy's): ||r|| <= tol, the caller passing tol = max(rtol ||b|
 Status codes are mapped to reason strings by ``lamina.solvers``.
 """
 from libc.math cimport sqrt, fabs, hypot, isfinite
-from libc.stdlib cimport malloc, realloc, free
+from libc.stdlib cimport realloc, free
 from libc.string cimport memcpy, memset
 from cpython.ref cimport PyObject
 from cython cimport floating
@@ -92,8 +92,9 @@ cdef struct Precond:
     int kind
     void *diag          # PC_DIAG: 1/diag(A); PC_SSOR: diag(A)
     double omega
-    Operator mat        # PC_SSOR: A (CSR); PC_IC0: L (CSR, int64, diagonal last);
-                        # PC_OPERATOR: M itself
+    # mat: A (CSR) for PC_SSOR; L (CSR, int64, diagonal last) for PC_IC0; M itself for
+    # PC_OPERATOR.
+    Operator mat
 
 
 cdef struct History:
@@ -687,7 +688,7 @@ cdef int _gmres(Operator *A, Precond *M, Py_ssize_t n, Py_ssize_t m, const float
                 double *cs, double *sn, double *yv, double tol, Py_ssize_t maxiter,
                 double *partial, int nt, PyObject *monitor, History *h, Py_ssize_t *it_out,
                 double *res_out) except -1 nogil:
-    cdef Py_ssize_t total = 0, cycle = 0, j, i, k, l
+    cdef Py_ssize_t total = 0, cycle = 0, j, i, k, col
     cdef double beta, hij, hn, t, denom, resid, s
     cdef int status = _MAXITER
     cdef bint breakdown
@@ -753,8 +754,8 @@ cdef int _gmres(Operator *A, Precond *M, Py_ssize_t n, Py_ssize_t m, const float
         # y = H[:k, :k]^-1 g[:k] (upper triangular), then x += M (V y).
         for i in range(k - 1, -1, -1):
             s = g[i]
-            for l in range(i + 1, k):
-                s -= H[i * m + l] * yv[l]
+            for col in range(i + 1, k):
+                s -= H[i * m + col] * yv[col]
             yv[i] = s / H[i * m + i]
         if k > 0:
             memset(u, 0, n * sizeof(floating))

@@ -78,10 +78,11 @@ cdef inline double _spmv_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *ind
     return _spmv_rows_plain(i0, i1, indptr, indices, data, x, b, y, w)
 
 
-cdef inline double _spmv_rows_plain(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
-                              const csr_index *indices, const floating *data,
-                              const floating *x, const floating *b, floating *y,
-                              const floating *w) noexcept nogil:
+cdef inline double _spmv_rows_plain(Py_ssize_t i0, Py_ssize_t i1,
+                                    const csr_index *indptr, const csr_index *indices,
+                                    const floating *data, const floating *x,
+                                    const floating *b, floating *y,
+                                    const floating *w) noexcept nogil:
     cdef Py_ssize_t i, k, k1
     cdef floating s, s2
     cdef double d = 0.0

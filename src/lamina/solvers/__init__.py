@@ -21,8 +21,16 @@ Examples
 
 from lamina.solvers import preconditioners
 from lamina.solvers._operators import LinearOperator, aslinearoperator
-from lamina.solvers._solvers import (SolveResult, bicgstab, cg, gauss_seidel, gmres, jacobi,
-                                     minres, sor)
+from lamina.solvers._solvers import (
+                                     SolveResult,
+                                     bicgstab,
+                                     cg,
+                                     gauss_seidel,
+                                     gmres,
+                                     jacobi,
+                                     minres,
+                                     sor,
+)
 
 __all__ = [
     "LinearOperator",
