@@ -122,10 +122,12 @@ def _cases(n, dtype, args, threads, bw):
                 fns["lamina"] = lambda: lamina.solvers.cg(C, b, rtol=args.rtol,
                                                           n_threads=threads)
             if big:
-                t = {name: _time_once(fn)[0] for name, fn in fns.items()}
+                timed = {name: _time_once(fn) for name, fn in fns.items()}
+                t = {name: v[0] for name, v in timed.items()}
+                its_s = timed["scipy"][1]
             else:
                 t = interleaved_times(fns, repeat=3)
-            its_s = _scipy_cg(A, b, args.rtol)
+                its_s = _scipy_cg(A, b, args.rtol)
             nb = bytes_per_iteration("cg", n_, nnz, v, i)
             for name in [k for k in ("lamina1", "lamina") if k in t]:
                 per_l = t[name] / max(res.iterations, 1)
