@@ -291,3 +291,22 @@ def test_result_repr():
         warnings.simplefilter("error")
         res = ls.cg(np.eye(2), np.ones(2))
     assert "converged=True" in repr(res)
+
+
+def test_long_nogil_solve_can_be_interrupted():
+    import signal
+
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no setitimer")
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(KeyboardInterrupt):
+            ls.cg(poisson2d(60), np.ones(3600), rtol=0.0, maxiter=10**7)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -23,6 +23,7 @@ Status codes are mapped to reason strings by ``lamina.solvers``.
 from libc.math cimport sqrt, fabs, hypot, isfinite
 from libc.stdlib cimport realloc, free
 from libc.string cimport memcpy, memset
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from cython cimport floating
 
@@ -103,9 +104,18 @@ cdef struct History:
     Py_ssize_t cap
 
 
+cdef int _check_signals() except -1 with gil:
+    PyErr_CheckSignals()
+    return 0
+
+
 cdef int _hist_push(History *h, double v) except -1 nogil:
+    # Every iteration records its residual here, so this is also where a long nogil solve
+    # looks for Ctrl-C (every 256 iterations: the GIL round trip is then negligible).
     cdef Py_ssize_t cap
     cdef double *p
+    if (h.size & 255) == 255:
+        _check_signals()
     if h.size == h.cap:
         cap = 64 if h.cap < 32 else 2 * h.cap
         p = <double *> realloc(h.data, cap * sizeof(double))
