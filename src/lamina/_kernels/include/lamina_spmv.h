@@ -2,7 +2,8 @@
  * lamina_spmv.h -- CSR row kernels: y_i = sum_k data[k] * x[indices[k]] over rows [i0, i1).
  *
  * Algorithm: one row at a time, its nonzeros in column order.  The AVX-512 variant loads
- * 8 values and 8 indices per step and gathers x with a masked gather for the row's tail,
+ * 8 values and 8 indices per step (float32 too: gathers cost per lane, masked or not) and
+ * gathers x with a masked gather for the row's tail,
  * so a 5-point-stencil row costs one gather; the lanes are summed at the end of the row.
  * The generic variant is a plain loop.  The two variants may differ by rounding (the
  * summation order within a row differs) but each is deterministic and independent of the
@@ -54,19 +55,23 @@ LAMINA_TARGET_AVX512 static double lamina_spmv_rows_s32_avx512(
     double d = 0.0;
     for (ptrdiff_t i = i0; i < i1; i++) {
         ptrdiff_t k = indptr[i], k1 = indptr[i + 1];
-        __m512 acc = _mm512_setzero_ps();
-        for (; k + 16 <= k1; k += 16) {
-            __m512i idx = _mm512_loadu_si512((const void *)(indices + k));
-            __m512 xv = _mm512_i32gather_ps(idx, x, 4);
-            acc = _mm512_fmadd_ps(_mm512_loadu_ps(data + k), xv, acc);
+        /* 8-lane gathers: a gather costs per lane, masked or not, and rows are short. */
+        __m256 acc = _mm256_setzero_ps();
+        for (; k + 8 <= k1; k += 8) {
+            __m256i idx = _mm256_loadu_si256((const __m256i *)(indices + k));
+            __m256 xv = _mm256_i32gather_ps(x, idx, 4);
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(data + k), xv, acc);
         }
         if (k < k1) {
-            __mmask16 m = (__mmask16)((1u << (k1 - k)) - 1u);
-            __m512i idx = _mm512_maskz_loadu_epi32(m, indices + k);
-            __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, x, 4);
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, data + k), xv, acc);
+            __mmask8 m = (__mmask8)((1u << (k1 - k)) - 1u);
+            __m256i idx = _mm256_maskz_loadu_epi32(m, indices + k);
+            __m256 xv = _mm256_mmask_i32gather_ps(_mm256_setzero_ps(), m, idx, x, 4);
+            acc = _mm256_fmadd_ps(_mm256_maskz_loadu_ps(m, data + k), xv, acc);
         }
-        float s = _mm512_reduce_add_ps(acc);
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        float s = _mm_cvtss_f32(h);
         if (b) s = b[i] - s;
         y[i] = s;
         if (w) d += (double)s * (double)w[i];
