@@ -108,9 +108,10 @@ def _cases(n, dtype, args, threads, bw):
         rows.append(["spmv (1 thread)", n_, dtype, "-", t["lamina1"] * 1e3,
                      t["scipy"] * 1e3, t["scipy"] / t["lamina1"], nb / 1e6,
                      nb / t["lamina1"] / 1e9, nb / t["lamina1"] / bw])
-        rows.append([f"spmv ({threads} threads)", n_, dtype, "-", t["lamina"] * 1e3,
-                     t["scipy"] * 1e3, t["scipy"] / t["lamina"], nb / 1e6,
-                     nb / t["lamina"] / 1e9, nb / t["lamina"] / bw])
+        if threads > 1:
+            rows.append([f"spmv ({threads} threads)", n_, dtype, "-", t["lamina"] * 1e3,
+                         t["scipy"] * 1e3, t["scipy"] / t["lamina"], nb / 1e6,
+                         nb / t["lamina"] / 1e9, nb / t["lamina"] / bw])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lamina.ConvergenceWarning)
         if "cg" in args.cases:
