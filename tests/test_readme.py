@@ -19,6 +19,12 @@ import lamina.datasets._digits
 import lamina.losses
 import lamina.losses._elementwise
 import lamina.losses._softmax
+import lamina.solvers
+import lamina.solvers._operators
+import lamina.solvers._solvers
+import lamina.solvers.preconditioners
+import lamina.sparse
+import lamina.sparse._csr
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -55,6 +61,12 @@ def test_docstring_examples(name):
                                     lamina.blas._level1, lamina.blas._level2, lamina.testing,
                                     lamina.datasets, lamina.datasets._digits, lamina.losses,
                                     lamina.losses._elementwise, lamina.losses._softmax],
+                                    lamina.blas._level1, lamina.blas._level2, lamina.testing,
+                                    lamina.datasets, lamina.datasets._digits,
+                                    lamina.solvers, lamina.solvers._operators,
+                                    lamina.solvers._solvers,
+                                    lamina.solvers.preconditioners, lamina.sparse,
+                                    lamina.sparse._csr],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

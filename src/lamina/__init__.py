@@ -13,6 +13,7 @@ Examples
 """
 
 from lamina import blas, losses, plugins
+from lamina import blas, plugins, solvers, sparse
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
@@ -39,6 +40,8 @@ __all__ = [
     "outer",
     "plugins",
     "set_num_threads",
+    "solvers",
+    "sparse",
     "threads",
     "vector_norm",
 ]

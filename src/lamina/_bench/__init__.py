@@ -9,4 +9,5 @@ AREAS = {
     "blas1": "lamina._bench.blas1",
     "gemm": "lamina._bench.gemm",
     "losses": "lamina._bench.losses",
+    "solvers": "lamina._bench.solvers",
 }

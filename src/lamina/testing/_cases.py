@@ -21,6 +21,9 @@ class Case:
     tol: float = 8.0                 # multiples of eps * size
     size: int = 1
     raises: type | None = None
+    # compare(actual, expected) -> None or a message, for results compared by a property
+    # (a solver's residual) rather than elementwise.
+    compare: object = None
 
 
 def _rng(seed=0):
@@ -393,6 +396,145 @@ def cases_l1_penalty():
 
 def cases_elastic_net_penalty():
     yield from _penalty_cases("elastic_net_penalty", (0.25,))
+def _poisson_dense(m, dtype):
+    t = 2 * np.eye(m) - np.eye(m, k=1) - np.eye(m, k=-1)
+    return (np.kron(np.eye(m), t) + np.kron(t, np.eye(m))).astype(dtype)
+
+
+def _sparse_or_dense(a):
+    """``a`` as a SciPy CSR array when SciPy is installed (the cases run either way)."""
+    try:
+        import scipy.sparse as sp
+    except ImportError:
+        return a
+    return sp.csr_array(a)
+
+
+def _solution_check(A, b, rtol):
+    """Compare solver results by what they promise: a small residual, same verdict."""
+    A64 = np.asarray(A, dtype=np.float64)
+    b64 = np.asarray(b, dtype=np.float64)
+    bnorm = float(np.linalg.norm(b64))
+
+    def compare(actual, expected):
+        x = np.asarray(actual.x)
+        if x.shape != expected.x.shape:
+            return f"x has shape {x.shape}, core's {expected.x.shape}"
+        if x.dtype != expected.x.dtype:
+            return f"x has dtype {x.dtype}, core's {expected.x.dtype}"
+        if bool(actual.converged) != bool(expected.converged):
+            return f"converged={actual.converged}, core says {expected.converged}"
+        if expected.converged and bnorm > 0:
+            res = float(np.linalg.norm(b64 - A64 @ x.astype(np.float64))) / bnorm
+            slack = 100.0 if x.dtype == np.float32 else 1.5
+            if not res <= rtol * slack:
+                return f"relative residual {res:.3g} above rtol {rtol:.3g}"
+        return None
+
+    return compare
+
+
+def _spd(n, dtype, seed):
+    r = _rng(seed)
+    q = r.standard_normal((n, n))
+    return (q @ q.T / n + np.eye(n)).astype(dtype)
+
+
+def _solver_cases(op, matrices):
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        rtol = 1e-4 if dtype == np.float32 else 1e-10
+        for label, A in matrices(dtype):
+            b = _rng(len(label)).standard_normal(A.shape[0]).astype(dtype)
+            yield Case(f"{op} {label} {name}", (A, b), {"rtol": rtol},
+                       compare=_solution_check(A, b, rtol))
+            if dtype == np.float64:
+                yield Case(f"{op} {label} sparse {name}", (_sparse_or_dense(A), b),
+                           {"rtol": rtol}, compare=_solution_check(A, b, rtol))
+        A = _poisson_dense(3, dtype)
+        yield Case(f"{op} zero rhs {name}", (A, np.zeros(9, dtype)),
+                   compare=_solution_check(A, np.zeros(9), 1e-5))
+    yield Case(f"{op} non-square", (np.ones((3, 4)), np.ones(3)), raises=ValueError)
+    yield Case(f"{op} shape mismatch", (np.eye(3), np.ones(4)), raises=ValueError)
+    yield Case(f"{op} NaN in b", (np.eye(2), np.array([1.0, np.nan])), raises=ValueError)
+
+
+def _spd_matrices(dtype):
+    return [("poisson 5x5", _poisson_dense(5, dtype)), ("random SPD 30", _spd(30, dtype, 1))]
+
+
+def _nonsymmetric_matrices(dtype):
+    a = _spd(25, np.float64, 2) + np.triu(_rng(3).standard_normal((25, 25)), 1) * 0.2
+    return [("nonsymmetric 25", a.astype(dtype)), ("poisson 4x4", _poisson_dense(4, dtype))]
+
+
+def _indefinite_matrices(dtype):
+    d = np.r_[np.linspace(-3, -1, 10), np.linspace(1, 3, 10)]
+    q, _ = np.linalg.qr(_rng(4).standard_normal((20, 20)))
+    a = q @ np.diag(d) @ q.T
+    return [("indefinite 20", ((a + a.T) / 2).astype(dtype)),
+            ("poisson 4x4", _poisson_dense(4, dtype))]
+
+
+def _dominant_matrices(dtype):
+    n = 30
+    a = 5 * np.eye(n) - np.eye(n, k=1) - 1.5 * np.eye(n, k=-1) - 0.5 * np.eye(n, k=4)
+    return [("diagonally dominant 30", a.astype(dtype))]
+
+
+def cases_cg():
+    yield from _solver_cases("cg", _spd_matrices)
+
+
+def cases_minres():
+    yield from _solver_cases("minres", _indefinite_matrices)
+
+
+def cases_gmres():
+    yield from _solver_cases("gmres", _nonsymmetric_matrices)
+
+
+def cases_bicgstab():
+    yield from _solver_cases("bicgstab", _nonsymmetric_matrices)
+
+
+def _stationary_cases(op):
+    yield from _solver_cases(op, _dominant_matrices)
+    a = np.array([[2.0, 1.0], [1.0, 0.0]])
+    yield Case(f"{op} zero diagonal", (a, np.ones(2)), raises=np.linalg.LinAlgError)
+
+
+def cases_jacobi():
+    yield from _stationary_cases("jacobi")
+
+
+def cases_gauss_seidel():
+    yield from _stationary_cases("gauss_seidel")
+
+
+def cases_sor():
+    yield from _stationary_cases("sor")
+
+
+def _csr_cases(op, make_rhs):
+    for dtype in DTYPES:
+        r = _rng(11)
+        for m, n in ((1, 1), (7, 5), (60, 80)):
+            a = r.standard_normal((m, n)).astype(dtype)
+            a[r.random((m, n)) < 0.7] = 0
+            sparse = _sparse_or_dense(a)
+            if sparse is a:
+                return                     # without SciPy there is no sparse input to test
+            yield Case(f"{op} {m}x{n} {np.dtype(dtype).name}", (sparse, make_rhs(r, n, dtype)),
+                       size=n)
+
+
+def cases_csr_matvec():
+    yield from _csr_cases("csr_matvec", lambda r, n, dt: r.standard_normal(n).astype(dt))
+
+
+def cases_csr_matmat():
+    yield from _csr_cases("csr_matmat", lambda r, n, dt: r.standard_normal((n, 3)).astype(dt))
 
 
 CASES = {
@@ -424,4 +566,13 @@ CASES = {
     "l2_penalty": cases_l2_penalty,
     "l1_penalty": cases_l1_penalty,
     "elastic_net_penalty": cases_elastic_net_penalty,
+    "csr_matvec": cases_csr_matvec,
+    "csr_matmat": cases_csr_matmat,
+    "cg": cases_cg,
+    "minres": cases_minres,
+    "gmres": cases_gmres,
+    "bicgstab": cases_bicgstab,
+    "jacobi": cases_jacobi,
+    "gauss_seidel": cases_gauss_seidel,
+    "sor": cases_sor,
 }

@@ -18,5 +18,7 @@ def get_info():
                        "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
                        "huber", "smooth_l1", "log_cosh", "hinge", "kl_divergence",
                        "l2_penalty", "l1_penalty", "elastic_net_penalty")
+                       "gemv", "ger", "matvec", "outer", "csr_matvec", "csr_matmat", "cg",
+                       "minres", "gmres", "bicgstab", "jacobi", "gauss_seidel", "sor")
         },
     }

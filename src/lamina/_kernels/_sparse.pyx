@@ -1,0 +1,331 @@
+"""CSR sparse kernels: SpMV (with a fused dot product), sparse x dense, fused vector updates.
+
+Design
+------
+SpMV is memory-bound: each nonzero costs one value, one column index and (mostly cached)
+one gather of x.  Rows are split into *blocks* of roughly equal work (nonzeros + rows,
+``BLOCK_WORK`` per block) once per matrix by :func:`csr_row_blocks`; threads take blocks
+with a static schedule, so a few dense rows cannot leave one thread with all the work.
+Each row's sum runs in column order on one thread, and a fused dot product is summed
+per block and then over blocks in order, so every result is identical for any thread
+count.  Values are float32 or float64, indices int32 or int64 (SciPy's two index
+dtypes, kept as they come so no index array is ever copied).
+
+The iterative solvers fuse their dot products into these passes: ``p.Ap`` into the SpMV
+of CG, ``r.r`` into the x/r update, ``r.z`` into the Jacobi preconditioner.  The fused
+vector kernels use fixed blocks of ``VECTOR_BLOCK`` elements for the same reproducibility.
+Cost: SpMV O(nnz + n) reads, vector kernels O(n).
+
+Each kernel has a ``*_ref`` plain-loop twin used by the tests.
+"""
+from cython.parallel cimport prange
+
+import numpy as np
+
+from lamina._kernels._runtime cimport get_isa, record_team_size
+
+cdef extern from "lamina_spmv.h" nogil:
+    int LAMINA_HAVE_SPMV_AVX512
+    double lamina_spmv_rows_d32_avx512(Py_ssize_t i0, Py_ssize_t i1, const int *indptr,
+                                       const int *indices, const double *data,
+                                       const double *x, const double *b, double *y,
+                                       const double *w)
+    double lamina_spmv_rows_s32_avx512(Py_ssize_t i0, Py_ssize_t i1, const int *indptr,
+                                       const int *indices, const float *data,
+                                       const float *x, const float *b, float *y,
+                                       const float *w)
+
+# Threading pays off only above this much work (vector elements, or nonzeros + rows for
+# SpMV): below it, waking the OpenMP team (several microseconds, far more when the other
+# core is busy) costs more than the loop.  A CG iteration opens three parallel regions.
+cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+cdef Py_ssize_t _SPMV_PARALLEL_MIN = 1 << 17
+# Work per SpMV block (nonzeros + rows) and elements per vector block.
+BLOCK_WORK = 1 << 14
+DEF VECTOR_BLOCK = 8192
+
+
+def csr_row_blocks(indptr):
+    """Row block boundaries (int64 array of length n_blocks + 1) balanced by nonzeros.
+
+    Block b is rows ``blocks[b]:blocks[b + 1]``; each holds about ``BLOCK_WORK`` of
+    nonzeros plus rows.  Depends on the matrix only, never on the thread count.
+    """
+    indptr = np.asarray(indptr)
+    n = indptr.shape[0] - 1
+    if n <= 0:
+        return np.zeros(1, dtype=np.intp)
+    work = indptr.astype(np.int64) + np.arange(n + 1, dtype=np.int64)
+    total = int(work[-1])
+    n_blocks = max(1, -(-total // BLOCK_WORK))
+    targets = np.arange(1, n_blocks, dtype=np.int64) * total // n_blocks
+    inner = np.searchsorted(work, targets, side="left")
+    blocks = np.unique(np.concatenate(([0], inner, [n]))).astype(np.intp)
+    return blocks
+
+
+cdef inline double _spmv_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
+                              const csr_index *indices, const floating *data,
+                              const floating *x, const floating *b, floating *y,
+                              const floating *w, bint simd) noexcept nogil:
+    # AVX-512 masked gathers for int32 indices (SciPy's usual); plain loop otherwise.
+    if csr_index is int:
+        if simd:
+            if floating is double:
+                return lamina_spmv_rows_d32_avx512(i0, i1, indptr, indices, data, x, b, y, w)
+            else:
+                return lamina_spmv_rows_s32_avx512(i0, i1, indptr, indices, data, x, b, y, w)
+    return _spmv_rows_plain(i0, i1, indptr, indices, data, x, b, y, w)
+
+
+cdef inline double _spmv_rows_plain(Py_ssize_t i0, Py_ssize_t i1,
+                                    const csr_index *indptr, const csr_index *indices,
+                                    const floating *data, const floating *x,
+                                    const floating *b, floating *y,
+                                    const floating *w) noexcept nogil:
+    cdef Py_ssize_t i, k, k1
+    cdef floating s, s2
+    cdef double d = 0.0
+    for i in range(i0, i1):
+        k = indptr[i]
+        k1 = indptr[i + 1]
+        # Two accumulators: rows of 5-30 nonzeros are latency-bound on one FMA chain.
+        s = 0
+        s2 = 0
+        while k + 1 < k1:
+            s = s + data[k] * x[indices[k]]
+            s2 = s2 + data[k + 1] * x[indices[k + 1]]
+            k = k + 2
+        if k < k1:
+            s = s + data[k] * x[indices[k]]
+        s = s + s2
+        if b != NULL:
+            s = b[i] - s
+        y[i] = s
+        if w != NULL:
+            d += <double> s * <double> w[i]
+    return d
+
+
+cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
+                            const floating *data, const Py_ssize_t *blocks,
+                            Py_ssize_t n_blocks, const floating *x, const floating *b,
+                            floating *y, const floating *w, double *partial,
+                            int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, n = blocks[n_blocks]
+    cdef double d = 0.0
+    cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
+    if n_threads <= 1 or n_blocks < 2 or indptr[n] + n < _SPMV_PARALLEL_MIN:
+        record_team_size(1)
+        # Same blockwise summation order as the threaded path.
+        for blk in range(n_blocks):
+            d += _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b, y, w,
+                            simd)
+        return d
+    record_team_size(n_threads)
+    for blk in prange(n_blocks, schedule="static", num_threads=n_threads):
+        partial[blk] = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data,
+                                  x, b, y, w, simd)
+    if w == NULL:
+        return 0.0
+    for blk in range(n_blocks):
+        d += partial[blk]
+    return d
+
+
+cdef Py_ssize_t vector_blocks(Py_ssize_t n) noexcept nogil:
+    return (n + VECTOR_BLOCK - 1) // VECTOR_BLOCK
+
+
+cdef inline bint _serial(Py_ssize_t n, int n_threads) noexcept nogil:
+    return n_threads <= 1 or n < _PARALLEL_MIN
+
+
+cdef inline double _update_xr_block(Py_ssize_t i0, Py_ssize_t i1, floating alpha,
+                                    floating *x, const floating *p, floating *r,
+                                    const floating *q) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double s0 = 0.0, s1 = 0.0
+    cdef floating ri, rj
+    i = i0
+    while i + 1 < i1:
+        x[i] = x[i] + alpha * p[i]
+        x[i + 1] = x[i + 1] + alpha * p[i + 1]
+        ri = r[i] - alpha * q[i]
+        rj = r[i + 1] - alpha * q[i + 1]
+        r[i] = ri
+        r[i + 1] = rj
+        s0 += <double> ri * ri
+        s1 += <double> rj * rj
+        i = i + 2
+    if i < i1:
+        x[i] = x[i] + alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        s0 += <double> ri * ri
+    return s0 + s1
+
+
+cdef double update_xr_kernel(Py_ssize_t n, double alpha, floating *x, const floating *p,
+                             floating *r, const floating *q, double *partial,
+                             int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, nb = vector_blocks(n)
+    cdef double d = 0.0
+    cdef floating a = <floating> alpha
+    if _serial(n, n_threads):
+        for blk in range(nb):
+            d += _update_xr_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK),
+                                  a, x, p, r, q)
+        return d
+    for blk in prange(nb, schedule="static", num_threads=n_threads):
+        partial[blk] = _update_xr_block(blk * VECTOR_BLOCK,
+                                        min(n, (blk + 1) * VECTOR_BLOCK), a, x, p, r, q)
+    for blk in range(nb):
+        d += partial[blk]
+    return d
+
+
+cdef inline void _xpby_block(Py_ssize_t i0, Py_ssize_t i1, const floating *z, floating beta,
+                             floating *p) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(i0, i1):
+        p[i] = z[i] + beta * p[i]
+
+
+cdef void xpby_kernel(Py_ssize_t n, const floating *z, double beta, floating *p,
+                      int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, nb = vector_blocks(n)
+    cdef floating bt = <floating> beta
+    if _serial(n, n_threads):
+        _xpby_block(0, n, z, bt, p)
+        return
+    for blk in prange(nb, schedule="static", num_threads=n_threads):
+        _xpby_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK), z, bt, p)
+
+
+cdef inline double _diag_scale_block(Py_ssize_t i0, Py_ssize_t i1, const floating *d,
+                                     const floating *r, floating *z) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    cdef floating zi
+    for i in range(i0, i1):
+        zi = d[i] * r[i]
+        z[i] = zi
+        s += <double> r[i] * zi
+    return s
+
+
+cdef double diag_scale_dot_kernel(Py_ssize_t n, const floating *d, const floating *r,
+                                  floating *z, double *partial,
+                                  int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, nb = vector_blocks(n)
+    cdef double s = 0.0
+    if _serial(n, n_threads):
+        for blk in range(nb):
+            s += _diag_scale_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK),
+                                   d, r, z)
+        return s
+    for blk in prange(nb, schedule="static", num_threads=n_threads):
+        partial[blk] = _diag_scale_block(blk * VECTOR_BLOCK,
+                                         min(n, (blk + 1) * VECTOR_BLOCK), d, r, z)
+    for blk in range(nb):
+        s += partial[blk]
+    return s
+
+
+cdef inline void _diag_update_block(Py_ssize_t i0, Py_ssize_t i1, const floating *d,
+                                    const floating *r, floating *x) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(i0, i1):
+        x[i] = x[i] + d[i] * r[i]
+
+
+cdef void diag_update_kernel(Py_ssize_t n, const floating *d, const floating *r,
+                             floating *x, int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, nb = vector_blocks(n)
+    if _serial(n, n_threads):
+        _diag_update_block(0, n, d, r, x)
+        return
+    for blk in prange(nb, schedule="static", num_threads=n_threads):
+        _diag_update_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK), d, r, x)
+
+
+# ---------------------------------------------------------------------------------------
+# Python-facing wrappers.  Inputs are validated by lamina.sparse.
+
+def csr_matvec(const csr_index[::1] indptr, const csr_index[::1] indices,
+               const floating[::1] data, const Py_ssize_t[::1] blocks,
+               const floating[::1] x, floating[::1] y, int n_threads=1):
+    """In place: y = A x for the CSR matrix (indptr, indices, data)."""
+    cdef Py_ssize_t n_blocks = blocks.shape[0] - 1
+    if n_blocks <= 0 or y.shape[0] == 0:
+        return
+    cdef double[::1] partial = np.empty(n_blocks, dtype=np.float64)
+    cdef const floating *xp = &x[0] if x.shape[0] else NULL
+    with nogil:
+        csr_spmv_kernel(&indptr[0], &indices[0] if indices.shape[0] else NULL,
+                        &data[0] if data.shape[0] else NULL, &blocks[0], n_blocks,
+                        xp, <const floating *> NULL, &y[0], <const floating *> NULL,
+                        &partial[0], n_threads)
+
+
+cdef void _spmm_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
+                     const csr_index *indices, const floating *data, const floating *X,
+                     Py_ssize_t k, floating *Y) noexcept nogil:
+    cdef Py_ssize_t i, kk, j, c
+    cdef floating a
+    cdef floating *yrow
+    cdef const floating *xrow
+    for i in range(i0, i1):
+        yrow = Y + i * k
+        for c in range(k):
+            yrow[c] = 0
+        for kk in range(indptr[i], indptr[i + 1]):
+            a = data[kk]
+            j = indices[kk]
+            xrow = X + j * k
+            for c in range(k):
+                yrow[c] = yrow[c] + a * xrow[c]
+
+
+def csr_matmat(const csr_index[::1] indptr, const csr_index[::1] indices,
+               const floating[::1] data, const Py_ssize_t[::1] blocks,
+               const floating[:, ::1] X, floating[:, ::1] Y, int n_threads=1):
+    """In place: Y = A X for the CSR matrix A and C-contiguous X (n, k), Y (m, k)."""
+    cdef Py_ssize_t n_blocks = blocks.shape[0] - 1, blk, m = Y.shape[0], k = Y.shape[1]
+    if n_blocks <= 0 or m == 0 or k == 0:
+        return
+    cdef const floating *xp = &X[0, 0] if X.shape[0] else NULL
+    cdef const floating *dp = &data[0] if data.shape[0] else NULL
+    cdef const csr_index *ip = &indices[0] if indices.shape[0] else NULL
+    if n_threads <= 1 or n_blocks < 2 or (indptr[m] + m) * k < _SPMV_PARALLEL_MIN:
+        with nogil:
+            _spmm_rows(0, m, &indptr[0], ip, dp, xp, k, &Y[0, 0])
+        return
+    for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads):
+        _spmm_rows(blocks[blk], blocks[blk + 1], &indptr[0], ip, dp, xp, k, &Y[0, 0])
+
+
+def csr_matvec_ref(const csr_index[::1] indptr, const csr_index[::1] indices,
+                   const floating[::1] data, const floating[::1] x, floating[::1] y):
+    """Textbook row loop (test oracle): y = A x."""
+    cdef Py_ssize_t i, k
+    cdef double s
+    for i in range(y.shape[0]):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s += data[k] * x[indices[k]]
+        y[i] = s
+
+
+def update_xr(double alpha, floating[::1] x, const floating[::1] p, floating[::1] r,
+              const floating[::1] q, int n_threads=1):
+    """In place x += alpha p, r -= alpha q; returns r.r (test hook for the fused kernel)."""
+    cdef Py_ssize_t n = x.shape[0]
+    if n == 0:
+        return 0.0
+    cdef double[::1] partial = np.empty(vector_blocks(n), dtype=np.float64)
+    cdef double d
+    with nogil:
+        d = update_xr_kernel(n, alpha, &x[0], &p[0], &r[0], &q[0], &partial[0], n_threads)
+    return d

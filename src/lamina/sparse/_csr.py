@@ -1,0 +1,210 @@
+"""Compressed sparse row (CSR) matrices: duck-typed conversion and the SpMV entry points."""
+
+import numpy as np
+
+from lamina._config import resolve_threads
+from lamina._kernels import _sparse
+from lamina._registry import dispatchable
+from lamina._validation import as_float_array, assert_finite, check_out, float_dtype_of
+
+__all__ = ["CSR", "as_csr", "csr_matmat", "csr_matvec", "is_sparse"]
+
+_INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def is_sparse(a):
+    """True for SciPy sparse matrices and arrays (any format) and lamina's :class:`CSR`.
+
+    Duck-typed (``tocsr``, ``nnz``, ``shape``): SciPy is never imported by lamina.
+    """
+    return isinstance(a, CSR) or (hasattr(a, "tocsr") and hasattr(a, "nnz")
+                                  and hasattr(a, "shape"))
+
+
+class CSR:
+    """A CSR matrix as lamina's kernels take it: contiguous ``data`` (float32/float64),
+    ``indices`` and ``indptr`` (both int32 or both int64), ``shape``, and the row blocks
+    balanced by nonzeros that the threaded SpMV uses (computed once, on first use)."""
+
+    __slots__ = ("data", "indices", "indptr", "shape", "_blocks")
+
+    def __init__(self, data, indices, indptr, shape):
+        self.data = data
+        self.indices = indices
+        self.indptr = indptr
+        self.shape = tuple(int(s) for s in shape)
+        self._blocks = None
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def nnz(self):
+        return int(self.indptr[-1]) if self.indptr.shape[0] else 0
+
+    @property
+    def blocks(self):
+        if self._blocks is None:
+            self._blocks = _sparse.csr_row_blocks(self.indptr)
+        return self._blocks
+
+    def astype(self, dtype):
+        if self.data.dtype == dtype:
+            return self
+        out = CSR(self.data.astype(dtype), self.indices, self.indptr, self.shape)
+        out._blocks = self._blocks
+        return out
+
+    def diagonal(self):
+        """The main diagonal (duplicates summed, missing entries 0)."""
+        n = min(self.shape)
+        counts = np.diff(self.indptr)
+        rows = np.repeat(np.arange(self.shape[0], dtype=self.indices.dtype), counts)
+        on = rows == self.indices
+        return np.bincount(rows[on], weights=self.data[on], minlength=n)[:n].astype(
+            self.dtype)
+
+    def tocsr(self):
+        return self
+
+    def __repr__(self):
+        return (f"<lamina CSR {self.shape[0]}x{self.shape[1]}, {self.nnz} stored, "
+                f"{self.dtype}, {self.indices.dtype} indices>")
+
+
+def as_csr(a, name="A", *, dtype=None, check_finite=False):
+    """Convert a SciPy sparse matrix/array (any format) to :class:`CSR`, once.
+
+    The index dtype (int32 or int64) is kept; other index dtypes become int64.  Values
+    follow lamina's dtype policy (float32 stays float32, integers become float64).
+    """
+    if isinstance(a, CSR):
+        csr = a
+        data = a.data
+    else:
+        if not is_sparse(a):
+            raise TypeError(f"{name} must be a sparse matrix, got {type(a).__name__}")
+        csr = a if getattr(a, "format", None) == "csr" else a.tocsr()
+        data = np.asarray(csr.data)
+    shape = tuple(int(s) for s in csr.shape)
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be 2-dimensional, got shape {shape}")
+    try:
+        target = float_dtype_of(data.dtype) if dtype is None else np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}; lamina computes in float32 or float64") from None
+    if isinstance(a, CSR):
+        out = a.astype(target)
+    else:
+        indices = np.asarray(csr.indices)
+        indptr = np.asarray(csr.indptr)
+        itype = indices.dtype if indices.dtype in _INDEX_DTYPES else np.dtype(np.int64)
+        if indptr.dtype.itemsize > itype.itemsize:
+            itype = np.dtype(np.int64)
+        out = CSR(np.ascontiguousarray(data, dtype=target),
+                  np.ascontiguousarray(indices, dtype=itype),
+                  np.ascontiguousarray(indptr, dtype=itype), shape)
+    if out.indptr.shape[0] != shape[0] + 1:
+        raise ValueError(f"{name}: indptr has length {out.indptr.shape[0]}, "
+                         f"expected {shape[0] + 1}")
+    if check_finite:
+        assert_finite(out.data, name)
+    return out
+
+
+@dispatchable("csr_matvec")
+def csr_matvec(a, x, *, out=None, n_threads=None):
+    """Sparse matrix-vector product ``a @ x`` with lamina's CSR kernel.
+
+    Parameters
+    ----------
+    a : sparse matrix, shape (m, n)
+        A SciPy sparse matrix or array in any format (converted to CSR, keeping int32 or
+        int64 indices) or a :class:`lamina.sparse.CSR`.  Convert once and reuse the
+        :class:`CSR` (:func:`as_csr`) when multiplying many times.
+    x : array_like, shape (n,)
+    out : ndarray, shape (m,), optional
+        Output (C-contiguous, the result dtype).
+    n_threads : int, optional
+        Threads (default: :func:`lamina.get_num_threads`).  Rows are split into blocks
+        of equal nonzeros; each row is summed in column order by one thread, so the
+        result is identical for every thread count.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, lamina.sparse
+    >>> a = sp.csr_array(np.array([[2.0, 0.0], [1.0, 3.0]]))
+    >>> lamina.sparse.csr_matvec(a, [1.0, 1.0])
+    array([2., 4.])
+    """
+    a = as_csr(a, "a")
+    x = as_float_array(x, "x", ndim=1)
+    m, n = a.shape
+    if x.shape[0] != n:
+        raise ValueError(f"x has shape {x.shape} but a has shape {a.shape}: x must have "
+                         f"length {n}")
+    dtype = np.result_type(a.dtype, x.dtype)
+    a = a.astype(dtype)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    y = np.empty(m, dtype=dtype) if out is None else out
+    if out is not None:
+        check_out(out, (m,), dtype)
+        if not out.flags.c_contiguous:
+            y = np.empty(m, dtype=dtype)
+    if m:
+        _sparse.csr_matvec(a.indptr, a.indices, a.data, a.blocks, x, y,
+                           resolve_threads(n_threads))
+    if out is not None and y is not out:
+        out[...] = y
+        return out
+    return y
+
+
+@dispatchable("csr_matmat")
+def csr_matmat(a, b, *, out=None, n_threads=None):
+    """Sparse times dense: ``a @ b`` for a CSR (or any SciPy sparse) ``a`` and a 2-D ``b``.
+
+    Parameters
+    ----------
+    a : sparse matrix, shape (m, n)
+    b : array_like, shape (n, k)
+    out : ndarray, shape (m, k), optional
+    n_threads : int, optional
+        Threads over row blocks balanced by nonzeros; results do not depend on it.
+
+    Returns
+    -------
+    ndarray, shape (m, k)
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, lamina.sparse
+    >>> a = sp.csr_array(np.array([[2.0, 0.0], [1.0, 3.0]]))
+    >>> lamina.sparse.csr_matmat(a, np.eye(2))
+    array([[2., 0.],
+           [1., 3.]])
+    """
+    a = as_csr(a, "a")
+    b = as_float_array(b, "b", ndim=2)
+    m, n = a.shape
+    if b.shape[0] != n:
+        raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}: b must have "
+                         f"{n} rows")
+    dtype = np.result_type(a.dtype, b.dtype)
+    a = a.astype(dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    y = np.empty((m, b.shape[1]), dtype=dtype)
+    if out is not None:
+        check_out(out, y.shape, dtype)
+    if y.size:
+        _sparse.csr_matmat(a.indptr, a.indices, a.data, a.blocks, b, y,
+                           resolve_threads(n_threads))
+    if out is not None:
+        out[...] = y
+        return out
+    return y
