@@ -12,10 +12,16 @@ Examples
 32.0
 """
 
-from lamina import blas, plugins
+from lamina import blas, linalg, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
-from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
+from lamina._errors import (
+    BackendNotImplemented,
+    ConvergenceWarning,
+    LinAlgError,
+    LinAlgWarning,
+    PluginWarning,
+)
 from lamina._registry import backend_opts, explain
 from lamina.blas import axpy, dot, matvec, outer, vector_norm
 
@@ -24,6 +30,7 @@ __all__ = [
     "BackendNotImplemented",
     "ConvergenceWarning",
     "LinAlgError",
+    "LinAlgWarning",
     "PluginWarning",
     "axpy",
     "backend_opts",
@@ -32,6 +39,7 @@ __all__ = [
     "explain",
     "get_isa",
     "get_num_threads",
+    "linalg",
     "matvec",
     "outer",
     "plugins",
