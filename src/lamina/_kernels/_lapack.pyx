@@ -28,18 +28,19 @@ O(n^3) work is level-3 (GEMM, TRSM, SYRK) and the level-2 part is confined to pa
 * ``geqp2``: QR with column pivoting (Businger and Golub) with LAPACK's safe downdating
   of the partial column norms; level 2, used by ``lstsq`` only for rank-deficient input.
 
-Block sizes come from one per-ISA table (``_NB``).  The level-3 calls go through the
-``_gemm``/``_trsm``/``_syrk`` shims at the top of this file, which take element strides
-of any sign (a transpose is a swap of the strides).
+Block sizes come from one per-ISA table (``_NB_*``).  The level-3 calls go to lamina's
+packed GEMM/TRSM/SYRK (``_gemm.pxd``), which take element strides of any sign (a
+transpose is a swap of the strides), so no operand is ever copied for a transpose.
 """
 from cython cimport floating
-from cython.parallel cimport prange
 from libc.math cimport fabs, sqrt, hypot
 from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange
 
 from lamina._kernels._runtime cimport get_isa
 from lamina._kernels._blas1 cimport nrm2_kernel, iamax_kernel
 from lamina._kernels._blas2 cimport gemv_kernel, ger_kernel
+from lamina._kernels._gemm cimport gemm_kernel, syrk_kernel, trsm_kernel
 
 cdef extern from "float.h":
     double DBL_MIN
@@ -55,6 +56,8 @@ _NB_CHOL[:] = [32, 64, 128]
 _NB_QR[:] = [32, 32, 48]
 # Recursive LU panels stop splitting at this many columns.
 DEF _LU_LEAF = 8
+# Rows of the diagonal blocks that _trsm solves by substitution; the rest is GEMM.
+DEF _TRSM_LEAF = 32
 
 
 def block_sizes():
@@ -64,122 +67,96 @@ def block_sizes():
 
 
 # ---------------------------------------------------------------------------------------
-# Level-3 shims.  Plain loop nests with unit-stride inner loops for column-major operands
-# (the compiler vectorizes them); OpenMP over independent columns.
+# Level-3 operations: lamina's packed GEMM / TRSM / SYRK (``_gemm.pxd``), aliased here so
+# the algorithms below read like their LAPACK counterparts.
 
-cdef int _gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
-               const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
-               const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
-               floating *C, Py_ssize_t rsc, Py_ssize_t csc, int n_threads) noexcept nogil:
-    """C = alpha*A@B + beta*C (beta == 0 ignores C)."""
-    cdef Py_ssize_t i, j, p
-    cdef floating b, s
+cdef inline int _gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                      const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                      const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
+                      floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                      int n_threads) noexcept nogil:
     if m <= 0 or n <= 0:
         return 0
-    if n_threads < 1 or m * n * k < 32768 or n < 2:
+    return gemm_kernel(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc,
+                       n_threads)
+
+
+cdef void _trsm_left_columns(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
+                             const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                             floating *B, Py_ssize_t ldb, int n_threads) noexcept nogil:
+    """B := inv(A) B for a small triangle A (m <= _TRSM_LEAF) and column-major B: each
+    column is an independent substitution whose inner loop runs down a contiguous
+    column of B (axpy form), columns split between threads."""
+    cdef Py_ssize_t i, j, p, ii
+    cdef floating x
+    if n_threads < 1 or m * n < 8192:
         n_threads = 1
-    if rsa == 1:
-        # axpy form: C[:, j] += A[:, p] * B[p, j]
-        for j in prange(n, num_threads=n_threads, schedule="static"):
-            if beta == 0:
-                for i in range(m):
-                    C[i * rsc + j * csc] = 0
-            elif beta != 1:
-                for i in range(m):
-                    C[i * rsc + j * csc] = beta * C[i * rsc + j * csc]
-            for p in range(k):
-                b = alpha * B[p * rsb + j * csb]
-                for i in range(m):
-                    C[i * rsc + j * csc] += A[i + p * csa] * b
-    else:
-        # dot form: rows of A contiguous along p when csa == 1
-        for j in prange(n, num_threads=n_threads, schedule="static"):
-            for i in range(m):
-                s = 0
-                for p in range(k):
-                    s = s + A[i * rsa + p * csa] * B[p * rsb + j * csb]
-                if beta == 0:
-                    C[i * rsc + j * csc] = alpha * s
+    for j in prange(n, num_threads=n_threads, schedule="static"):
+        for ii in range(m):
+            p = ii if lower else m - 1 - ii
+            x = B[p + j * ldb]
+            if not unit_diag:
+                x = x / A[p * rsa + p * csa]
+                B[p + j * ldb] = x
+            if x != 0:
+                if lower:
+                    for i in range(p + 1, m):
+                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
                 else:
-                    C[i * rsc + j * csc] = alpha * s + beta * C[i * rsc + j * csc]
-    return 0
+                    for i in range(p):
+                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
 
 
 cdef int _trsm(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
                floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                floating *B, Py_ssize_t rsb, Py_ssize_t csb, int n_threads) noexcept nogil:
-    """B := alpha*inv(A)@B (left) or alpha*B@inv(A) (right); A triangular."""
-    cdef Py_ssize_t i, j, p, ii, jj
-    cdef floating x
+    """Triangular solve.  The factorizations' common case, a left solve with a
+    column-major B (LU's block row, getrs, the QR/Cholesky solves), runs here as a
+    blocked substitution: _TRSM_LEAF-row diagonal blocks solved column by column along
+    contiguous memory, the rest of B updated with lamina's GEMM.  Other layouts go to
+    lamina's trsm_kernel."""
+    cdef Py_ssize_t i0, ib, i, j
+    cdef int r
     if m <= 0 or n <= 0:
         return 0
-    if n_threads < 1 or m * n < 4096:
-        n_threads = 1
-    if left:
-        # Columns of B are independent.
-        for j in prange(n, num_threads=n_threads, schedule="static"):
-            if alpha != 1:
-                for i in range(m):
-                    B[i * rsb + j * csb] = alpha * B[i * rsb + j * csb]
-            for ii in range(m):
-                p = ii if lower else m - 1 - ii
-                x = B[p * rsb + j * csb]
-                if not unit_diag:
-                    x = x / A[p * rsa + p * csa]
-                    B[p * rsb + j * csb] = x
-                if x != 0:
-                    if lower:
-                        for i in range(p + 1, m):
-                            B[i * rsb + j * csb] -= x * A[i * rsa + p * csa]
-                    else:
-                        for i in range(p):
-                            B[i * rsb + j * csb] -= x * A[i * rsa + p * csa]
+    if not left or rsb != 1 or alpha != 1:
+        return trsm_kernel(left, lower, unit_diag, m, n, alpha, A, rsa, csa, B, rsb, csb,
+                           n_threads)
+    if lower:
+        i0 = 0
+        while i0 < m:
+            ib = min(<Py_ssize_t> _TRSM_LEAF, m - i0)
+            _trsm_left_columns(True, unit_diag, ib, n, A + i0 * rsa + i0 * csa, rsa, csa,
+                               B + i0, csb, n_threads)
+            if i0 + ib < m:
+                r = gemm_kernel(m - i0 - ib, n, ib, <floating> -1,
+                                A + (i0 + ib) * rsa + i0 * csa, rsa, csa, B + i0, 1, csb,
+                                <floating> 1, B + i0 + ib, 1, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 += ib
     else:
-        # X A = B: rows of B are independent; column by column in dependency order.
-        if alpha != 1:
-            for j in range(n):
-                for i in range(m):
-                    B[i * rsb + j * csb] = alpha * B[i * rsb + j * csb]
-        for jj in range(n):
-            j = n - 1 - jj if lower else jj
-            # B[:, j] -= sum over solved columns p of X[:, p] * A[p, j]
-            for p in range(n):
-                if (lower and p > j) or (not lower and p < j):
-                    x = A[p * rsa + j * csa]
-                    if x != 0:
-                        for i in range(m):
-                            B[i * rsb + j * csb] -= B[i * rsb + p * csb] * x
-            if not unit_diag:
-                x = A[j * rsa + j * csa]
-                for i in range(m):
-                    B[i * rsb + j * csb] = B[i * rsb + j * csb] / x
+        i0 = ((m - 1) // _TRSM_LEAF) * _TRSM_LEAF
+        while i0 >= 0:
+            ib = min(<Py_ssize_t> _TRSM_LEAF, m - i0)
+            _trsm_left_columns(False, unit_diag, ib, n, A + i0 * rsa + i0 * csa, rsa, csa,
+                               B + i0, csb, n_threads)
+            if i0 > 0:
+                r = gemm_kernel(i0, n, ib, <floating> -1, A + i0 * csa, rsa, csa,
+                                B + i0, 1, csb, <floating> 1, B, 1, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 -= _TRSM_LEAF
     return 0
 
 
-cdef int _syrk(bint lower, Py_ssize_t n, Py_ssize_t k, floating alpha,
-               const floating *A, Py_ssize_t rsa, Py_ssize_t csa, floating beta,
-               floating *C, Py_ssize_t rsc, Py_ssize_t csc, int n_threads) noexcept nogil:
-    """One triangle of C = alpha*A@A^T + beta*C, A n x k."""
-    cdef Py_ssize_t i, j, p, i0, i1
-    cdef floating b
+cdef inline int _syrk(bint lower, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                      const floating *A, Py_ssize_t rsa, Py_ssize_t csa, floating beta,
+                      floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                      int n_threads) noexcept nogil:
     if n <= 0:
         return 0
-    if n_threads < 1 or n * n * k < 65536:
-        n_threads = 1
-    for j in prange(n, num_threads=n_threads, schedule="dynamic"):
-        i0 = j if lower else 0
-        i1 = n if lower else j + 1
-        if beta == 0:
-            for i in range(i0, i1):
-                C[i * rsc + j * csc] = 0
-        elif beta != 1:
-            for i in range(i0, i1):
-                C[i * rsc + j * csc] = beta * C[i * rsc + j * csc]
-        for p in range(k):
-            b = alpha * A[j * rsa + p * csa]
-            for i in range(i0, i1):
-                C[i * rsc + j * csc] += A[i * rsa + p * csa] * b
-    return 0
+    return syrk_kernel(lower, n, k, alpha, A, rsa, csa, beta, C, rsc, csc, n_threads)
 
 
 # ---------------------------------------------------------------------------------------
