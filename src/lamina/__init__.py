@@ -23,7 +23,7 @@ from lamina._errors import (
     PluginWarning,
 )
 from lamina._registry import backend_opts, explain
-from lamina.blas import axpy, dot, matvec, outer, vector_norm
+from lamina.blas import axpy, dot, gemm, matmul, matvec, outer, vector_norm
 
 __all__ = [
     "__version__",
@@ -37,9 +37,11 @@ __all__ = [
     "blas",
     "dot",
     "explain",
+    "gemm",
     "get_isa",
     "get_num_threads",
     "linalg",
+    "matmul",
     "matvec",
     "outer",
     "plugins",

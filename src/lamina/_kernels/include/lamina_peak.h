@@ -15,22 +15,26 @@
 
 #define LAMINA_PEAK_NCHAIN 12
 
+#define LAMINA_PEAK_STEP(F, v) v = F(v, x, y); __asm__ volatile("" : "+v"(v));
 #define LAMINA_DEFINE_PEAK(NAME, ATTR, V, T, SET1, FMA, ADD, LANES)                      \
 ATTR static double NAME(long iters)                                                     \
 {                                                                                       \
-    V acc[LAMINA_PEAK_NCHAIN], x = SET1((T)0.9999999), y = SET1((T)1e-7), s;            \
+    V x = SET1((T)0.9999999), y = SET1((T)1e-7);                                        \
+    V c0 = SET1((T)1), c1 = SET1((T)2), c2 = SET1((T)3), c3 = SET1((T)4);               \
+    V c4 = SET1((T)5), c5 = SET1((T)6), c6 = SET1((T)7), c7 = SET1((T)8);               \
+    V c8 = SET1((T)9), c9 = SET1((T)10), c10 = SET1((T)11), c11 = SET1((T)12), s;       \
     T out[LANES];                                                                       \
     long it;                                                                            \
     int i;                                                                              \
     double r = 0;                                                                       \
-    for (i = 0; i < LAMINA_PEAK_NCHAIN; ++i) acc[i] = SET1((T)(i + 1));                 \
     for (it = 0; it < iters; ++it) {                                                    \
-        _Pragma("GCC unroll 12")                                                        \
-        for (i = 0; i < LAMINA_PEAK_NCHAIN; ++i) acc[i] = FMA(acc[i], x, y);            \
-        __asm__ volatile("" ::: "memory");                                              \
+        LAMINA_PEAK_STEP(FMA, c0) LAMINA_PEAK_STEP(FMA, c1) LAMINA_PEAK_STEP(FMA, c2)                  \
+        LAMINA_PEAK_STEP(FMA, c3) LAMINA_PEAK_STEP(FMA, c4) LAMINA_PEAK_STEP(FMA, c5)                  \
+        LAMINA_PEAK_STEP(FMA, c6) LAMINA_PEAK_STEP(FMA, c7) LAMINA_PEAK_STEP(FMA, c8)                  \
+        LAMINA_PEAK_STEP(FMA, c9) LAMINA_PEAK_STEP(FMA, c10) LAMINA_PEAK_STEP(FMA, c11)                \
     }                                                                                   \
-    s = acc[0];                                                                         \
-    for (i = 1; i < LAMINA_PEAK_NCHAIN; ++i) s = ADD(s, acc[i]);                        \
+    s = ADD(ADD(ADD(ADD(c0, c1), ADD(c2, c3)), ADD(ADD(c4, c5), ADD(c6, c7))),          \
+            ADD(ADD(c8, c9), ADD(c10, c11)));                                           \
     memcpy(out, &s, sizeof(out));                                                       \
     for (i = 0; i < LANES; ++i) r += out[i];                                            \
     return r;                                                                           \
