@@ -14,6 +14,13 @@ import lamina.blas._level2
 import lamina.blas._level3
 import lamina.datasets
 import lamina.datasets._digits
+import lamina.linalg
+import lamina.linalg._cholesky
+import lamina.linalg._lstsq
+import lamina.linalg._lu
+import lamina.linalg._norms
+import lamina.linalg._qr
+import lamina.linalg._triangular
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -35,7 +42,10 @@ def test_readme_python_blocks_run():
 @pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
                                     lamina.blas._level1, lamina.blas._level2, lamina.blas._level3,
                                     lamina.testing,
-                                    lamina.datasets, lamina.datasets._digits],
+                                    lamina.datasets, lamina.datasets._digits,
+                                    lamina.linalg, lamina.linalg._cholesky, lamina.linalg._lstsq,
+                                    lamina.linalg._lu, lamina.linalg._norms, lamina.linalg._qr,
+                                    lamina.linalg._triangular],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -458,5 +458,6 @@ def det(a, overwrite_a=False, check_finite=True, *, n_threads=None):
         swaps = int(np.count_nonzero(ipiv != np.arange(n)))
         # Product in float64 with the input's dtype only at the end: a float32 product
         # of n pivots over/underflows far sooner than the determinant itself.
-        out[idx] = (-1.0) ** swaps * float(np.prod(np.diagonal(f).astype(np.float64)))
+        with np.errstate(over="ignore"):     # a determinant beyond the dtype's range is inf
+            out[idx] = (-1.0) ** swaps * float(np.prod(np.diagonal(f).astype(np.float64)))
     return out[()] if a.ndim == 2 else out

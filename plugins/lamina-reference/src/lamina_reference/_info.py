@@ -13,6 +13,8 @@ def get_info():
             op: {"dtypes": ["float32", "float64"], "notes": "NumPy oracle"}
             for op in ("dot", "axpy", "scal", "nrm2", "asum", "iamax", "vector_norm",
                        "gemv", "ger", "matvec", "outer", "matmul", "gemm", "trsm", "trmm",
-                       "syrk")
+                       "syrk", "lu_factor", "lu", "lu_solve", "solve", "inv", "det",
+                       "slogdet", "cholesky", "cho_factor", "cho_solve", "solve_triangular",
+                       "qr", "qr_multiply", "lstsq", "matrix_norm", "norm", "cond")
         },
     }
