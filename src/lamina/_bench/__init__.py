@@ -8,4 +8,5 @@ tracks the same cases over commits; this command is for a user with no asv at ha
 AREAS = {
     "blas1": "lamina._bench.blas1",
     "gemm": "lamina._bench.gemm",
+    "linalg": "lamina._bench.linalg",
 }
