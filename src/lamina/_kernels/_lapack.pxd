@@ -7,7 +7,7 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
 cdef void getrs_kernel(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const floating *LU,
                        Py_ssize_t ld, const Py_ssize_t *ipiv, floating *B, Py_ssize_t ldb,
                        int n_threads) noexcept nogil
-cdef Py_ssize_t potrf_kernel(Py_ssize_t n, floating *A, Py_ssize_t ld,
+cdef Py_ssize_t potrf_kernel(Py_ssize_t n, floating *A, Py_ssize_t rs, Py_ssize_t cs,
                              int n_threads) noexcept nogil
 cdef int geqrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                       floating *tau, int n_threads) noexcept nogil

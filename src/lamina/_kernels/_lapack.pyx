@@ -107,21 +107,56 @@ cdef void _trsm_left_columns(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_
                         B[i + j * ldb] -= x * A[i * rsa + p * csa]
 
 
+cdef void _trsm_right_rows(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
+                           const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                           floating *B, Py_ssize_t ldb, int n_threads) noexcept nogil:
+    """B := B inv(A) for a small triangle A (n <= _TRSM_LEAF) and column-major B: column
+    j of the solution is B[:, j] minus earlier solved columns times A's column j, so the
+    inner loops run down contiguous columns; blocks of rows split between threads."""
+    cdef Py_ssize_t c, nchunks, r0, r1, i, j, p, jj
+    cdef floating x
+    if n_threads < 1 or m * n < 8192:
+        n_threads = 1
+    nchunks = (m + 255) // 256
+    for c in prange(nchunks, num_threads=n_threads, schedule="static"):
+        r0 = c * 256
+        r1 = min(m, r0 + 256)
+        for jj in range(n):
+            j = n - 1 - jj if lower else jj
+            for p in range(n):
+                if (lower and p > j) or (not lower and p < j):
+                    x = A[p * rsa + j * csa]
+                    if x != 0:
+                        for i in range(r0, r1):
+                            B[i + j * ldb] -= B[i + p * ldb] * x
+            if not unit_diag:
+                x = A[j * rsa + j * csa]
+                for i in range(r0, r1):
+                    B[i + j * ldb] = B[i + j * ldb] / x
+
+
 cdef int _trsm(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
                floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                floating *B, Py_ssize_t rsb, Py_ssize_t csb, int n_threads) noexcept nogil:
-    """Triangular solve.  The factorizations' common case, a left solve with a
-    column-major B (LU's block row, getrs, the QR/Cholesky solves), runs here as a
-    blocked substitution: _TRSM_LEAF-row diagonal blocks solved column by column along
-    contiguous memory, the rest of B updated with lamina's GEMM.  Other layouts go to
-    lamina's trsm_kernel."""
+    """Triangular solve.  The factorizations' case, a column-major B (LU's block row and
+    getrs on the left, Cholesky's block column on the right), runs here as a blocked
+    substitution: _TRSM_LEAF-wide diagonal blocks solved along contiguous columns, the
+    rest of B updated with lamina's GEMM.  Other layouts go to lamina's trsm_kernel
+    (whose substitution runs along rows of B)."""
     cdef Py_ssize_t i0, ib, i, j
     cdef int r
     if m <= 0 or n <= 0:
         return 0
-    if not left or rsb != 1 or alpha != 1:
+    if rsb != 1 and csb == 1 and alpha == 1:
+        # Row-major B: solve the transposed problem (side and triangle swap, A^T is A
+        # with swapped strides), whose right-hand side is column-major.
+        return _trsm(not left, not lower, unit_diag, n, m, alpha, A, csa, rsa, B, csb, rsb,
+                     n_threads)
+    if rsb != 1 or alpha != 1:
         return trsm_kernel(left, lower, unit_diag, m, n, alpha, A, rsa, csa, B, rsb, csb,
                            n_threads)
+    if not left:
+        return _trsm_right(lower, unit_diag, m, n, A, rsa, csa, B, csb, n_threads)
     if lower:
         i0 = 0
         while i0 < m:
@@ -147,6 +182,41 @@ cdef int _trsm(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n
                 if r != 0:
                     return r
             i0 -= _TRSM_LEAF
+    return 0
+
+
+cdef int _trsm_right(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
+                     const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                     floating *B, Py_ssize_t ldb, int n_threads) noexcept nogil:
+    """X A = B for column-major B (Cholesky's block column): _TRSM_LEAF-column diagonal
+    blocks by substitution, the remaining columns updated with GEMM."""
+    cdef Py_ssize_t j0, jb
+    cdef int r
+    if not lower:
+        j0 = 0
+        while j0 < n:
+            jb = min(<Py_ssize_t> _TRSM_LEAF, n - j0)
+            _trsm_right_rows(False, unit_diag, m, jb, A + j0 * rsa + j0 * csa, rsa, csa,
+                             B + j0 * ldb, ldb, n_threads)
+            if j0 + jb < n:
+                r = gemm_kernel(m, n - j0 - jb, jb, <floating> -1, B + j0 * ldb, 1, ldb,
+                                A + j0 * rsa + (j0 + jb) * csa, rsa, csa, <floating> 1,
+                                B + (j0 + jb) * ldb, 1, ldb, n_threads)
+                if r != 0:
+                    return r
+            j0 += jb
+    else:
+        j0 = ((n - 1) // _TRSM_LEAF) * _TRSM_LEAF
+        while j0 >= 0:
+            jb = min(<Py_ssize_t> _TRSM_LEAF, n - j0)
+            _trsm_right_rows(True, unit_diag, m, jb, A + j0 * rsa + j0 * csa, rsa, csa,
+                             B + j0 * ldb, ldb, n_threads)
+            if j0 > 0:
+                r = gemm_kernel(m, j0, jb, <floating> -1, B + j0 * ldb, 1, ldb,
+                                A + j0 * rsa, rsa, csa, <floating> 1, B, 1, ldb, n_threads)
+                if r != 0:
+                    return r
+            j0 -= _TRSM_LEAF
     return 0
 
 
@@ -248,7 +318,9 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
     for b in range((mn + nb - 1) // nb):
         j = b * nb
         jb = min(nb, mn - j)
-        info2 = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, n_threads)
+        # The panel runs on one thread: its many small GEMM/TRSM calls would each pay for
+        # waking a team (and, on a loaded machine, for spinning threads that cannot run).
+        info2 = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, 1)
         if info2 != 0 and info == 0:
             info = info2 + j
         for k in range(j, j + jb):
@@ -270,6 +342,8 @@ cdef void getrs_kernel(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const floating
                        int n_threads) noexcept nogil:
     """Solve A X = B (or A^T X = B) from getrf's factors, B overwritten by X."""
     cdef Py_ssize_t k, j
+    if nrhs < 16:
+        n_threads = 1      # O(n^2) and memory-bound: a second core does not help
     if not trans:
         _laswp(nrhs, B, ldb, 0, n, ipiv)
         _trsm(True, True, True, n, nrhs, <floating> 1, LU, 1, ld, B, 1, ldb, n_threads)
@@ -297,50 +371,72 @@ cdef void cdef_laswp_backward(Py_ssize_t ncols, floating *B, Py_ssize_t ld, Py_s
 # ---------------------------------------------------------------------------------------
 # Cholesky.
 
-cdef Py_ssize_t _potf2(Py_ssize_t n, floating *A, Py_ssize_t ld) noexcept nogil:
-    """Unblocked left-looking lower Cholesky; returns the failing 1-based minor or 0."""
+cdef Py_ssize_t _potf2(Py_ssize_t n, floating *A, Py_ssize_t rs, Py_ssize_t cs) noexcept nogil:
+    """Unblocked left-looking lower Cholesky of a diagonal block (element (i, j) at
+    A[i*rs + j*cs]); returns the failing 1-based minor or 0."""
     cdef Py_ssize_t i, j, p
     cdef floating d, s
+    if cs == 1 and rs != 1:
+        # Row-major: up-looking order, row i from rows above it; the dot products run
+        # along contiguous rows.
+        for i in range(n):
+            for j in range(i + 1):
+                s = A[i * rs + j]
+                for p in range(j):
+                    s -= A[i * rs + p] * A[j * rs + p]
+                if j < i:
+                    A[i * rs + j] = s / A[j * rs + j]
+                elif not (s > 0):
+                    A[i * rs + i] = s
+                    return i + 1
+                else:
+                    A[i * rs + i] = sqrt(s)
+        return 0
     for j in range(n):
-        d = A[j + j * ld]
+        d = A[j * rs + j * cs]
         for p in range(j):
-            d -= A[j + p * ld] * A[j + p * ld]
+            d -= A[j * rs + p * cs] * A[j * rs + p * cs]
         if not (d > 0):          # also catches NaN
-            A[j + j * ld] = d
+            A[j * rs + j * cs] = d
             return j + 1
         d = sqrt(d)
-        A[j + j * ld] = d
+        A[j * rs + j * cs] = d
         if j + 1 < n:
             # A[j+1:, j] = (A[j+1:, j] - A[j+1:, :j] @ A[j, :j]) / d
             for p in range(j):
-                s = A[j + p * ld]
+                s = A[j * rs + p * cs]
                 for i in range(j + 1, n):
-                    A[i + j * ld] -= A[i + p * ld] * s
+                    A[i * rs + j * cs] -= A[i * rs + p * cs] * s
             s = 1 / d
             for i in range(j + 1, n):
-                A[i + j * ld] *= s
+                A[i * rs + j * cs] *= s
     return 0
 
 
-cdef Py_ssize_t potrf_kernel(Py_ssize_t n, floating *A, Py_ssize_t ld,
+cdef Py_ssize_t potrf_kernel(Py_ssize_t n, floating *A, Py_ssize_t rs, Py_ssize_t cs,
                              int n_threads) noexcept nogil:
     """Blocked lower Cholesky A = L L^T in the lower triangle (the strict upper triangle
-    is not referenced).  Returns 0, or the order of the leading minor that is not
-    positive definite."""
+    is not referenced); element (i, j) at A[i*rs + j*cs], so a row-major array works in
+    place as well as a column-major one.  Returns 0, the order of the leading minor that
+    is not positive definite, or -1 when a level-3 call could not allocate."""
     cdef Py_ssize_t b, j, jb, info
     cdef int nb = _NB_CHOL[get_isa()]
     for b in range((n + nb - 1) // nb):
         j = b * nb
         jb = min(nb, n - j)
-        info = _potf2(jb, A + j + j * ld, ld)
+        info = _potf2(jb, A + j * rs + j * cs, rs, cs)
         if info != 0:
             return info + j
         if j + jb < n:
-            # L21 = A21 L11^-T: a right solve with L11^T (swapped strides).
-            _trsm(False, False, False, n - j - jb, jb, <floating> 1, A + j + j * ld, ld, 1,
-                  A + j + jb + j * ld, 1, ld, n_threads)
-            _syrk(True, n - j - jb, jb, <floating> -1, A + j + jb + j * ld, 1, ld,
-                  <floating> 1, A + j + jb + (j + jb) * ld, 1, ld, n_threads)
+            # L21 = A21 L11^-T: a right solve with L11^T (L11 with swapped strides).
+            if _trsm(False, False, False, n - j - jb, jb, <floating> 1,
+                     A + j * rs + j * cs, cs, rs, A + (j + jb) * rs + j * cs, rs, cs,
+                     n_threads) != 0:
+                return -1
+            if _syrk(True, n - j - jb, jb, <floating> -1, A + (j + jb) * rs + j * cs, rs, cs,
+                     <floating> 1, A + (j + jb) * rs + (j + jb) * cs, rs, cs,
+                     n_threads) != 0:
+                return -1
     return 0
 
 
@@ -652,14 +748,22 @@ def getrs(const floating[::1, :] lu, const Py_ssize_t[::1] ipiv, floating[::1, :
                      n_threads)
 
 
-def potrf(floating[::1, :] a, int n_threads):
-    """In place lower Cholesky (lower triangle read and written); returns info."""
-    cdef Py_ssize_t n = a.shape[0], info
+def potrf(floating[:, :] a, int n_threads):
+    """In place lower Cholesky of a (any strides; lower triangle read, factor written
+    there, strict upper triangle zeroed).  Returns info (0 or the failing minor)."""
+    cdef Py_ssize_t n = a.shape[0], info, i, j
+    cdef Py_ssize_t rs = a.strides[0] // <Py_ssize_t> sizeof(floating)
+    cdef Py_ssize_t cs = a.strides[1] // <Py_ssize_t> sizeof(floating)
     if n == 0:
         return 0
     with nogil:
-        info = potrf_kernel(n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
-                            n_threads)
+        info = potrf_kernel(n, &a[0, 0], rs, cs, n_threads)
+        if info == 0:
+            for j in range(1, n):
+                for i in range(j):
+                    a[i, j] = 0
+    if info < 0:
+        raise MemoryError("potrf: workspace allocation failed")
     return info
 
 

@@ -13,13 +13,19 @@ __all__ = ["cho_factor", "cho_solve", "cholesky"]
 
 
 def _potrf_lower(mat, lower, overwrite, dtype, threads, what):
-    """Lower factor L (Fortran array, strict upper triangle untouched) of the symmetric
+    """Lower factor L (strict upper triangle zeroed) of the symmetric
     matrix given by the lower (or, ``lower=False``, upper) triangle of ``mat``.
 
     The upper case factors ``mat.T``: its lower triangle is ``mat``'s upper one, and
     U = L^T."""
     src = mat if lower else mat.T
-    c = work_copy(src, overwrite, dtype)
+    # The kernel takes any strides, so a C- or F-ordered input is copied as it lies (no
+    # transposing copy) or, with overwrite, factored where it is.
+    if overwrite and src.dtype == dtype and src.flags.writeable and (
+            src.flags.f_contiguous or src.flags.c_contiguous):
+        c = src
+    else:
+        c = np.array(src, dtype=dtype, order="K", copy=True)
     info = _lapack.potrf(c, threads)
     if info:
         raise LinAlgError(f"{what}: the matrix is not positive definite: the leading "
@@ -76,7 +82,8 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True, *, n_threads=
     for idx, mat in matrices(a):
         where = "cholesky" if a.ndim == 2 else f"cholesky (matrix {idx})"
         c = _potrf_lower(mat, lower, overwrite_a and a.ndim == 2, a.dtype, threads, where)
-        c = np.tril(c)
+        if a.ndim == 2:
+            return c if lower else c.T
         out[idx] = c if lower else c.T
     return out
 
@@ -88,8 +95,8 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True, *, n_thread
     Returns
     -------
     c : ndarray, shape (N, N)
-        The factor in the triangle named by ``lower``; the other triangle holds
-        whatever ``a`` held there (it is not used).
+        The factor in the triangle named by ``lower``; the other triangle is zero
+        (it is not used by :func:`cho_solve`).
     lower : bool
 
     Examples
