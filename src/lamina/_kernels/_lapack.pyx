@@ -310,7 +310,8 @@ cdef Py_ssize_t _getrf2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
 cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                              Py_ssize_t *ipiv, int n_threads) noexcept nogil:
     """Blocked right-looking LU, P A = L U.  ipiv[k] = row swapped with row k (0-based).
-    Returns 0, or the 1-based index of the first exactly-zero pivot (factors complete)."""
+    Returns 0, the 1-based index of the first exactly-zero pivot (factors complete), or
+    -1 when a level-3 call could not allocate its packing buffers."""
     cdef Py_ssize_t b, j, jb, k, info = 0, info2, mn = min(m, n)
     cdef int nb = _NB_LU[get_isa()]
     if mn <= nb:
@@ -328,12 +329,14 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
         _laswp(j, A, ld, j, j + jb, ipiv)
         if j + jb < n:
             _laswp(n - j - jb, A + (j + jb) * ld, ld, j, j + jb, ipiv)
-            _trsm(True, True, True, jb, n - j - jb, <floating> 1, A + j + j * ld, 1, ld,
-                  A + j + (j + jb) * ld, 1, ld, n_threads)
+            if _trsm(True, True, True, jb, n - j - jb, <floating> 1, A + j + j * ld, 1, ld,
+                     A + j + (j + jb) * ld, 1, ld, n_threads) != 0:
+                return -1
             if j + jb < m:
-                _gemm(m - j - jb, n - j - jb, jb, <floating> -1, A + j + jb + j * ld, 1, ld,
-                      A + j + (j + jb) * ld, 1, ld, <floating> 1,
-                      A + j + jb + (j + jb) * ld, 1, ld, n_threads)
+                if _gemm(m - j - jb, n - j - jb, jb, <floating> -1, A + j + jb + j * ld, 1,
+                         ld, A + j + (j + jb) * ld, 1, ld, <floating> 1,
+                         A + j + jb + (j + jb) * ld, 1, ld, n_threads) != 0:
+                    return -1
     return info
 
 
@@ -733,6 +736,8 @@ def getrf(floating[::1, :] a, Py_ssize_t[::1] ipiv, int n_threads):
     with nogil:
         info = getrf_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
                             &ipiv[0], n_threads)
+    if info < 0:
+        raise MemoryError("getrf: the GEMM packing buffers could not be allocated")
     return info
 
 

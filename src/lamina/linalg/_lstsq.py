@@ -162,13 +162,15 @@ def lstsq(a, b, rcond=None, overwrite_a=False, overwrite_b=False, check_finite=T
     f = work_copy(a, overwrite_a, dtype)
     qtb = work_copy(b2, overwrite_b, dtype)
     if m >= n:
-        keep = np.array(f, order="F")
+        # The rank-deficient fallback restarts from A: keep a copy only when A itself is
+        # about to be overwritten.
+        keep = np.array(f, order="F") if f is a else None
         tau = np.zeros(n, dtype=dtype)
         _lapack.geqrf(f, tau, threads)
         rdiag = np.abs(np.diagonal(f)).copy()
         if _triangular_rcond(f[:n, :n], threads) > rcond:
             x, res = _full_rank_tall(f, tau, qtb, threads)
             return finish(x, res, n, rdiag)
-        f = keep
+        f = keep if keep is not None else np.array(a, dtype=dtype, order="F")
     x, rank, rdiag = _minimum_norm(f, qtb, rcond, threads)
     return finish(x, np.empty(0, dtype=dtype), rank, rdiag)
