@@ -143,7 +143,7 @@ cdef int _trsm(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n
     substitution: _TRSM_LEAF-wide diagonal blocks solved along contiguous columns, the
     rest of B updated with lamina's GEMM.  Other layouts go to lamina's trsm_kernel
     (whose substitution runs along rows of B)."""
-    cdef Py_ssize_t i0, ib, i, j
+    cdef Py_ssize_t i0, ib
     cdef int r
     if m <= 0 or n <= 0:
         return 0
@@ -344,7 +344,6 @@ cdef void getrs_kernel(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const floating
                        Py_ssize_t ld, const Py_ssize_t *ipiv, floating *B, Py_ssize_t ldb,
                        int n_threads) noexcept nogil:
     """Solve A X = B (or A^T X = B) from getrf's factors, B overwritten by X."""
-    cdef Py_ssize_t k, j
     if nrhs < 16:
         n_threads = 1      # O(n^2) and memory-bound: a second core does not help
     if not trans:
@@ -355,10 +354,10 @@ cdef void getrs_kernel(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const floating
         # A^T = U^T L^T P: the transposes are the factors with their strides swapped.
         _trsm(True, True, False, n, nrhs, <floating> 1, LU, ld, 1, B, 1, ldb, n_threads)
         _trsm(True, False, True, n, nrhs, <floating> 1, LU, ld, 1, B, 1, ldb, n_threads)
-        cdef_laswp_backward(nrhs, B, ldb, n, ipiv)
+        _laswp_backward(nrhs, B, ldb, n, ipiv)
 
 
-cdef void cdef_laswp_backward(Py_ssize_t ncols, floating *B, Py_ssize_t ld, Py_ssize_t n,
+cdef void _laswp_backward(Py_ssize_t ncols, floating *B, Py_ssize_t ld, Py_ssize_t n,
                               const Py_ssize_t *ipiv) noexcept nogil:
     cdef Py_ssize_t j, k, p
     cdef floating t
@@ -513,8 +512,6 @@ cdef int _larfb(bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                 floating *C, Py_ssize_t ldc, floating *W, int n_threads) noexcept nogil:
     """C := (I - V T V^T) C, or with T^T when trans (that is H^T).  V m x k explicit,
     W holds k*n floats."""
-    cdef Py_ssize_t i, j, p
-    cdef floating s
     if m == 0 or n == 0 or k == 0:
         return 0
     # W = V^T C (k x n)

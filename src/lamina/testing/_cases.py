@@ -271,7 +271,7 @@ def cases_syrk():
 # reconstruction with LAPACK's residual ratios (threshold 30).
 
 def _compare(actual, expected, case):
-    from lamina.testing._backend import _compare as compare   # (imports this module)
+    from lamina.testing._backend import _compare as compare  # (imports this module)
 
     return compare(actual, expected, case)
 
@@ -297,7 +297,8 @@ def _check_lu_factor(actual, expected, case):
     a = np.asarray(case.args[0], dtype=np.float64)
     lu, piv = (np.asarray(t) for t in actual)
     if lu.shape != a.shape or lu.dtype != expected[0].dtype:
-        return f"lu has shape {lu.shape} / dtype {lu.dtype}, core {expected[0].shape} / {expected[0].dtype}"
+        return (f"lu has shape {lu.shape} / dtype {lu.dtype}, core {expected[0].shape} / "
+                f"{expected[0].dtype}")
     m, n = a.shape
     k = min(m, n)
     perm = np.arange(m)
