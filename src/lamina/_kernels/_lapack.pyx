@@ -358,7 +358,7 @@ cdef void getrs_kernel(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const floating
 
 
 cdef void _laswp_backward(Py_ssize_t ncols, floating *B, Py_ssize_t ld, Py_ssize_t n,
-                              const Py_ssize_t *ipiv) noexcept nogil:
+                          const Py_ssize_t *ipiv) noexcept nogil:
     cdef Py_ssize_t j, k, p
     cdef floating t
     for j in range(ncols):
