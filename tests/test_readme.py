@@ -25,6 +25,13 @@ import lamina.solvers._solvers
 import lamina.solvers.preconditioners
 import lamina.sparse
 import lamina.sparse._csr
+import lamina.linalg
+import lamina.linalg._cholesky
+import lamina.linalg._lstsq
+import lamina.linalg._lu
+import lamina.linalg._norms
+import lamina.linalg._qr
+import lamina.linalg._triangular
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -67,6 +74,10 @@ def test_docstring_examples(name):
                                     lamina.solvers._solvers,
                                     lamina.solvers.preconditioners, lamina.sparse,
                                     lamina.sparse._csr],
+                                    lamina.datasets, lamina.datasets._digits,
+                                    lamina.linalg, lamina.linalg._cholesky, lamina.linalg._lstsq,
+                                    lamina.linalg._lu, lamina.linalg._norms, lamina.linalg._qr,
+                                    lamina.linalg._triangular],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -14,9 +14,16 @@ Examples
 
 from lamina import blas, losses, plugins
 from lamina import blas, plugins, solvers, sparse
+from lamina import blas, linalg, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
-from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
+from lamina._errors import (
+    BackendNotImplemented,
+    ConvergenceWarning,
+    LinAlgError,
+    LinAlgWarning,
+    PluginWarning,
+)
 from lamina._registry import backend_opts, explain
 from lamina.blas import axpy, dot, gemm, matmul, matvec, outer, vector_norm
 
@@ -25,6 +32,7 @@ __all__ = [
     "BackendNotImplemented",
     "ConvergenceWarning",
     "LinAlgError",
+    "LinAlgWarning",
     "PluginWarning",
     "axpy",
     "backend_opts",
@@ -34,6 +42,7 @@ __all__ = [
     "gemm",
     "get_isa",
     "get_num_threads",
+    "linalg",
     "matmul",
     "losses",
     "matvec",

@@ -6,6 +6,7 @@ __all__ = [
     "BackendNotImplemented",
     "ConvergenceWarning",
     "LinAlgError",
+    "LinAlgWarning",
     "PluginWarning",
 ]
 
@@ -29,3 +30,9 @@ class BackendNotImplemented(NotImplementedError):
 
 class PluginWarning(UserWarning):
     """A plugin could not be loaded (broken, incompatible, duplicated) and was disabled."""
+
+
+class LinAlgWarning(RuntimeWarning):
+    """A linear-algebra result is valid but suspect (exactly singular factors, a matrix
+    so ill-conditioned that the solution may be inaccurate).  Mirrors SciPy's
+    ``scipy.linalg.LinAlgWarning``."""

@@ -10,4 +10,5 @@ AREAS = {
     "gemm": "lamina._bench.gemm",
     "losses": "lamina._bench.losses",
     "solvers": "lamina._bench.solvers",
+    "linalg": "lamina._bench.linalg",
 }

@@ -24,6 +24,10 @@ class Case:
     # compare(actual, expected) -> None or a message, for results compared by a property
     # (a solver's residual) rather than elementwise.
     compare: object = None
+    # Optional comparison hook ``check(actual, expected, case) -> None | str`` replacing the
+    # element-wise comparison with the core: factorizations whose factors are not unique
+    # (signs of QR, pivot choices on ties) are checked by reconstruction and orthogonality.
+    check: object = None
 
 
 def _rng(seed=0):
@@ -537,6 +541,318 @@ def cases_csr_matmat():
     yield from _csr_cases("csr_matmat", lambda r, n, dt: r.standard_normal((n, 3)).astype(dt))
 
 
+
+# ---------------------------------------------------------------------------------------
+# lamina.linalg.  Inputs are well conditioned so unique results (solutions, inverses,
+# determinants, Cholesky factors) compare element-wise; non-unique factors are checked by
+# reconstruction with LAPACK's residual ratios (threshold 30).
+
+def _compare(actual, expected, case):
+    from lamina.testing._backend import _compare as compare  # (imports this module)
+
+    return compare(actual, expected, case)
+
+
+def _eps_of(a):
+    return float(np.finfo(np.asarray(a).dtype).eps)
+
+
+def _ratio_ok(residual, scale, a, label):
+    a = np.asarray(a)
+    bound = 30.0 * _eps_of(a) * max(max(a.shape[-2:], default=1), 1) * max(scale, 1e-300)
+    if not np.isfinite(residual) or residual > bound:
+        return f"{label} residual {residual:.3g} exceeds {bound:.3g}"
+    return None
+
+
+def _n1(x):
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.abs(x).sum(axis=-2).max()) if x.size else 0.0
+
+
+def _check_lu_factor(actual, expected, case):
+    a = np.asarray(case.args[0], dtype=np.float64)
+    lu, piv = (np.asarray(t) for t in actual)
+    if lu.shape != a.shape or lu.dtype != expected[0].dtype:
+        return (f"lu has shape {lu.shape} / dtype {lu.dtype}, core {expected[0].shape} / "
+                f"{expected[0].dtype}")
+    m, n = a.shape
+    k = min(m, n)
+    perm = np.arange(m)
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    low = np.tril(lu[:, :k], -1).astype(np.float64) + np.eye(m, k)
+    up = np.triu(lu[:k]).astype(np.float64)
+    return _ratio_ok(_n1(a[perm] - low @ up), _n1(a), lu, "P A - L U")
+
+
+def _check_lu(actual, expected, case):
+    a = np.asarray(case.args[0], dtype=np.float64)
+    if len(actual) == 2:
+        rec = np.asarray(actual[0], np.float64) @ np.asarray(actual[1], np.float64)
+    else:
+        p, low, up = (np.asarray(t, np.float64) for t in actual)
+        rec = (p @ low @ up) if p.ndim == 2 else (low @ up)[p.astype(int)]
+    if rec.shape != a.shape:
+        return f"reconstruction has shape {rec.shape}, expected {a.shape}"
+    return _ratio_ok(_n1(a - rec), _n1(a), np.asarray(actual[-1]), "A - P L U")
+
+
+def _check_qr(actual, expected, case):
+    a = np.asarray(case.args[0], dtype=np.float64)
+    mode = case.kwargs.get("mode", "reduced")
+    if mode == "r":
+        r = np.asarray(actual)
+        if r.shape != np.asarray(expected).shape:
+            return f"r has shape {r.shape}, core {np.asarray(expected).shape}"
+        # Rows of R are unique up to sign.
+        return _compare(np.abs(r), np.abs(np.asarray(expected)), case)
+    q, r = (np.asarray(t) for t in actual[:2])
+    eq, er = (np.asarray(t) for t in expected[:2])
+    if q.shape != eq.shape or r.shape != er.shape or q.dtype != eq.dtype:
+        return f"Q, R shapes {q.shape}, {r.shape} differ from the core's {eq.shape}, {er.shape}"
+    if np.any(np.tril(r, -1)):
+        return "R is not upper triangular"
+    msg = _ratio_ok(_n1(a - q.astype(np.float64) @ r), _n1(a), q, "A - Q R")
+    if msg:
+        return msg
+    q64 = q.astype(np.float64)
+    return _ratio_ok(_n1(np.eye(q.shape[1]) - q64.T @ q64), 1.0, q, "I - Q^T Q")
+
+
+def _check_qr_multiply(actual, expected, case):
+    a = np.asarray(case.args[0], dtype=np.float64)
+    c = np.asarray(case.args[1], dtype=np.float64)
+    cq, r = (np.asarray(t, dtype=np.float64) for t in actual[:2])
+    if cq.shape != np.asarray(expected[0]).shape:
+        return f"shape {cq.shape} != core's {np.asarray(expected[0]).shape}"
+    if case.kwargs.get("mode", "right") == "right":
+        lhs, rhs = cq @ r, c @ a          # (c Q) R = c A
+    else:
+        lhs, rhs = r.T @ c, a.T @ cq      # A^T (Q c) = R^T c for c with min(M, N) rows
+    return _ratio_ok(_n1(lhs - rhs), _n1(a) * max(_n1(c), 1.0), np.asarray(actual[1]), "c Q R")
+
+
+def _check_cho_factor(actual, expected, case):
+    c, lower = actual
+    ec, elower = expected
+    if bool(lower) != bool(elower):
+        return "lower flag differs from the core"
+    tri = np.tril if lower else np.triu
+    return _compare(tri(np.asarray(c)), tri(np.asarray(ec)), case)
+
+
+def _check_cond(actual, expected, case):
+    act, exp = float(actual), float(expected)
+    if np.isinf(exp) or np.isinf(act):
+        return None if np.isinf(exp) == np.isinf(act) else f"cond {act} vs core {exp}"
+    # The core estimates (a lower bound within a small factor); exact peers are accepted.
+    return None if exp / 4 <= act <= exp * 4 else f"cond {act:.4g} vs core estimate {exp:.4g}"
+
+
+def _check_lstsq(actual, expected, case):
+    return _compare(tuple(actual[:3]), tuple(expected[:3]), case)
+
+
+def _well_conditioned(n, dtype, seed, m=None):
+    r = _rng(seed)
+    m = n if m is None else m
+    a = r.standard_normal((m, n))
+    if m == n:
+        a += n * np.eye(n) * 0.5
+    return a.astype(dtype)
+
+
+def _spd(n, dtype, seed):
+    a = _rng(seed).standard_normal((n, n))
+    return (a @ a.T + n * np.eye(n)).astype(dtype)
+
+
+def _linalg_square_cases(op, seed, **kwargs):
+    for dtype in DTYPES:
+        for n in (1, 2, 5, 33, 100):
+            a = _well_conditioned(n, dtype, seed + n)
+            yield Case(f"{op} n={n} {np.dtype(dtype).name}", (a,), dict(kwargs), size=n,
+                       tol=64)
+        a = _well_conditioned(20, dtype, seed)
+        yield Case(f"{op} F-order {np.dtype(dtype).name}", (np.asfortranarray(a),),
+                   dict(kwargs), size=20, tol=64)
+
+
+def cases_lu_factor():
+    for case in _linalg_square_cases("lu_factor", 100):
+        case.check = _check_lu_factor
+        yield case
+    for m, n in ((7, 3), (3, 7)):
+        yield Case(f"lu_factor {m}x{n}", (_well_conditioned(n, np.float64, 1, m),),
+                   check=_check_lu_factor)
+    yield Case("lu_factor NaN", (np.array([[1.0, np.nan], [0.0, 1.0]]),), raises=ValueError)
+
+
+def cases_lu():
+    for case in _linalg_square_cases("lu", 110):
+        case.check = _check_lu
+        yield case
+    a = _well_conditioned(4, np.float64, 2, 6)
+    yield Case("lu 6x4", (a,), check=_check_lu)
+    yield Case("lu permute_l", (a,), {"permute_l": True}, check=_check_lu)
+    yield Case("lu p_indices", (a,), {"p_indices": True}, check=_check_lu)
+
+
+def cases_lu_solve():
+    import lamina.linalg as _la
+    for dtype in DTYPES:
+        for n in (1, 5, 40):
+            a = _well_conditioned(n, dtype, 120 + n)
+            b = _rng(n).standard_normal((n, 3)).astype(dtype)
+            f = _la.lu_factor(a, backend="core")
+            yield Case(f"lu_solve n={n} {np.dtype(dtype).name}", (f, b), size=n, tol=64)
+            yield Case(f"lu_solve trans n={n} {np.dtype(dtype).name}", (f, b[:, 0]),
+                       {"trans": 1}, size=n, tol=64)
+
+
+def cases_solve():
+    for dtype in DTYPES:
+        for n in (1, 3, 50):
+            a = _well_conditioned(n, dtype, 130 + n)
+            b = _rng(n).standard_normal((n, 2)).astype(dtype)
+            yield Case(f"solve n={n} {np.dtype(dtype).name}", (a, b), size=n, tol=64)
+            yield Case(f"solve vector n={n} {np.dtype(dtype).name}", (a, b[:, 0]), size=n,
+                       tol=64)
+            spd = _spd(n, dtype, n)
+            yield Case(f"solve pos n={n} {np.dtype(dtype).name}", (spd, b),
+                       {"assume_a": "pos"}, size=n, tol=64)
+        s = np.stack([_well_conditioned(4, dtype, 7), _well_conditioned(4, dtype, 8)])
+        yield Case(f"solve stacked {np.dtype(dtype).name}",
+                   (s, _rng(1).standard_normal((2, 4, 3)).astype(dtype)), size=4, tol=64)
+    sing = np.ones((3, 3))
+    yield Case("solve singular", (sing, np.ones(3)), raises=np.linalg.LinAlgError)
+    yield Case("solve not square", (np.ones((2, 3)), np.ones(2)), raises=ValueError)
+
+
+def cases_inv():
+    yield from _linalg_square_cases("inv", 140)
+    yield Case("inv singular", (np.zeros((3, 3)),), raises=np.linalg.LinAlgError)
+
+
+def cases_det():
+    yield from _linalg_square_cases("det", 150)
+    yield Case("det singular", (np.ones((3, 3)),))
+    yield Case("det stacked", (_rng(3).standard_normal((3, 4, 4)),), size=4, tol=64)
+
+
+def cases_slogdet():
+    yield from _linalg_square_cases("slogdet", 160)
+
+
+def cases_cholesky():
+    for dtype in DTYPES:
+        for n in (1, 2, 5, 70, 150):
+            a = _spd(n, dtype, n)
+            for lower in (False, True):
+                yield Case(f"cholesky n={n} lower={lower} {np.dtype(dtype).name}", (a,),
+                           {"lower": lower}, size=n, tol=64)
+    a = _spd(5, np.float64, 3)
+    a[2, 2] = -1
+    yield Case("cholesky not positive definite", (a,), raises=np.linalg.LinAlgError)
+
+
+def cases_cho_factor():
+    for dtype in DTYPES:
+        for n in (1, 5, 70):
+            for lower in (False, True):
+                yield Case(f"cho_factor n={n} lower={lower} {np.dtype(dtype).name}",
+                           (_spd(n, dtype, n),), {"lower": lower}, size=n, tol=64,
+                           check=_check_cho_factor)
+
+
+def cases_cho_solve():
+    import lamina.linalg as _la
+    for dtype in DTYPES:
+        for n in (1, 5, 70):
+            a = _spd(n, dtype, n)
+            c = _la.cholesky(a, lower=True, backend="core")
+            b = _rng(n).standard_normal((n, 2)).astype(dtype)
+            yield Case(f"cho_solve n={n} {np.dtype(dtype).name}", ((c, True), b), size=n,
+                       tol=64)
+
+
+def cases_solve_triangular():
+    for dtype in DTYPES:
+        for n in (1, 5, 60):
+            a = np.triu(_well_conditioned(n, dtype, 170 + n))
+            b = _rng(n).standard_normal((n, 3)).astype(dtype)
+            yield Case(f"solve_triangular n={n} {np.dtype(dtype).name}", (a, b), size=n,
+                       tol=64)
+            yield Case(f"solve_triangular trans lower n={n} {np.dtype(dtype).name}",
+                       (a.T.copy(), b[:, 0]), {"trans": 1, "lower": True}, size=n, tol=64)
+
+
+def cases_qr():
+    for dtype in DTYPES:
+        for m, n in ((1, 1), (5, 3), (3, 5), (40, 40), (130, 70)):
+            a = _well_conditioned(n, dtype, 180 + m, m)
+            for mode in ("reduced", "complete", "r"):
+                yield Case(f"qr {m}x{n} {mode} {np.dtype(dtype).name}", (a,), {"mode": mode},
+                           size=max(m, n), tol=64, check=_check_qr)
+    yield Case("qr bad mode", (np.eye(2),), {"mode": "bogus"}, raises=ValueError)
+
+
+def cases_qr_multiply():
+    for dtype in DTYPES:
+        for m, n in ((6, 4), (4, 6), (50, 30)):
+            a = _well_conditioned(n, dtype, 190 + m, m)
+            c = _rng(m).standard_normal((3, m)).astype(dtype)
+            yield Case(f"qr_multiply right {m}x{n} {np.dtype(dtype).name}", (a, c),
+                       size=max(m, n), check=_check_qr_multiply)
+            c = _rng(m).standard_normal((min(m, n), 2)).astype(dtype)
+            yield Case(f"qr_multiply left {m}x{n} {np.dtype(dtype).name}", (a, c),
+                       {"mode": "left"}, size=max(m, n), check=_check_qr_multiply)
+
+
+def cases_lstsq():
+    for dtype in DTYPES:
+        for m, n in ((5, 3), (60, 20), (3, 5), (20, 20)):
+            a = _well_conditioned(n, dtype, 200 + m, m)
+            b = _rng(m).standard_normal((m, 2)).astype(dtype)
+            yield Case(f"lstsq {m}x{n} {np.dtype(dtype).name}", (a, b), size=max(m, n),
+                       tol=256, check=_check_lstsq)
+        r = _rng(5)
+        a = (r.standard_normal((12, 3)) @ r.standard_normal((3, 8))).astype(dtype)
+        yield Case(f"lstsq rank 3 {np.dtype(dtype).name}", (a, r.standard_normal(12).astype(dtype)),
+                   size=12, tol=4096, check=_check_lstsq)
+
+
+def cases_matrix_norm():
+    r = _rng(210)
+    for dtype in DTYPES:
+        a = r.standard_normal((3, 7, 5)).astype(dtype)
+        for ord in ("fro", 1, -1, np.inf, -np.inf):
+            yield Case(f"matrix_norm ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
+                       size=35)
+
+
+def cases_norm():
+    r = _rng(220)
+    for dtype in DTYPES:
+        a = r.standard_normal((6, 5)).astype(dtype)
+        for ord in (None, "fro", 1, np.inf):
+            yield Case(f"norm matrix ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
+                       size=30)
+        yield Case(f"norm vector {np.dtype(dtype).name}", (a[0],), size=5)
+        yield Case(f"norm axis pair {np.dtype(dtype).name}", (a[None],), {"axis": (1, 2)},
+                   size=30)
+
+
+def cases_cond():
+    for dtype in DTYPES:
+        for n in (2, 10, 60):
+            a = _rng(230 + n).standard_normal((n, n)).astype(dtype)
+            for p in (1, np.inf):
+                yield Case(f"cond n={n} p={p} {np.dtype(dtype).name}", (a,), {"p": p},
+                           check=_check_cond)
+    yield Case("cond singular", (np.ones((3, 3)),), check=_check_cond)
+
 CASES = {
     "dot": cases_dot,
     "axpy": cases_axpy,
@@ -575,4 +891,21 @@ CASES = {
     "jacobi": cases_jacobi,
     "gauss_seidel": cases_gauss_seidel,
     "sor": cases_sor,
+    "lu_factor": cases_lu_factor,
+    "lu": cases_lu,
+    "lu_solve": cases_lu_solve,
+    "solve": cases_solve,
+    "inv": cases_inv,
+    "det": cases_det,
+    "slogdet": cases_slogdet,
+    "cholesky": cases_cholesky,
+    "cho_factor": cases_cho_factor,
+    "cho_solve": cases_cho_solve,
+    "solve_triangular": cases_solve_triangular,
+    "qr": cases_qr,
+    "qr_multiply": cases_qr_multiply,
+    "lstsq": cases_lstsq,
+    "matrix_norm": cases_matrix_norm,
+    "norm": cases_norm,
+    "cond": cases_cond,
 }

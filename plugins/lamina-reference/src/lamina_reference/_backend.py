@@ -590,3 +590,115 @@ def _stationary(method, A, b, x0, rtol, atol, maxiter, callback, omega):
         if callback is not None:
             callback(x)
     return _result(method, x, history[-1] <= tol, it, history, tol)
+
+    # -- linalg (SciPy / NumPy's LAPACK) --------------------------------------------------
+    @staticmethod
+    def _sl():
+        import scipy.linalg
+
+        return scipy.linalg
+
+    def lu_factor(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        a = _float(a, "a")
+        lu, piv = self._sl().lu_factor(a, check_finite=check_finite)
+        return lu, piv.astype(np.intp)
+
+    def lu_solve(self, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
+                 n_threads=None):
+        lu, piv = lu_and_piv
+        return self._sl().lu_solve((np.asarray(lu), np.asarray(piv)), _float(b, "b"),
+                                   trans=trans, check_finite=check_finite)
+
+    def lu(self, a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False,
+           *, n_threads=None):
+        return self._sl().lu(_float(a, "a"), permute_l=permute_l, check_finite=check_finite,
+                             p_indices=p_indices)
+
+    def solve(self, a, b, lower=False, overwrite_a=False, overwrite_b=False,
+              check_finite=True, assume_a="gen", transposed=False, *, n_threads=None):
+        a, b = _common(_float(a, "a"), _float(b, "b"))
+        if a.ndim > 2:
+            return np.linalg.solve(a, b if b.ndim > 1 else b[..., None])[
+                ..., 0] if b.ndim == 1 else np.linalg.solve(a, b)
+        return self._sl().solve(a, b, lower=lower, check_finite=check_finite,
+                                assume_a=assume_a, transposed=transposed)
+
+    def inv(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        return np.linalg.inv(_float(a, "a"))
+
+    def det(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        a = _float(a, "a")
+        return np.asarray(np.linalg.det(a), dtype=a.dtype)[()]
+
+    def slogdet(self, a, *, n_threads=None):
+        a = _float(a, "a")
+        sign, logdet = np.linalg.slogdet(a)
+        return np.asarray(sign, a.dtype)[()], np.asarray(logdet, a.dtype)[()]
+
+    def cholesky(self, a, lower=False, overwrite_a=False, check_finite=True, *,
+                 n_threads=None):
+        a = _float(a, "a")
+        if a.ndim > 2:
+            low = np.linalg.cholesky(a if lower else np.swapaxes(a, -1, -2))
+            return low if lower else np.swapaxes(low, -1, -2)
+        return self._sl().cholesky(a, lower=lower, check_finite=check_finite)
+
+    def cho_factor(self, a, lower=False, overwrite_a=False, check_finite=True, *,
+                   n_threads=None):
+        return self._sl().cho_factor(_float(a, "a"), lower=lower, check_finite=check_finite)
+
+    def cho_solve(self, c_and_lower, b, overwrite_b=False, check_finite=True, *,
+                  n_threads=None):
+        c, lower = c_and_lower
+        return self._sl().cho_solve((np.asarray(c), lower), _float(b, "b"),
+                                    check_finite=check_finite)
+
+    def solve_triangular(self, a, b, trans=0, lower=False, unit_diagonal=False,
+                         overwrite_b=False, check_finite=True, *, n_threads=None):
+        a, b = _common(_float(a, "a", 2), _float(b, "b"))
+        return self._sl().solve_triangular(a, b, trans=trans, lower=lower,
+                                           unit_diagonal=unit_diagonal,
+                                           check_finite=check_finite)
+
+    def qr(self, a, mode="reduced", pivoting=False, overwrite_a=False, check_finite=True, *,
+           n_threads=None):
+        a = _float(a, "a")
+        names = {"reduced": "reduced", "economic": "reduced", "complete": "complete",
+                 "full": "complete", "r": "r", "raw": "raw"}
+        if mode not in names:
+            raise ValueError(f"mode must be one of {sorted(names)}, got {mode!r}")
+        if pivoting:
+            scipy_mode = {"reduced": "economic", "complete": "full"}.get(names[mode], names[mode])
+            return self._sl().qr(a, mode=scipy_mode, pivoting=True, check_finite=check_finite)
+        if names[mode] == "raw":
+            (h, tau), _ = self._sl().qr(a, mode="raw", check_finite=check_finite)
+            return h, tau
+        return np.linalg.qr(a, mode=names[mode])
+
+    def qr_multiply(self, a, c, mode="right", pivoting=False, conjugate=False,
+                    overwrite_a=False, overwrite_c=False, *, n_threads=None):
+        a, c = _common(_float(a, "a", 2), _float(c, "c"))
+        return self._sl().qr_multiply(a, c, mode=mode, pivoting=pivoting)
+
+    def lstsq(self, a, b, rcond=None, overwrite_a=False, overwrite_b=False,
+              check_finite=True, *, n_threads=None):
+        a, b = _common(_float(a, "a", 2), _float(b, "b"))
+        m, n = a.shape
+        cond = np.finfo(a.dtype).eps * max(m, n, 1) if rcond is None else rcond
+        x, res, rank, s = self._sl().lstsq(a, b, cond=cond, check_finite=check_finite)
+        return x.astype(a.dtype), np.asarray(res, a.dtype), int(rank), s
+
+    def matrix_norm(self, x, ord="fro", keepdims=False):
+        x = _float(x, "x")
+        return np.asarray(np.linalg.matrix_norm(x, ord=ord, keepdims=keepdims), x.dtype)[()]
+
+    def norm(self, x, ord=None, axis=None, keepdims=False):
+        x = _float(x, "x")
+        return np.asarray(np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims),
+                          x.dtype)[()]
+
+    def cond(self, x, p=1, *, n_threads=None):
+        x = _float(x, "x")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.linalg.cond(x, p)
+        return np.asarray(np.where(np.isnan(r), np.inf, r), x.dtype)[()]

@@ -20,5 +20,8 @@ def get_info():
                        "l2_penalty", "l1_penalty", "elastic_net_penalty")
                        "gemv", "ger", "matvec", "outer", "csr_matvec", "csr_matmat", "cg",
                        "minres", "gmres", "bicgstab", "jacobi", "gauss_seidel", "sor")
+                       "syrk", "lu_factor", "lu", "lu_solve", "solve", "inv", "det",
+                       "slogdet", "cholesky", "cho_factor", "cho_solve", "solve_triangular",
+                       "qr", "qr_multiply", "lstsq", "matrix_norm", "norm", "cond")
         },
     }
