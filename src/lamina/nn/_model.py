@@ -173,7 +173,7 @@ class Sequential(Layer):
         random_state : int, optional
             Seed for shuffling (with the model's ``random_state``, training is deterministic).
         progress : bool
-            Show a tqdm bar per epoch with the running loss and metrics.
+            Show a tqdm bar over all batches with the epoch, running loss and metrics.
         clip_norm : float, optional
             Clip the global gradient norm to this value before each step.
         scheduler : object with ``step()``, optional
@@ -213,12 +213,11 @@ class Sequential(Layer):
                 history["val_accuracy"] = []
         n = X.shape[0]
         n_batches = max(1, math.ceil(n / batch_size))
-        bar_factory = _progress_bar if progress else None
+        bar = _progress_bar(epochs * n_batches, "training") if progress and epochs else None
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(n) if shuffle else np.arange(n)
             total_loss, correct, seen = 0.0, 0, 0
-            bar = bar_factory(n_batches, f"epoch {epoch + 1}/{epochs}") if bar_factory else None
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xb, yb = X[idx], y[idx]
@@ -233,9 +232,11 @@ class Sequential(Layer):
                 if classify:
                     correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
                 if bar is not None:
-                    post = {"loss": f"{total_loss / seen:.4f}"}
+                    post = {"epoch": f"{epoch + 1}/{epochs}", "loss": f"{total_loss / seen:.4f}"}
                     if classify:
                         post["acc"] = f"{correct / seen:.3f}"
+                    if history.get("val_accuracy"):
+                        post["val_acc"] = f"{history['val_accuracy'][-1]:.3f}"
                     bar.set_postfix(post, refresh=False)
                     bar.update(1)
             if not math.isfinite(total_loss):
@@ -251,14 +252,11 @@ class Sequential(Layer):
                 history["val_loss"].append(scores["loss"])
                 if classify:
                     history["val_accuracy"].append(scores["accuracy"])
-                if bar is not None:
-                    bar.set_postfix({**{k: f"{v:.4f}" for k, v in scores.items()},
-                                     "train_loss": f"{history['loss'][-1]:.4f}"})
-            if bar is not None:
-                bar.close()
             if scheduler is not None:
                 scheduler.step()
             history["time"].append(time.perf_counter() - start)
+        if bar is not None:
+            bar.close()
         return history
 
     def evaluate(self, X, y, *, loss="softmax_cross_entropy", batch_size=1024):
@@ -337,4 +335,4 @@ def _progress_bar(total, desc):
     except ImportError:
         raise ImportError("progress=True needs tqdm: pip install tqdm (or pass "
                           "progress=False)") from None
-    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="batch", dynamic_ncols=True)
