@@ -11,6 +11,7 @@ import lamina._config
 import lamina._registry
 import lamina.blas._level1
 import lamina.blas._level2
+import lamina.blas._level3
 import lamina.datasets
 import lamina.datasets._digits
 import lamina.testing
@@ -32,7 +33,8 @@ def test_readme_python_blocks_run():
 
 
 @pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
-                                    lamina.blas._level1, lamina.blas._level2, lamina.testing,
+                                    lamina.blas._level1, lamina.blas._level2, lamina.blas._level3,
+                                    lamina.testing,
                                     lamina.datasets, lamina.datasets._digits],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):

@@ -17,7 +17,7 @@ from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
 from lamina._registry import backend_opts, explain
-from lamina.blas import axpy, dot, matvec, outer, vector_norm
+from lamina.blas import axpy, dot, gemm, matmul, matvec, outer, vector_norm
 
 __all__ = [
     "__version__",
@@ -30,8 +30,10 @@ __all__ = [
     "blas",
     "dot",
     "explain",
+    "gemm",
     "get_isa",
     "get_num_threads",
+    "matmul",
     "matvec",
     "outer",
     "plugins",

@@ -8,4 +8,5 @@ tracks the same cases over commits; this command is for a user with no asv at ha
 AREAS = {
     "blas1": "lamina._bench.blas1",
     "nn": "lamina._bench.nn",
+    "gemm": "lamina._bench.gemm",
 }

@@ -155,6 +155,111 @@ def cases_matvec():
     yield Case("matvec mismatch", (np.ones((2, 3)), np.ones(2)), raises=ValueError)
 
 
+def cases_matmul():
+    r = _rng(11)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for m, k, n in ((0, 3, 2), (2, 0, 3), (1, 1, 1), (7, 5, 9), (33, 65, 17),
+                        (130, 200, 97)):
+            a = r.standard_normal((m, k)).astype(dtype)
+            b = r.standard_normal((k, n)).astype(dtype)
+            yield Case(f"matmul {m}x{k}x{n} {name}", (a, b), size=max(k, 1))
+            yield Case(f"matmul F-order {m}x{k}x{n} {name}",
+                       (np.asfortranarray(a), b[::-1]), size=max(k, 1))
+        a = r.standard_normal((3, 1, 4, 5)).astype(dtype)
+        b = r.standard_normal((2, 5, 6)).astype(dtype)
+        yield Case(f"matmul broadcast batch {name}", (a, b), size=5)
+        yield Case(f"matmul vector @ matrix {name}", (a[0, 0, 0], b[0]), size=5)
+        yield Case(f"matmul matrix @ vector {name}", (b[0].T, a[0, 0, 0]), size=5)
+        yield Case(f"matmul vector @ vector {name}", (a[0, 0, 0], a[1, 0, 1]), size=5)
+    yield Case("matmul core mismatch", (np.ones((2, 3)), np.ones((2, 3))), raises=ValueError)
+    yield Case("matmul scalar", (np.float64(2.0), np.ones(3)), raises=ValueError)
+
+
+def cases_gemm():
+    r = _rng(12)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for m, k, n in ((0, 2, 3), (3, 0, 2), (1, 1, 1), (9, 7, 25), (70, 130, 50)):
+            a = r.standard_normal((m, k)).astype(dtype)
+            b = r.standard_normal((k, n)).astype(dtype)
+            c = r.standard_normal((m, n)).astype(dtype)
+            bias = r.standard_normal(n).astype(dtype)
+            size = max(k, 1) + 2
+            yield Case(f"gemm {m}x{k}x{n} {name}", (a, b), size=size)
+            yield Case(f"gemm alpha beta {m}x{k}x{n} {name}", (a, b, c),
+                       {"alpha": -1.5, "beta": 0.5}, size=size)
+            yield Case(f"gemm trans {m}x{k}x{n} {name}",
+                       (np.ascontiguousarray(a.T), np.asfortranarray(b.T)),
+                       {"trans_a": True, "trans_b": True}, size=size)
+            for act in ("relu", "gelu", "sigmoid", "tanh"):
+                yield Case(f"gemm bias {act} {m}x{k}x{n} {name}", (a, b),
+                           {"bias": bias, "activation": act}, size=size)
+        c = np.full((4, 5), np.nan, dtype)
+        yield Case(f"gemm beta=0 ignores NaN in c {name}",
+                   (np.ones((4, 3), dtype), np.ones((3, 5), dtype), c), size=3)
+    yield Case("gemm inner mismatch", (np.ones((2, 3)), np.ones((2, 3))), raises=ValueError)
+    yield Case("gemm unknown activation", (np.ones((2, 2)), np.ones((2, 2))),
+               {"activation": "swish"}, raises=ValueError)
+
+
+def _triangular(n, dtype, seed):
+    # Well-conditioned: unit-scale off-diagonal entries over a dominant diagonal.
+    r = _rng(seed)
+    a = r.standard_normal((n, n)) / max(n, 1) ** 0.5
+    a[np.diag_indices(n)] = 2.0 + r.random(n)
+    return a.astype(dtype)
+
+
+def _triangular_cases(op):
+    r = _rng(13)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for m, n in ((0, 3), (1, 1), (5, 3), (40, 17), (130, 70)):
+            for side in ("left", "right"):
+                k = m if side == "left" else n
+                a = _triangular(k, dtype, m + n)
+                b = r.standard_normal((m, n)).astype(dtype)
+                for lower, trans, unit in ((True, False, False), (False, False, False),
+                                           (True, True, True), (False, True, False)):
+                    yield Case(f"{op} {side} lower={lower} trans={trans} unit={unit} "
+                               f"{m}x{n} {name}", (a, b),
+                               {"alpha": 0.75, "side": side, "lower": lower,
+                                "trans_a": trans, "unit_diagonal": unit},
+                               tol=16.0, size=max(k, 1))
+    yield Case(f"{op} shape mismatch", (np.eye(3), np.ones((2, 2))), raises=ValueError)
+
+
+def cases_trsm():
+    yield from _triangular_cases("trsm")
+    a = np.tril(np.ones((4, 4)))
+    a[2, 2] = 0
+    yield Case("trsm singular", (a, np.ones((4, 2))), {"lower": True},
+               raises=np.linalg.LinAlgError)
+
+
+def cases_trmm():
+    yield from _triangular_cases("trmm")
+
+
+def cases_syrk():
+    r = _rng(14)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for n, k in ((0, 3), (1, 1), (5, 0), (9, 4), (150, 40)):
+            a = r.standard_normal((n, k)).astype(dtype)
+            c = r.standard_normal((n, n)).astype(dtype)
+            for lower in (True, False):
+                yield Case(f"syrk lower={lower} {n}x{k} {name}", (a,), {"lower": lower},
+                           size=max(k, 1))
+                yield Case(f"syrk beta lower={lower} {n}x{k} {name}", (a, c),
+                           {"alpha": 2.0, "beta": -0.5, "lower": lower}, size=max(k, 1) + 2)
+            yield Case(f"syrk trans {n}x{k} {name}", (np.asfortranarray(a.T),),
+                       {"trans": True}, size=max(k, 1))
+    yield Case("syrk c shape", (np.ones((3, 2)), np.ones((2, 2))), {"beta": 1.0},
+               raises=ValueError)
+
+
 CASES = {
     "dot": cases_dot,
     "axpy": cases_axpy,
@@ -167,4 +272,9 @@ CASES = {
     "ger": cases_ger,
     "outer": cases_outer,
     "matvec": cases_matvec,
+    "matmul": cases_matmul,
+    "gemm": cases_gemm,
+    "trsm": cases_trsm,
+    "trmm": cases_trmm,
+    "syrk": cases_syrk,
 }

@@ -125,3 +125,97 @@ class ReferenceBackend:
     def outer(self, x, y, *, out=None, n_threads=None):
         x, y = _common(_float(x, "x").ravel(), _float(y, "y").ravel())
         return _write(out, np.outer(x, y))
+
+    # -- level 3 ------------------------------------------------------------------------
+    def matmul(self, a, b, out=None, *, n_threads=None):
+        a, b = _common(_float(a, "a"), _float(b, "b"))
+        try:
+            return _write(out, np.matmul(a, b))
+        except ValueError as exc:
+            raise ValueError(f"matmul: {exc}") from None
+
+    def gemm(self, a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False,
+             bias=None, activation=None, out=None, n_threads=None):
+        a, b = _float(a, "a", 2), _float(b, "b", 2)
+        op_a, op_b = (a.T if trans_a else a), (b.T if trans_b else b)
+        if op_a.shape[1] != op_b.shape[0]:
+            raise ValueError(f"gemm: shapes {op_a.shape} and {op_b.shape} do not match")
+        if activation not in (None, "relu", "gelu", "sigmoid", "tanh"):
+            raise ValueError(f"gemm: unknown activation {activation!r}")
+        arrays = [op_a, op_b]
+        if beta != 0:
+            if c is None:
+                raise ValueError("gemm: c is required when beta != 0")
+            arrays.append(_float(c, "c"))
+        if bias is not None:
+            arrays.append(_float(bias, "bias", 1))
+            if arrays[-1].shape[0] != op_b.shape[1]:
+                raise ValueError("gemm: bias must have one value per column")
+        arrays = _common(*arrays)
+        t = arrays[0].dtype.type
+        r = t(alpha) * (arrays[0] @ arrays[1]) if op_a.shape[1] else \
+            np.zeros((op_a.shape[0], op_b.shape[1]), arrays[0].dtype)
+        i = 2
+        if beta != 0:
+            r = r + t(beta) * arrays[i]
+            i += 1
+        if bias is not None:
+            r = r + arrays[i]
+        if activation == "relu":
+            r = np.where(r < 0, t(0), r)
+        elif activation == "gelu":
+            from math import erf, sqrt
+            erf_v = np.vectorize(erf, otypes=[np.float64])
+            r = 0.5 * r * (1 + erf_v(r.astype(np.float64) / sqrt(2)))
+        elif activation == "sigmoid":
+            r = 0.5 * (1 + np.tanh(0.5 * r))
+        elif activation == "tanh":
+            r = np.tanh(r)
+        return _write(out, np.asarray(r, dtype=arrays[0].dtype))
+
+    def _triangle(self, a, b, side, lower, trans_a, unit_diagonal, name):
+        a, b = _common(_float(a, "a", 2), _float(b, "b", 2))
+        if side not in ("left", "right"):
+            raise ValueError(f"{name}: side must be 'left' or 'right'")
+        k = b.shape[0] if side == "left" else b.shape[1]
+        if a.shape != (k, k):
+            raise ValueError(f"{name}: a has shape {a.shape}, expected {(k, k)}")
+        t = np.tril(a) if lower else np.triu(a)
+        if unit_diagonal:
+            np.fill_diagonal(t, 1)
+        return (t.T if trans_a else t), b
+
+    def trsm(self, a, b, *, alpha=1.0, side="left", lower=False, trans_a=False,
+             unit_diagonal=False, overwrite_b=False, n_threads=None):
+        t, b = self._triangle(a, b, side, lower, trans_a, unit_diagonal, "trsm")
+        if t.size and np.any(np.diagonal(t) == 0):
+            raise np.linalg.LinAlgError("trsm: a is singular")
+        rhs = b.dtype.type(alpha) * b
+        if b.size == 0:
+            return rhs.copy()
+        if side == "left":
+            return np.linalg.solve(t, rhs).astype(b.dtype)
+        return np.linalg.solve(t.T, rhs.T).T.astype(b.dtype)
+
+    def trmm(self, a, b, *, alpha=1.0, side="left", lower=False, trans_a=False,
+             unit_diagonal=False, overwrite_b=False, n_threads=None):
+        t, b = self._triangle(a, b, side, lower, trans_a, unit_diagonal, "trmm")
+        r = t @ b if side == "left" else b @ t
+        return (b.dtype.type(alpha) * r).astype(b.dtype)
+
+    def syrk(self, a, c=None, *, alpha=1.0, beta=0.0, lower=False, trans=False, out=None,
+             n_threads=None):
+        a = _float(a, "a", 2)
+        op = a.T if trans else a
+        n = op.shape[0]
+        if c is None:
+            if beta != 0:
+                raise ValueError("syrk: c is required when beta != 0")
+            c = np.zeros((n, n), a.dtype)
+        op, c = _common(op, _float(c, "c", 2))
+        if c.shape != (n, n):
+            raise ValueError(f"syrk: c has shape {c.shape}, expected {(n, n)}")
+        t = op.dtype.type
+        full = t(alpha) * (op @ op.T) + (t(beta) * c if beta != 0 else 0)
+        mask = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
+        return _write(out, np.where(mask, full, c).astype(op.dtype))

@@ -12,6 +12,7 @@ def get_info():
         "ops": {
             op: {"dtypes": ["float32", "float64"], "notes": "NumPy oracle"}
             for op in ("dot", "axpy", "scal", "nrm2", "asum", "iamax", "vector_norm",
-                       "gemv", "ger", "matvec", "outer")
+                       "gemv", "ger", "matvec", "outer", "matmul", "gemm", "trsm", "trmm",
+                       "syrk")
         },
     }

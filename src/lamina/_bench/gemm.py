@@ -1,0 +1,86 @@
+"""``lamina bench gemm``: matrix products beside NumPy's BLAS, in GFLOP/s and % of peak."""
+
+import contextlib
+import time
+
+import numpy as np
+
+import lamina
+from lamina._bench._common import format_table, interleaved_times, openblas_info
+
+DL_SHAPES = [(32, 784, 512), (128, 784, 512), (512, 784, 512), (128, 4096, 1024),
+             (4096, 64, 256), (10000, 32, 512)]
+
+
+def _sizes(text):
+    return [int(v) for v in text.split(",")]
+
+
+def add_arguments(parser):
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    parser.add_argument("--sizes", type=_sizes, default=[256, 1024, 2048],
+                        help="square sizes n (comma-separated)")
+    parser.add_argument("--dl", action="store_true",
+                        help="also time the deep-learning shapes m x k x n: "
+                             + ", ".join("x".join(map(str, s)) for s in DL_SHAPES))
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (median)")
+
+
+def fma_peak_gflops(dtype, isa=None):
+    """One core's FMA peak in GFLOP/s for `dtype`, measured with a register-only loop."""
+    from lamina._kernels import _gemm, _runtime
+
+    isa_id = _runtime.ISA_NAMES.index(isa or lamina.get_isa())
+    is_float = np.dtype(dtype) == np.float32
+    iters = 1 << 16
+    best = 0.0
+    for _ in range(5):
+        start = time.perf_counter()
+        flops = _gemm.fma_peak(isa_id, is_float, iters)
+        elapsed = time.perf_counter() - start
+        if elapsed < 0.05:
+            iters *= 2
+            continue
+        best = max(best, flops / elapsed / 1e9)
+    if best == 0.0:
+        start = time.perf_counter()
+        flops = _gemm.fma_peak(isa_id, is_float, iters)
+        best = flops / (time.perf_counter() - start) / 1e9
+    return best
+
+
+@contextlib.contextmanager
+def _numpy_threads(n):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(n, user_api="blas"):
+        yield
+
+
+def run(args):
+    threads = args.threads or lamina.get_num_threads()
+    dtype = np.dtype(args.dtype)
+    peak = fma_peak_gflops(dtype) * threads
+    rng = np.random.default_rng(0)
+    shapes = [(n, n, n) for n in args.sizes] + (DL_SHAPES if args.dl else [])
+    rows = []
+    with _numpy_threads(threads), lamina.threads(threads):
+        for m, k, n in shapes:
+            a = rng.standard_normal((m, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            out_l = np.empty((m, n), dtype)
+            out_n = np.empty((m, n), dtype)
+            t = interleaved_times(
+                {"lamina": lambda a=a, b=b, o=out_l: lamina.matmul(a, b, out=o),
+                 "numpy": lambda a=a, b=b, o=out_n: np.matmul(a, b, out=o)},
+                repeat=args.repeat)
+            flops = 2.0 * m * n * k
+            gl, gn = flops / t["lamina"] / 1e9, flops / t["numpy"] / 1e9
+            rows.append([f"{m}x{k}x{n}", gl, gn, gl / gn, 100.0 * gl / peak])
+    head = (f"{dtype.name}, {threads} thread(s); FMA peak {peak:.1f} GFLOP/s "
+            f"({lamina.get_isa()} register loop x {threads}); NumPy BLAS: {openblas_info()}")
+    return head + "\n" + format_table(
+        ["m x k x n", "lamina GF/s", "numpy GF/s", "ratio", "% peak"], rows)

@@ -1,0 +1,693 @@
+"""Level-3 BLAS kernels: GEMM with fused epilogues, and TRSM, TRMM, SYRK built on it.
+
+Design
+------
+GEMM follows Goto & van de Geijn (2008) and BLIS (Van Zee & van de Geijn, 2015): five
+loops around a register-tile micro-kernel.
+
+    JC (step NC over n)   the KC x NC panel of B is packed once and shared by all threads
+      PC (step KC over k) rank-KC update; the k loop is never split across threads
+        IC (step mc over m, distributed over OpenMP threads)  each thread packs its own
+                          mc x KC block of A (alpha absorbed) into its private buffer
+          JR (step NR)    one packed B micro-panel (KC x NR)
+            IR (step MR)  micro-kernel: MR x NR tile of C += A-panel @ B-panel
+
+The C half (``include/lamina_gemm.h``) holds the block-size table per (dtype, ISA),
+the packing routines (which absorb transposes, strides and alpha, so inputs are never
+copied), the micro-kernels (``include/ukr_*.h``, one per dtype/ISA/tile with a plain-C
+``ukr_ref`` twin), edge tiles (through a local buffer and a scalar merge) and the epilogue.
+The fused epilogue (``+ bias`` then an activation) runs on each C tile right after its last
+rank-KC update, while the tile is still in L1.
+
+The micro-kernels write rows of C with unit stride; a column-major C is handled by
+computing C^T = B^T A^T (swapping strides), so both memory orders run at full speed.
+Products below ``SMALL_FLOPS`` (m*n*k) skip packing.  Each element of C sees the same
+sequence of roundings whatever the thread count (the tile grid starts at row 0 in steps
+of MR for every mc, and threads only partition rows), so results are bitwise identical for
+1, 2, ... threads.
+
+TRSM, TRMM and SYRK are blocked by ``TRI_BLOCK`` rows: the small triangular diagonal
+blocks are handled by plain loops, everything else (the O(n^3) bulk) by ``gemm_kernel``.
+"""
+from cython cimport floating
+from cython.parallel cimport parallel, threadid
+from libc.math cimport fabs
+from libc.stdint cimport uintptr_t
+
+from lamina._kernels._runtime cimport get_isa, record_team_size
+
+cdef extern from "lamina_omp.h" nogil:
+    int lamina_omp_get_num_threads()
+
+cdef extern from "lamina_gemm.h" nogil:
+    ctypedef struct lamina_gemm_blocks_t:
+        int mr
+        int nr
+        int mc
+        int kc
+        int nc
+    lamina_gemm_blocks_t lamina_gemm_blocks(int is_float, int isa)
+    void *lamina_gemm_alloc(size_t nbytes)
+    void lamina_gemm_free(void *p)
+    void lamina_omp_barrier()
+    int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
+
+    void lamina_dgemm_pack_a(Py_ssize_t mc, Py_ssize_t kc, const double *A, Py_ssize_t rsa,
+                             Py_ssize_t csa, double alpha, int mr, double *dst)
+    void lamina_sgemm_pack_a(Py_ssize_t mc, Py_ssize_t kc, const float *A, Py_ssize_t rsa,
+                             Py_ssize_t csa, float alpha, int mr, float *dst)
+    void lamina_dgemm_pack_b(Py_ssize_t kc, Py_ssize_t nc, const double *B, Py_ssize_t rsb,
+                             Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
+                             double *dst)
+    void lamina_sgemm_pack_b(Py_ssize_t kc, Py_ssize_t nc, const float *B, Py_ssize_t rsb,
+                             Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
+                             float *dst)
+    void lamina_dgemm_tile(int isa, int mr, int nr, Py_ssize_t kc, const double *a,
+                           const double *b, double *c, Py_ssize_t rsc, Py_ssize_t csc,
+                           Py_ssize_t m_eff, Py_ssize_t n_eff, double beta)
+    void lamina_sgemm_tile(int isa, int mr, int nr, Py_ssize_t kc, const float *a,
+                           const float *b, float *c, Py_ssize_t rsc, Py_ssize_t csc,
+                           Py_ssize_t m_eff, Py_ssize_t n_eff, float beta)
+    void lamina_dgemm_epilogue(Py_ssize_t m, Py_ssize_t n, double *c, Py_ssize_t rsc,
+                               Py_ssize_t csc, const double *bias, Py_ssize_t bias_rs,
+                               Py_ssize_t bias_cs, int act)
+    void lamina_sgemm_epilogue(Py_ssize_t m, Py_ssize_t n, float *c, Py_ssize_t rsc,
+                               Py_ssize_t csc, const float *bias, Py_ssize_t bias_rs,
+                               Py_ssize_t bias_cs, int act)
+    void lamina_dgemm_scale(Py_ssize_t m, Py_ssize_t n, double beta, double *c,
+                            Py_ssize_t rsc, Py_ssize_t csc)
+    void lamina_sgemm_scale(Py_ssize_t m, Py_ssize_t n, float beta, float *c,
+                            Py_ssize_t rsc, Py_ssize_t csc)
+    void lamina_dgemm_small(int isa, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha,
+                            const double *A, Py_ssize_t rsa, Py_ssize_t csa, const double *B,
+                            Py_ssize_t rsb, Py_ssize_t csb, double beta, double *C,
+                            Py_ssize_t rsc, Py_ssize_t csc)
+    void lamina_sgemm_small(int isa, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha,
+                            const float *A, Py_ssize_t rsa, Py_ssize_t csa, const float *B,
+                            Py_ssize_t rsb, Py_ssize_t csb, float beta, float *C,
+                            Py_ssize_t rsc, Py_ssize_t csc)
+    void lamina_dukr(int isa, Py_ssize_t k, const double *a, const double *b, double *c,
+                     Py_ssize_t rsc, double beta)
+    void lamina_sukr(int isa, Py_ssize_t k, const float *a, const float *b, float *c,
+                     Py_ssize_t rsc, float beta)
+    void lamina_dukr_ref(Py_ssize_t k, int mr, int nr, const double *a, const double *b,
+                         double *c, Py_ssize_t rsc, double beta)
+    void lamina_sukr_ref(Py_ssize_t k, int mr, int nr, const float *a, const float *b,
+                         float *c, Py_ssize_t rsc, float beta)
+
+cdef extern from "lamina_peak.h" nogil:
+    double lamina_fma_peak(int isa, int is_float, long iters, double *flops)
+
+ACT_NONE = LAMINA_ACT_NONE
+ACT_RELU = LAMINA_ACT_RELU
+ACT_GELU = LAMINA_ACT_GELU
+ACT_SIGMOID = LAMINA_ACT_SIGMOID
+ACT_TANH = LAMINA_ACT_TANH
+ACTIVATIONS = {"relu": ACT_RELU, "gelu": ACT_GELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
+
+# m*n*k at or below which the product runs without packing (packing a 32^3 problem costs
+# about as much as multiplying it).  Tests lower it to 0 to drive small shapes through the
+# packed path.
+SMALL_FLOPS = 32 * 32 * 32
+cdef double _small_flops = SMALL_FLOPS
+# Below this m*n*k one thread does the whole product (waking a team costs ~5-20 us).
+cdef double _parallel_min = 48.0 * 48.0 * 48.0
+# Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
+TRI_BLOCK = 96
+cdef Py_ssize_t _tri_block = TRI_BLOCK
+
+
+# ---------------------------------------------------------------------------------------
+# Thin typed wrappers over the per-dtype C routines.
+
+cdef inline lamina_gemm_blocks_t _blocks(int isa, floating dummy) noexcept nogil:
+    return lamina_gemm_blocks(1 if floating is float else 0, isa)
+
+
+cdef inline void _pack_a(Py_ssize_t mc, Py_ssize_t kc, const floating *A, Py_ssize_t rsa,
+                         Py_ssize_t csa, floating alpha, int mr,
+                         floating *dst) noexcept nogil:
+    if floating is double:
+        lamina_dgemm_pack_a(mc, kc, A, rsa, csa, alpha, mr, dst)
+    else:
+        lamina_sgemm_pack_a(mc, kc, A, rsa, csa, alpha, mr, dst)
+
+
+cdef inline void _pack_b(Py_ssize_t kc, Py_ssize_t nc, const floating *B, Py_ssize_t rsb,
+                         Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
+                         floating *dst) noexcept nogil:
+    if floating is double:
+        lamina_dgemm_pack_b(kc, nc, B, rsb, csb, nr, s0, s1, dst)
+    else:
+        lamina_sgemm_pack_b(kc, nc, B, rsb, csb, nr, s0, s1, dst)
+
+
+cdef inline void _tile(int isa, int mr, int nr, Py_ssize_t kc, const floating *a,
+                       const floating *b, floating *c, Py_ssize_t rsc, Py_ssize_t csc,
+                       Py_ssize_t m_eff, Py_ssize_t n_eff, floating beta) noexcept nogil:
+    if floating is double:
+        lamina_dgemm_tile(isa, mr, nr, kc, a, b, c, rsc, csc, m_eff, n_eff, beta)
+    else:
+        lamina_sgemm_tile(isa, mr, nr, kc, a, b, c, rsc, csc, m_eff, n_eff, beta)
+
+
+cdef inline void _epilogue(Py_ssize_t m, Py_ssize_t n, floating *c, Py_ssize_t rsc,
+                           Py_ssize_t csc, const floating *bias, Py_ssize_t bias_rs,
+                           Py_ssize_t bias_cs, int act) noexcept nogil:
+    if bias == NULL and act == LAMINA_ACT_NONE:
+        return
+    if floating is double:
+        lamina_dgemm_epilogue(m, n, c, rsc, csc, bias, bias_rs, bias_cs, act)
+    else:
+        lamina_sgemm_epilogue(m, n, c, rsc, csc, bias, bias_rs, bias_cs, act)
+
+
+cdef inline void _scale(Py_ssize_t m, Py_ssize_t n, floating beta, floating *c,
+                        Py_ssize_t rsc, Py_ssize_t csc) noexcept nogil:
+    if floating is double:
+        lamina_dgemm_scale(m, n, beta, c, rsc, csc)
+    else:
+        lamina_sgemm_scale(m, n, beta, c, rsc, csc)
+
+
+cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return (a + b - 1) // b
+
+
+# ---------------------------------------------------------------------------------------
+# GEMM
+
+cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssize_t mc,
+                      Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                      const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                      const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
+                      floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                      const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
+                      floating *bufA, floating *bufB) noexcept nogil:
+    """The five loops as run by thread `tid` of `nt` (all threads run the JC and PC loops,
+    pack a share of B, meet at barriers, then take every nt-th block of rows)."""
+    cdef Py_ssize_t jc, pc, ic, jr, ir, nc, kc, mcur, ncur, mcur2, npanels, nblocks, ib
+    cdef floating beta_eff
+    cdef bint last, fuse = bias != NULL or act != LAMINA_ACT_NONE
+    cdef const floating *ap
+    cdef const floating *bp
+    cdef floating *cp
+    cdef int mr = bs.mr, nr = bs.nr
+    nblocks = _ceil_div(m, mc)
+    jc = 0
+    while jc < n:
+        nc = min(<Py_ssize_t> bs.nc, n - jc)
+        npanels = _ceil_div(nc, nr)
+        pc = 0
+        while pc < k:
+            kc = min(<Py_ssize_t> bs.kc, k - pc)
+            beta_eff = beta if pc == 0 else 1
+            last = pc + kc >= k
+            if nt > 1:
+                lamina_omp_barrier()      # everyone is done with the previous B panel
+            _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
+                    npanels * tid // nt, npanels * (tid + 1) // nt, bufB)
+            if nt > 1:
+                lamina_omp_barrier()      # the whole B panel is packed
+            ib = tid
+            while ib < nblocks:
+                ic = ib * mc
+                mcur = min(mc, m - ic)
+                _pack_a(mcur, kc, A + ic * rsa + pc * csa, rsa, csa, alpha, mr, bufA)
+                jr = 0
+                while jr < nc:
+                    ncur = min(<Py_ssize_t> nr, nc - jr)
+                    bp = bufB + (jr // nr) * nr * kc
+                    ir = 0
+                    while ir < mcur:
+                        mcur2 = min(<Py_ssize_t> mr, mcur - ir)
+                        ap = bufA + (ir // mr) * mr * kc
+                        cp = C + (ic + ir) * rsc + (jc + jr) * csc
+                        _tile(isa, mr, nr, kc, ap, bp, cp, rsc, csc, mcur2, ncur, beta_eff)
+                        if last and fuse:
+                            _epilogue(mcur2, ncur, cp, rsc, csc,
+                                      NULL if bias == NULL
+                                      else bias + (ic + ir) * bias_rs + (jc + jr) * bias_cs,
+                                      bias_rs, bias_cs, act)
+                        ir += mr
+                    jr += nr
+                ib += nt
+            pc += kc
+        jc += nc
+
+
+cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                 const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                 const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
+                 floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                 const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
+                 int n_threads) noexcept nogil:
+    cdef int isa = get_isa(), nt, tid, team
+    cdef lamina_gemm_blocks_t bs
+    cdef Py_ssize_t mc, q, kc_max, nc_max
+    cdef floating *bufA
+    cdef floating *bufB
+    cdef double flops
+    if m <= 0 or n <= 0:
+        return 0
+    if k <= 0 or alpha == 0:
+        # BLAS semantics: alpha == 0 does not read A or B.
+        record_team_size(1)
+        _scale(m, n, beta, C, rsc, csc)
+        _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
+        return 0
+    if csc != 1 and (rsc == 1 or fabs(<double> rsc) < fabs(<double> csc)):
+        # The micro-kernels store rows of C contiguously: compute C^T = B^T A^T instead.
+        return gemm_ex(n, m, k, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc,
+                       bias, bias_cs, bias_rs, act, n_threads)
+    flops = <double> m * <double> n * <double> k
+    if flops <= _small_flops:
+        record_team_size(1)
+        if floating is double:
+            lamina_dgemm_small(isa, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc)
+        else:
+            lamina_sgemm_small(isa, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc)
+        _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
+        return 0
+
+    bs = _blocks(isa, alpha)
+    nt = n_threads if n_threads > 1 else 1
+    if flops < _parallel_min:
+        nt = 1
+    if nt > _ceil_div(m, bs.mr):
+        nt = <int> _ceil_div(m, bs.mr)
+    # Row blocks: a multiple of nt blocks of (nearly) equal size, each at most MC rows and
+    # a multiple of MR, so the tile grid never depends on the thread count.
+    q = _ceil_div(m, <Py_ssize_t> nt * bs.mc)
+    mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
+    kc_max = min(<Py_ssize_t> bs.kc, k)
+    nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
+    bufB = <floating *> lamina_gemm_alloc(kc_max * nc_max * sizeof(floating))
+    bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
+    if bufA == NULL or bufB == NULL:
+        lamina_gemm_free(bufA)
+        lamina_gemm_free(bufB)
+        return -1
+    if nt == 1:
+        record_team_size(1)
+        _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
+                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB)
+    else:
+        with parallel(num_threads=nt):
+            tid = threadid()
+            team = lamina_omp_get_num_threads()
+            if tid == 0:
+                record_team_size(team)
+            _gemm_loops(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb,
+                        beta, C, rsc, csc, bias, bias_rs, bias_cs, act,
+                        bufA + tid * mc * kc_max, bufB)
+    lamina_gemm_free(bufA)
+    lamina_gemm_free(bufB)
+    return 0
+
+
+cdef int gemm_kernel(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                     const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                     const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
+                     floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                     int n_threads) noexcept nogil:
+    return gemm_ex(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc,
+                   NULL, 0, 0, LAMINA_ACT_NONE, n_threads)
+
+
+# ---------------------------------------------------------------------------------------
+# Triangular kernels.  Only the left-side lower/upper cases are coded; the right side is
+# the transposed problem (X A = B  <=>  A^T X^T = B^T, and A^T is lower iff A is upper).
+
+cdef void _scale_b(Py_ssize_t m, Py_ssize_t n, floating alpha, floating *B, Py_ssize_t rsb,
+                   Py_ssize_t csb) noexcept nogil:
+    if alpha != 1:
+        _scale(m, n, alpha, B, rsb, csb)
+
+
+cdef void _trsv_block(bint lower, bint unit_diag, Py_ssize_t ib, Py_ssize_t n,
+                      const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                      floating *B, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
+    """B[0:ib, :] := inv(A[0:ib, 0:ib]) B[0:ib, :] by row substitution (rows of B are
+    updated as whole vectors, so the inner loop runs along n with stride csb)."""
+    cdef Py_ssize_t i, p, j, ii
+    cdef floating aip, d
+    cdef floating *bi
+    cdef const floating *bp
+    for ii in range(ib):
+        i = ii if lower else ib - 1 - ii
+        bi = B + i * rsb
+        if lower:
+            for p in range(i):
+                aip = A[i * rsa + p * csa]
+                bp = B + p * rsb
+                for j in range(n):
+                    bi[j * csb] -= aip * bp[j * csb]
+        else:
+            for p in range(i + 1, ib):
+                aip = A[i * rsa + p * csa]
+                bp = B + p * rsb
+                for j in range(n):
+                    bi[j * csb] -= aip * bp[j * csb]
+        if not unit_diag:
+            d = A[i * rsa + i * csa]
+            for j in range(n):
+                bi[j * csb] = bi[j * csb] / d
+
+
+cdef int trsm_kernel(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
+                     floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                     floating *B, Py_ssize_t rsb, Py_ssize_t csb,
+                     int n_threads) noexcept nogil:
+    cdef Py_ssize_t i0, ib, nb = _tri_block
+    cdef int r
+    if m <= 0 or n <= 0:
+        return 0
+    if not left:
+        return trsm_kernel(True, not lower, unit_diag, n, m, alpha, A, csa, rsa, B, csb, rsb,
+                           n_threads)
+    _scale_b(m, n, alpha, B, rsb, csb)
+    if alpha == 0:
+        return 0
+    if lower:
+        # Forward, right-looking: solve a diagonal block, then subtract its contribution
+        # from all rows below with one GEMM of rank ib.
+        i0 = 0
+        while i0 < m:
+            ib = min(nb, m - i0)
+            _trsv_block(True, unit_diag, ib, n, A + i0 * rsa + i0 * csa, rsa, csa,
+                        B + i0 * rsb, rsb, csb)
+            if i0 + ib < m:
+                r = gemm_kernel(m - i0 - ib, n, ib, <floating> -1,
+                                A + (i0 + ib) * rsa + i0 * csa, rsa, csa,
+                                B + i0 * rsb, rsb, csb, <floating> 1,
+                                B + (i0 + ib) * rsb, rsb, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 += ib
+    else:
+        i0 = ((m - 1) // nb) * nb
+        while i0 >= 0:
+            ib = min(nb, m - i0)
+            _trsv_block(False, unit_diag, ib, n, A + i0 * rsa + i0 * csa, rsa, csa,
+                        B + i0 * rsb, rsb, csb)
+            if i0 > 0:
+                r = gemm_kernel(i0, n, ib, <floating> -1, A + i0 * csa, rsa, csa,
+                                B + i0 * rsb, rsb, csb, <floating> 1, B, rsb, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 -= nb
+    return 0
+
+
+cdef void _trmv_block(bint lower, bint unit_diag, Py_ssize_t ib, Py_ssize_t n,
+                      floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                      floating *B, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
+    """B[0:ib, :] := alpha * A[0:ib, 0:ib] B[0:ib, :] in place (lower: rows from the bottom,
+    upper: from the top, so every row reads rows not yet overwritten)."""
+    cdef Py_ssize_t i, p, j, ii
+    cdef floating aip, d
+    cdef floating *bi
+    cdef const floating *bp
+    for ii in range(ib):
+        i = ib - 1 - ii if lower else ii
+        bi = B + i * rsb
+        d = 1 if unit_diag else A[i * rsa + i * csa]
+        for j in range(n):
+            bi[j * csb] = d * bi[j * csb]
+        if lower:
+            for p in range(i):
+                aip = A[i * rsa + p * csa]
+                bp = B + p * rsb
+                for j in range(n):
+                    bi[j * csb] += aip * bp[j * csb]
+        else:
+            for p in range(i + 1, ib):
+                aip = A[i * rsa + p * csa]
+                bp = B + p * rsb
+                for j in range(n):
+                    bi[j * csb] += aip * bp[j * csb]
+        if alpha != 1:
+            for j in range(n):
+                bi[j * csb] = alpha * bi[j * csb]
+
+
+cdef int trmm_kernel(bint left, bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
+                     floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                     floating *B, Py_ssize_t rsb, Py_ssize_t csb,
+                     int n_threads) noexcept nogil:
+    cdef Py_ssize_t i0, ib, nb = _tri_block
+    cdef int r
+    if m <= 0 or n <= 0:
+        return 0
+    if not left:
+        return trmm_kernel(True, not lower, unit_diag, n, m, alpha, A, csa, rsa, B, csb, rsb,
+                           n_threads)
+    if alpha == 0:
+        _scale(m, n, alpha, B, rsb, csb)
+        return 0
+    if lower:
+        # Bottom block first: its rows need the (still original) rows above it.
+        i0 = ((m - 1) // nb) * nb
+        while i0 >= 0:
+            ib = min(nb, m - i0)
+            _trmv_block(True, unit_diag, ib, n, alpha, A + i0 * rsa + i0 * csa, rsa, csa,
+                        B + i0 * rsb, rsb, csb)
+            if i0 > 0:
+                r = gemm_kernel(ib, n, i0, alpha, A + i0 * rsa, rsa, csa, B, rsb, csb,
+                                <floating> 1, B + i0 * rsb, rsb, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 -= nb
+    else:
+        i0 = 0
+        while i0 < m:
+            ib = min(nb, m - i0)
+            _trmv_block(False, unit_diag, ib, n, alpha, A + i0 * rsa + i0 * csa, rsa, csa,
+                        B + i0 * rsb, rsb, csb)
+            if i0 + ib < m:
+                r = gemm_kernel(ib, n, m - i0 - ib, alpha, A + i0 * rsa + (i0 + ib) * csa,
+                                rsa, csa, B + (i0 + ib) * rsb, rsb, csb, <floating> 1,
+                                B + i0 * rsb, rsb, csb, n_threads)
+                if r != 0:
+                    return r
+            i0 += ib
+    return 0
+
+
+cdef int syrk_kernel(bint lower, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                     const floating *A, Py_ssize_t rsa, Py_ssize_t csa, floating beta,
+                     floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                     int n_threads) noexcept nogil:
+    cdef Py_ssize_t i0, ib, i, j, j0, j1, nb = _tri_block
+    cdef floating *tmp
+    cdef floating *cp
+    cdef int r = 0
+    if n <= 0:
+        return 0
+    if k <= 0 or alpha == 0:
+        for i in range(n):
+            j0 = 0 if lower else i
+            j1 = i + 1 if lower else n
+            _scale(1, j1 - j0, beta, C + i * rsc + j0 * csc, rsc, csc)
+        return 0
+    tmp = <floating *> lamina_gemm_alloc(nb * nb * sizeof(floating))
+    if tmp == NULL:
+        return -1
+    i0 = 0
+    while i0 < n:
+        ib = min(nb, n - i0)
+        # Off-diagonal block row: a plain GEMM with B = A^T (strides swapped).
+        if lower and i0 > 0:
+            r = gemm_kernel(ib, i0, k, alpha, A + i0 * rsa, rsa, csa, A, csa, rsa, beta,
+                            C + i0 * rsc, rsc, csc, n_threads)
+        elif not lower and i0 + ib < n:
+            r = gemm_kernel(ib, n - i0 - ib, k, alpha, A + i0 * rsa, rsa, csa,
+                            A + (i0 + ib) * rsa, csa, rsa, beta,
+                            C + i0 * rsc + (i0 + ib) * csc, rsc, csc, n_threads)
+        if r != 0:
+            break
+        # Diagonal block: full square into a buffer, then merge one triangle.
+        r = gemm_kernel(ib, ib, k, alpha, A + i0 * rsa, rsa, csa, A + i0 * rsa, csa, rsa,
+                        <floating> 0, tmp, ib, 1, n_threads)
+        if r != 0:
+            break
+        for i in range(ib):
+            j0 = 0 if lower else i
+            j1 = i + 1 if lower else ib
+            cp = C + (i0 + i) * rsc + i0 * csc
+            for j in range(j0, j1):
+                if beta == 0:
+                    cp[j * csc] = tmp[i * ib + j]
+                else:
+                    cp[j * csc] = tmp[i * ib + j] + beta * cp[j * csc]
+        i0 += ib
+    lamina_gemm_free(tmp)
+    return r
+
+
+# ---------------------------------------------------------------------------------------
+# Python-facing wrappers (typed memoryviews; the public API lives in lamina.blas._level3).
+
+cdef inline Py_ssize_t _st(Py_ssize_t nbytes, floating dummy) noexcept nogil:
+    return nbytes // <Py_ssize_t> sizeof(floating)
+
+
+def gemm(double alpha, const floating[:, :] a, const floating[:, :] b, double beta,
+         floating[:, :] c, const floating[::1] bias=None, int activation=0, int n_threads=1):
+    """In place: c = act(alpha * a @ b + beta * c + bias) (beta == 0 ignores c)."""
+    cdef Py_ssize_t m = c.shape[0], n = c.shape[1], k = a.shape[1]
+    cdef const floating *bp = NULL
+    cdef const floating *ap = NULL
+    cdef const floating *bbp = NULL
+    cdef floating al = <floating> alpha
+    cdef int r
+    if a.shape[0] != m or b.shape[0] != k or b.shape[1] != n:
+        raise ValueError("gemm: inconsistent shapes")
+    if bias is not None:
+        if bias.shape[0] != n:
+            raise ValueError("gemm: bias must have length n")
+        if n > 0:
+            bp = &bias[0]
+    if m == 0 or n == 0:
+        return
+    if k > 0:
+        ap = &a[0, 0]
+        bbp = &b[0, 0]
+    with nogil:
+        r = gemm_ex(m, n, k, al, ap, _st(a.strides[0], al), _st(a.strides[1], al),
+                    bbp, _st(b.strides[0], al), _st(b.strides[1], al), <floating> beta,
+                    &c[0, 0], _st(c.strides[0], al), _st(c.strides[1], al),
+                    bp, 0, 1, activation, n_threads)
+    if r != 0:
+        raise MemoryError("gemm: cannot allocate the packing buffers")
+
+
+def trsm(bint left, bint lower, bint unit_diag, double alpha, const floating[:, :] a,
+         floating[:, :] b, int n_threads=1):
+    """In place: b = alpha * inv(a) @ b (left) or alpha * b @ inv(a); a triangular."""
+    cdef floating al = <floating> alpha
+    cdef int r
+    if b.shape[0] == 0 or b.shape[1] == 0:
+        return
+    with nogil:
+        r = trsm_kernel(left, lower, unit_diag, b.shape[0], b.shape[1], al, &a[0, 0],
+                        _st(a.strides[0], al), _st(a.strides[1], al), &b[0, 0],
+                        _st(b.strides[0], al), _st(b.strides[1], al), n_threads)
+    if r != 0:
+        raise MemoryError("trsm: cannot allocate the packing buffers")
+
+
+def trmm(bint left, bint lower, bint unit_diag, double alpha, const floating[:, :] a,
+         floating[:, :] b, int n_threads=1):
+    """In place: b = alpha * a @ b (left) or alpha * b @ a; a triangular."""
+    cdef floating al = <floating> alpha
+    cdef int r
+    if b.shape[0] == 0 or b.shape[1] == 0:
+        return
+    with nogil:
+        r = trmm_kernel(left, lower, unit_diag, b.shape[0], b.shape[1], al, &a[0, 0],
+                        _st(a.strides[0], al), _st(a.strides[1], al), &b[0, 0],
+                        _st(b.strides[0], al), _st(b.strides[1], al), n_threads)
+    if r != 0:
+        raise MemoryError("trmm: cannot allocate the packing buffers")
+
+
+def syrk(bint lower, double alpha, const floating[:, :] a, double beta, floating[:, :] c,
+         int n_threads=1):
+    """In place: one triangle of c = alpha * a @ a.T + beta * c."""
+    cdef floating al = <floating> alpha
+    cdef const floating *ap = NULL
+    cdef int r
+    if c.shape[0] == 0:
+        return
+    if a.shape[1] > 0:
+        ap = &a[0, 0]
+    with nogil:
+        r = syrk_kernel(lower, c.shape[0], a.shape[1], al, ap, _st(a.strides[0], al),
+                        _st(a.strides[1], al), <floating> beta, &c[0, 0],
+                        _st(c.strides[0], al), _st(c.strides[1], al), n_threads)
+    if r != 0:
+        raise MemoryError("syrk: cannot allocate the packing buffers")
+
+
+# ---------------------------------------------------------------------------------------
+# Introspection, test hooks and the peak measurement.
+
+def block_sizes(isa, dtype):
+    """The block-size table row of (ISA id, 'float32'|'float64') as a dict."""
+    cdef lamina_gemm_blocks_t bs = lamina_gemm_blocks(1 if str(dtype) == "float32" else 0,
+                                                      int(isa))
+    return {"mr": bs.mr, "nr": bs.nr, "mc": bs.mc, "kc": bs.kc, "nc": bs.nc}
+
+
+def set_small_flops(double limit):
+    """Set the m*n*k threshold of the no-packing path; returns the previous one (tests)."""
+    global _small_flops
+    old = _small_flops
+    _small_flops = limit
+    return old
+
+
+def set_tri_block(Py_ssize_t nb):
+    """Set the diagonal block size of TRSM/TRMM/SYRK; returns the previous one (tests)."""
+    global _tri_block
+    if nb < 1:
+        raise ValueError("block size must be >= 1")
+    old = _tri_block
+    _tri_block = nb
+    return old
+
+
+def ukr(int isa, Py_ssize_t k, const floating[::1] a, const floating[::1] b,
+        floating[:, ::1] c, double beta):
+    """Run the micro-kernel of `isa` on packed panels (a: k*MR, b: k*NR, 64-byte aligned;
+    c: MR x NR).  Test hook for comparing each kernel with ukr_ref."""
+    cdef floating be = <floating> beta
+    cdef lamina_gemm_blocks_t bs = _blocks(isa, be)
+    if (a.shape[0] < k * bs.mr or b.shape[0] < k * bs.nr or c.shape[0] != bs.mr
+            or c.shape[1] != bs.nr):
+        raise ValueError("ukr: panel sizes do not match the ISA's MR x NR")
+    if k > 0 and ((<uintptr_t> &a[0]) % 64 != 0 or (<uintptr_t> &b[0]) % 64 != 0):
+        raise ValueError("ukr: packed panels must be 64-byte aligned")
+    if floating is double:
+        lamina_dukr(isa, k, &a[0] if k > 0 else NULL, &b[0] if k > 0 else NULL, &c[0, 0],
+                    c.shape[1], be)
+    else:
+        lamina_sukr(isa, k, &a[0] if k > 0 else NULL, &b[0] if k > 0 else NULL, &c[0, 0],
+                    c.shape[1], be)
+
+
+def ukr_ref(Py_ssize_t k, int mr, int nr, const floating[::1] a, const floating[::1] b,
+            floating[:, ::1] c, double beta):
+    """Plain-loop twin of every micro-kernel (same contract, any MR x NR)."""
+    cdef floating be = <floating> beta
+    if a.shape[0] < k * mr or b.shape[0] < k * nr or c.shape[0] != mr or c.shape[1] != nr:
+        raise ValueError("ukr_ref: panel sizes do not match MR x NR")
+    if floating is double:
+        lamina_dukr_ref(k, mr, nr, &a[0] if k > 0 else NULL, &b[0] if k > 0 else NULL,
+                        &c[0, 0], nr, be)
+    else:
+        lamina_sukr_ref(k, mr, nr, &a[0] if k > 0 else NULL, &b[0] if k > 0 else NULL,
+                        &c[0, 0], nr, be)
+
+
+def gemm_ref(double alpha_, const floating[:, :] a, const floating[:, :] b, double beta_,
+             floating[:, :] c):
+    """Reference twin of gemm (triple loop, k-ordered sums): c = alpha*a@b + beta*c."""
+    cdef Py_ssize_t i, j, p
+    cdef floating s, alpha = <floating> alpha_, beta = <floating> beta_
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            s = 0
+            for p in range(a.shape[1]):
+                s = s + a[i, p] * b[p, j]
+            c[i, j] = alpha * s if beta == 0 else alpha * s + beta * c[i, j]
+
+
+def fma_peak(int isa, bint is_float, long iters):
+    """Run the register-only FMA loop of `isa` (GIL released); returns its flop count."""
+    cdef double flops = 0
+    with nogil:
+        lamina_fma_peak(isa, is_float, iters, &flops)
+    return flops

@@ -1,0 +1,67 @@
+/*
+ * ukr_x86_template.h -- body of the x86 SIMD GEMM micro-kernels, instantiated by the
+ * ukr_<isa>_<dtype><MR>x<NR>.h headers (do not include directly).
+ *
+ * Parameters (macros): UKR_NAME, UKR_T (element type), UKR_V (vector type), UKR_MR (rows),
+ * UKR_NV (vectors per row, NR = UKR_NV * lanes), UKR_NR, UKR_ATTR (target attribute),
+ * UKR_SET1, UKR_ZERO, UKR_LOAD (aligned), UKR_LOADU, UKR_STOREU, UKR_FMA(a, b, c) = a*b + c,
+ * UKR_ADD, UKR_MUL.
+ *
+ * Contract (shared by every micro-kernel, including the plain-C ones):
+ *   c[i*rsc + j] = sum_{p<k} a[p*MR + i] * b[p*NR + j]  (+ beta * c[i*rsc + j] if beta != 0)
+ *   for 0 <= i < MR, 0 <= j < NR; the columns of C are contiguous (unit column stride).
+ *   `a` is a packed column micro-panel of A (MR values per p, 64-byte aligned), `b` a packed
+ *   row micro-panel of B (NR values per p, 64-byte aligned).  beta == 0 never reads C
+ *   (NaN/Inf in C do not propagate).  The sum is accumulated in order p = 0, 1, ..., k-1
+ *   with one fused multiply-add per step, so every element of C gets the same sequence of
+ *   roundings whatever its position in the tile (needed for thread-count invariance).
+ *   Cost: MR*NR*k FMAs held in MR*NV vector registers; A and B are each read once.
+ */
+UKR_ATTR static void UKR_NAME(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
+                              const UKR_T *LAMINA_RESTRICT b, UKR_T *LAMINA_RESTRICT c,
+                              ptrdiff_t rsc, UKR_T beta)
+{
+    UKR_V acc[UKR_MR][UKR_NV];
+    ptrdiff_t p;
+    int i, v;
+#pragma GCC unroll 16
+    for (i = 0; i < UKR_MR; ++i) {
+#pragma GCC unroll 4
+        for (v = 0; v < UKR_NV; ++v) acc[i][v] = UKR_ZERO;
+        /* Bring the C tile towards L1 while the k loop runs. */
+        __builtin_prefetch(c + i * rsc, 1, 3);
+        __builtin_prefetch(c + i * rsc + UKR_NR - 1, 1, 3);
+    }
+    for (p = 0; p < k; ++p) {
+        UKR_V bv[UKR_NV];
+        __builtin_prefetch(a + 8 * UKR_MR, 0, 3);
+        __builtin_prefetch(b + 8 * UKR_NR, 0, 3);
+#pragma GCC unroll 4
+        for (v = 0; v < UKR_NV; ++v) bv[v] = UKR_LOAD(b + v * (UKR_NR / UKR_NV));
+#pragma GCC unroll 16
+        for (i = 0; i < UKR_MR; ++i) {
+            UKR_V av = UKR_SET1(a[i]);
+#pragma GCC unroll 4
+            for (v = 0; v < UKR_NV; ++v) acc[i][v] = UKR_FMA(av, bv[v], acc[i][v]);
+        }
+        a += UKR_MR;
+        b += UKR_NR;
+    }
+    if (beta == 0) {
+#pragma GCC unroll 16
+        for (i = 0; i < UKR_MR; ++i)
+#pragma GCC unroll 4
+            for (v = 0; v < UKR_NV; ++v)
+                UKR_STOREU(c + i * rsc + v * (UKR_NR / UKR_NV), acc[i][v]);
+    } else {
+        UKR_V bt = UKR_SET1(beta);
+#pragma GCC unroll 16
+        for (i = 0; i < UKR_MR; ++i)
+#pragma GCC unroll 4
+            for (v = 0; v < UKR_NV; ++v) {
+                UKR_T *cp = c + i * rsc + v * (UKR_NR / UKR_NV);
+                /* acc + beta*c rounded twice, exactly like the scalar edge merge. */
+                UKR_STOREU(cp, UKR_ADD(acc[i][v], UKR_MUL(bt, UKR_LOADU(cp))));
+            }
+    }
+}

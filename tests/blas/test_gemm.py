@@ -1,0 +1,304 @@
+"""GEMM, matmul and the micro-kernels: against NumPy (float64 oracle) and the _ref twins."""
+
+import contextlib
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina._kernels import _gemm, _runtime
+
+from ..conftest import layouts
+
+
+@contextlib.contextmanager
+def _packed_always():
+    """Drive every shape through the packing path (no small-problem shortcut)."""
+    old = _gemm.set_small_flops(0)
+    try:
+        yield
+    finally:
+        _gemm.set_small_flops(old)
+
+
+def _bound(dtype, k, *terms):
+    """Elementwise error bound k*eps*(sum of |terms|) with headroom (Higham 3.5)."""
+    eps = np.finfo(dtype).eps
+    return 4 * (max(k, 1) + 2) * eps * (sum(terms) + np.finfo(dtype).tiny)
+
+
+def _check(got, a, b, alpha=1.0, beta=0.0, c=None):
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    exact = alpha * (a64 @ b64)
+    mag = abs(alpha) * (np.abs(a64) @ np.abs(b64))
+    if beta != 0:
+        exact = exact + beta * c
+        mag = mag + abs(beta) * np.abs(c)
+    err = np.abs(got.astype(np.float64) - exact)
+    assert np.all(err <= _bound(got.dtype, a.shape[1], mag)), float(err.max())
+
+
+def _edge_sizes(isa, dtype):
+    bs = _gemm.block_sizes(_runtime.ISA_NAMES.index(isa), np.dtype(dtype).name)
+    mr, nr, kc = bs["mr"], bs["nr"], bs["kc"]
+    return bs, [0, 1, 2, 3, 7, mr - 1, mr, mr + 1, nr - 1, nr + 1], [kc - 1, kc + 1]
+
+
+def test_block_table_is_consistent():
+    for isa in range(3):
+        for dt in ("float32", "float64"):
+            bs = _gemm.block_sizes(isa, dt)
+            assert bs["mc"] % bs["mr"] == 0 and bs["nc"] % bs["nr"] == 0
+            assert bs["mr"] * bs["nr"] <= 8 * 48
+
+
+def test_microkernel_matches_ref_twin(isa, dtype, rng):
+    isa_id = _runtime.ISA_NAMES.index(isa)
+    bs = _gemm.block_sizes(isa_id, dtype.name)
+    mr, nr = bs["mr"], bs["nr"]
+    for k in (0, 1, 5, 64):
+        # 64-byte aligned packed panels
+        raw_a = np.zeros(k * mr + 16, dtype)
+        raw_b = np.zeros(k * nr + 16, dtype)
+        off_a = (-raw_a.ctypes.data % 64) // dtype.itemsize
+        off_b = (-raw_b.ctypes.data % 64) // dtype.itemsize
+        a = raw_a[off_a:off_a + k * mr]
+        b = raw_b[off_b:off_b + k * nr]
+        a[...] = rng.standard_normal(a.size)
+        b[...] = rng.standard_normal(b.size)
+        for beta in (0.0, 1.0, -0.5):
+            c0 = rng.standard_normal((mr, nr)).astype(dtype)
+            got, ref = c0.copy(), c0.copy()
+            _gemm.ukr(isa_id, k, a, b, got, beta)
+            _gemm.ukr_ref(k, mr, nr, a, b, ref, beta)
+            mag = np.abs(a.reshape(k, mr).T.astype(float)) @ np.abs(b.reshape(k, nr)) \
+                + abs(beta) * np.abs(c0)
+            assert np.all(np.abs(got - ref) <= _bound(dtype, k, mag))
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "auto"])
+def test_gemm_edge_sizes(isa, dtype, rng, packed):
+    bs, small, deep = _edge_sizes(isa, dtype)
+    ctx = _packed_always() if packed else contextlib.nullcontext()
+    with ctx:
+        # every edge value along each dimension, the others fixed at awkward sizes
+        shapes = [(m, bs["nr"] + 1, 5) for m in small] + [(bs["mr"] + 1, n, 3) for n in small]
+        shapes += [(bs["mr"] - 1, bs["nr"] - 1, k) for k in [0, 1, 2, 3, 7] + deep]
+        for m, n, k in shapes:
+            a = rng.standard_normal((m, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            got = lamina.gemm(a, b)
+            assert got.shape == (m, n) and got.dtype == dtype
+            _check(got, a, b)
+
+
+def test_gemm_large_odd(isa, dtype, rng):
+    m, k, n = 1001, 67, 131 if isa != "generic" else 61
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    _check(lamina.gemm(a, b, n_threads=2), a, b)
+    a = rng.standard_normal((37, 1003)).astype(dtype)
+    b = rng.standard_normal((1003, 29)).astype(dtype)
+    _check(lamina.gemm(a, b), a, b)
+
+
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_gemm_transposes_and_layouts(dtype, rng, trans_a, trans_b):
+    with _packed_always():
+        m, k, n = 19, 33, 53
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        sa = a.T.copy() if trans_a else a
+        sb = b.T.copy() if trans_b else b
+        for va in layouts(sa).values():
+            for vb in layouts(sb).values():
+                got = lamina.gemm(va, vb, trans_a=trans_a, trans_b=trans_b)
+                _check(got, a, b)
+        # every output layout
+        for name, out in layouts(np.zeros((m, n), dtype)).items():
+            res = lamina.gemm(sa, sb, trans_a=trans_a, trans_b=trans_b, out=out)
+            assert res is out, name
+            _check(out, a, b)
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (-2.5, 0.0), (0.5, 1.0), (1.0, -0.75),
+                                        (0.0, 2.0), (0.0, 0.0)])
+def test_gemm_alpha_beta(isa, dtype, rng, alpha, beta):
+    for m, k, n in ((5, 4, 3), (70, 45, 60)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        got = lamina.gemm(a, b, c, alpha=alpha, beta=beta)
+        _check(got, a, b, alpha, beta, c)
+
+
+def test_gemm_beta_zero_ignores_nan_in_c(isa, dtype, rng):
+    for m, k, n in ((3, 2, 4), (65, 70, 90)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = np.full((m, n), np.nan, dtype)
+        got = lamina.gemm(a, b, c, beta=0.0)
+        assert np.isfinite(got).all()
+        out = c.copy()
+        lamina.gemm(a, b, out=out)
+        assert np.isfinite(out).all()
+
+
+def test_gemm_nan_inf_propagate(isa, dtype, rng):
+    for m, k, n in ((4, 3, 5), (50, 70, 60)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        a[1, 2] = np.nan
+        b[0, 3] = np.inf
+        got = lamina.gemm(a, b)
+        with np.errstate(invalid="ignore"):
+            exp = a.astype(np.float64) @ b.astype(np.float64)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(exp))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(exp))
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "gelu", "sigmoid", "tanh"])
+def test_gemm_fused_epilogue(isa, dtype, rng, activation):
+    from math import erf
+
+    for m, k, n in ((3, 4, 5), (67, 50, 101)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        got = lamina.gemm(a, b, c, alpha=0.5, beta=2.0, bias=bias, activation=activation)
+        z = 0.5 * (a.astype(np.float64) @ b) + 2.0 * c + bias
+        mag = 0.5 * np.abs(a.astype(np.float64)) @ np.abs(b) + 2 * np.abs(c) + np.abs(bias)
+        f = {None: lambda x: x, "relu": lambda x: np.maximum(x, 0),
+             "gelu": lambda x: 0.5 * x * (1 + np.vectorize(erf)(x / np.sqrt(2))),
+             "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "tanh": np.tanh}[activation]
+        # all activations here are 1.2-Lipschitz, plus their own rounding
+        bound = 1.2 * _bound(dtype, k, mag) + 8 * np.finfo(dtype).eps * (1 + np.abs(z))
+        assert np.all(np.abs(got - f(z)) <= bound)
+
+
+def test_gemm_epilogue_relu_keeps_nan():
+    a = np.array([[np.nan, 1.0], [1.0, 1.0]])
+    got = lamina.gemm(a, np.eye(2), activation="relu")
+    assert np.isnan(got[0, 0]) and got[1, 0] == 1.0
+
+
+def test_gemm_out_overlapping_inputs(dtype, rng):
+    for n in (6, 80):
+        a = rng.standard_normal((n, n)).astype(dtype)
+        b = rng.standard_normal((n, n)).astype(dtype)
+        expected = lamina.gemm(a, b)
+        x = a.copy()
+        lamina.gemm(x, b, out=x)                   # out is a
+        np.testing.assert_array_equal(x, expected)
+        y = b.copy()
+        lamina.gemm(a, y, out=y)                   # out is b
+        np.testing.assert_array_equal(y, expected)
+        z = a.copy()
+        lamina.gemm(z, z.T, out=z)                 # out is both, transposed view
+        np.testing.assert_array_equal(z, lamina.gemm(a, a.T))
+        c = rng.standard_normal((n, n)).astype(dtype)
+        cc = c.copy()
+        lamina.gemm(a, b, cc, beta=1.0, out=cc)    # in-place accumulate
+        np.testing.assert_array_equal(cc, lamina.gemm(a, b, c, beta=1.0))
+
+
+def test_gemm_threads_bitwise_identical(isa, dtype, rng):
+    for m, k, n in ((200, 300, 170), (1001, 70, 67), (64, 800, 900)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        one = lamina.gemm(a, b, c, beta=0.3, bias=bias, activation="gelu", n_threads=1)
+        assert _runtime.last_team_size() == 1
+        two = lamina.gemm(a, b, c, beta=0.3, bias=bias, activation="gelu", n_threads=2)
+        np.testing.assert_array_equal(one, two)
+        f = lamina.gemm(np.asfortranarray(a), b, n_threads=2)
+        np.testing.assert_array_equal(f, lamina.gemm(a, b, n_threads=1))
+
+
+def test_gemm_float32_error_bound(isa, rng):
+    m, k, n = 40, 2500, 30
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    got = lamina.gemm(a, b)
+    err = np.abs(got - a.astype(np.float64) @ b.astype(np.float64))
+    assert np.all(err <= k * np.finfo(np.float32).eps * (np.abs(a) @ np.abs(b)))
+
+
+def test_gemm_matches_ref_twin(dtype, rng):
+    a = rng.standard_normal((13, 29)).astype(dtype)
+    b = rng.standard_normal((29, 31)).astype(dtype)
+    c = rng.standard_normal((13, 31)).astype(dtype)
+    ref = c.copy()
+    _gemm.gemm_ref(1.5, a, b, 0.5, ref)
+    got = lamina.gemm(a, b, c, alpha=1.5, beta=0.5)
+    assert np.all(np.abs(got - ref) <= 2 * _bound(dtype, 29, 1.5 * np.abs(a) @ np.abs(b)
+                                                  + 0.5 * np.abs(c)))
+
+
+def test_gemm_input_policy(rng):
+    a = rng.standard_normal((4, 3))
+    b = rng.standard_normal((3, 2))
+    a_copy = a.copy()
+    lamina.gemm(a, b)
+    np.testing.assert_array_equal(a, a_copy)
+    assert lamina.gemm(a.astype(np.float32), b.astype(np.float32)).dtype == np.float32
+    assert lamina.gemm(a.astype(np.float32), b).dtype == np.float64
+    assert lamina.gemm(np.ones((2, 2), int), np.ones((2, 2), int)).dtype == np.float64
+    with pytest.raises(ValueError, match="inner dimensions"):
+        lamina.gemm(a, a)
+    with pytest.raises(ValueError, match="c is required"):
+        lamina.gemm(a, b, beta=1.0)
+    with pytest.raises(ValueError, match="bias"):
+        lamina.gemm(a, b, bias=np.ones(3))
+    with pytest.raises(ValueError, match="activation"):
+        lamina.gemm(a, b, activation="swish")
+    with pytest.raises(TypeError, match="complex"):
+        lamina.gemm(a.astype(complex), b)
+    with pytest.raises(ValueError, match="shape"):
+        lamina.gemm(a, b, out=np.empty((3, 3)))
+    # c broadcasts (a row vector added to every row)
+    got = lamina.gemm(a, b, np.ones(2), beta=1.0)
+    np.testing.assert_allclose(got, a @ b + 1)
+
+
+# ---- matmul ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((4, 3), (3,)), ((3,), (3, 5)),
+                                   ((2, 4, 3), (3, 5)), ((4, 3), (2, 3, 5)),
+                                   ((2, 1, 4, 3), (3, 3, 5)), ((0, 3), (3, 4)),
+                                   ((2, 0), (0, 3)), ((5, 2, 3), (3,)), ((3,), (6, 3, 2))])
+def test_matmul_matches_numpy(dtype, rng, sa, sb):
+    a = rng.standard_normal(sa).astype(dtype)
+    b = rng.standard_normal(sb).astype(dtype)
+    got = lamina.matmul(a, b)
+    exp = np.matmul(a, b)
+    assert np.shape(got) == exp.shape and got.dtype == exp.dtype
+    np.testing.assert_allclose(got, exp, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_matmul_out_and_errors(rng):
+    a = rng.standard_normal((3, 4, 4))
+    b = rng.standard_normal((4, 4))
+    out = np.empty((3, 4, 4))
+    assert lamina.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, a @ b)
+    x = a.copy()
+    lamina.matmul(x, b, out=x)                    # out overlaps an input
+    np.testing.assert_allclose(x, a @ b)
+    with pytest.raises(ValueError, match="core dimension"):
+        lamina.matmul(np.ones((2, 3)), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="scalar"):
+        lamina.matmul(2.0, np.ones(3))
+    with pytest.raises(ValueError, match="broadcast"):
+        lamina.matmul(np.ones((2, 2, 3)), np.ones((3, 3, 2)))
+
+
+def test_matmul_deep_learning_shapes(rng):
+    for m, k, n in ((32, 784, 512), (128, 64, 300)):
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        _check(lamina.matmul(a, b), a, b)
