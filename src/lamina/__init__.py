@@ -12,7 +12,7 @@ Examples
 32.0
 """
 
-from lamina import blas, plugins
+from lamina import blas, datasets, losses, nn, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import BackendNotImplemented, ConvergenceWarning, LinAlgError, PluginWarning
@@ -28,13 +28,16 @@ __all__ = [
     "axpy",
     "backend_opts",
     "blas",
+    "datasets",
     "dot",
     "explain",
     "gemm",
     "get_isa",
     "get_num_threads",
     "matmul",
+    "losses",
     "matvec",
+    "nn",
     "outer",
     "plugins",
     "set_num_threads",

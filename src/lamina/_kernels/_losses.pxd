@@ -1,0 +1,42 @@
+# Fused loss-and-gradient kernels callable from other Cython code (plugins may cimport
+# these).  Contracts are stated in include/lamina_losses.h.
+
+cdef extern from "lamina_losses.h" nogil:
+    int LAMINA_LOSS_MSE
+    int LAMINA_LOSS_MAE
+    int LAMINA_LOSS_HUBER
+    int LAMINA_LOSS_SMOOTH_L1
+    int LAMINA_LOSS_LOG_COSH
+    int LAMINA_LOSS_BCE
+    int LAMINA_LOSS_HINGE
+    int LAMINA_LOSS_KL
+    int LAMINA_LOSS_L2
+    int LAMINA_LOSS_L1
+    int LAMINA_LOSS_ELASTIC_NET
+    double lamina_dloss_chunk(int loss, int isa, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t K,
+                              const double *p, const double *t, double a, const double *pcol,
+                              const double *w, double gscale, double *g, int accumulate,
+                              double *lout)
+    double lamina_sloss_chunk(int loss, int isa, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t K,
+                              const float *p, const float *t, float a, const float *pcol,
+                              const float *w, float gscale, float *g, int accumulate,
+                              float *lout)
+    double lamina_dsoftmax_ce_row(int isa, Py_ssize_t C, const double *x, Py_ssize_t label,
+                                  const double *q, const double *cw, double base,
+                                  double extra, double gs, double *g)
+    double lamina_ssoftmax_ce_row(int isa, Py_ssize_t C, const float *x, Py_ssize_t label,
+                                  const float *q, const float *cw, float base, float extra,
+                                  float gs, float *g)
+
+from cython cimport floating
+
+# One chunk [i0, i1) of an element-wise loss over a flat n_rows x k array; returns the
+# weighted loss sum of the chunk.  Single-threaded; callers split the work.
+cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t k,
+                              const floating *p, const floating *t, floating a,
+                              const floating *pcol, const floating *w, floating gscale,
+                              floating *g, bint accumulate, floating *lout) noexcept nogil
+# Softmax cross-entropy of one row of c logits (unit stride); returns the row loss.
+cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
+                           const floating *q, const floating *cw, floating base,
+                           floating extra, floating gs, floating *g) noexcept nogil

@@ -1,0 +1,278 @@
+"""Fused loss-and-gradient kernels: one pass computes the loss and writes its gradient.
+
+Design
+------
+Training computes a loss and then, in a second pass over the same data, its gradient;
+here both come from one pass.  The arithmetic lives in ``include/lamina_losses.h``:
+
+* per-element loss functions (``lamina_losses_elem.h``) are small branch-free inline C
+  functions, one per loss, returning the loss and storing its derivative;
+* one loop pattern (``LAMINA_ELEMENTWISE_LOOP``) is expanded for every loss, dtype and ISA
+  and picked at run time from a table indexed by [loss id][ISA], so adding a loss is one
+  function and one line in ``LAMINA_FOR_EACH_ELEMENTWISE_LOSS``;
+* the exp and log they use are vectorizable C (``lamina_vmath.h``, <= 2 ulp, correct at
+  -inf, underflow, overflow and NaN), so a loss with a logarithm runs at SIMD speed
+  instead of one libm call per element;
+* softmax cross-entropy streams each row once with a chunked online max-and-sum and
+  writes the gradient once (``softmax_ce_row``), with no temporaries of the input's size.
+
+This module adapts typed memoryviews to those kernels and runs them under OpenMP:
+element-wise losses over fixed chunks of ``LOSS_CHUNK`` elements, row losses over rows
+(``prange(schedule='static')``).  Every partial loss is stored per chunk or per row and
+the partials are added in index order afterwards, so the result is bitwise identical for
+every thread count.  Inputs are validated by ``lamina.losses``; the kernels trust shapes.
+
+Each optimized kernel has a ``*_ref`` twin (plain loops over libm's exp/log) used by the
+tests as an oracle that shares no code with the optimized path.
+"""
+from libc.math cimport exp, log, log1p, fabs, INFINITY, NAN
+from libc.stdint cimport int64_t
+from cython cimport floating
+from cython.parallel cimport parallel, prange, threadid
+
+import numpy as np
+
+from lamina._kernels._runtime cimport get_isa, record_team_size
+
+cdef extern from "lamina_omp.h" nogil:
+    int lamina_omp_get_num_threads()
+
+# Loss ids: the order of LAMINA_FOR_EACH_ELEMENTWISE_LOSS in lamina_losses.h.
+LOSS_IDS = {
+    "mse": LAMINA_LOSS_MSE,
+    "mae": LAMINA_LOSS_MAE,
+    "huber": LAMINA_LOSS_HUBER,
+    "smooth_l1": LAMINA_LOSS_SMOOTH_L1,
+    "log_cosh": LAMINA_LOSS_LOG_COSH,
+    "bce": LAMINA_LOSS_BCE,
+    "hinge": LAMINA_LOSS_HINGE,
+    "kl": LAMINA_LOSS_KL,
+    "l2": LAMINA_LOSS_L2,
+    "l1": LAMINA_LOSS_L1,
+    "elastic_net": LAMINA_LOSS_ELASTIC_NET,
+}
+
+# Element-wise chunk length: small enough to balance two threads on 10^5 elements, large
+# enough that a chunk's bookkeeping is negligible.  Fixed, so results never depend on the
+# thread count.
+LOSS_CHUNK = 16384
+cdef Py_ssize_t _CHUNK = LOSS_CHUNK
+# Below this many elements (or rows x classes) one thread does the work: waking a team
+# costs more than it saves.
+cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+
+
+# ---------------------------------------------------------------------------------------
+# C-level kernels (cimport-able, see _losses.pxd)
+
+cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t k,
+                              const floating *p, const floating *t, floating a,
+                              const floating *pcol, const floating *w, floating gscale,
+                              floating *g, bint accumulate, floating *lout) noexcept nogil:
+    if floating is double:
+        return lamina_dloss_chunk(loss, get_isa(), i0, i1, k, p, t, a, pcol, w, gscale, g,
+                                  accumulate, lout)
+    else:
+        return lamina_sloss_chunk(loss, get_isa(), i0, i1, k, p, t, a, pcol, w, gscale, g,
+                                  accumulate, lout)
+
+
+cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
+                           const floating *q, const floating *cw, floating base,
+                           floating extra, floating gs, floating *g) noexcept nogil:
+    if floating is double:
+        return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+    else:
+        return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+
+
+cdef inline int _team(Py_ssize_t work, int n_threads) noexcept nogil:
+    return n_threads if work >= _PARALLEL_MIN and n_threads > 1 else 1
+
+
+cdef inline const floating *_opt1(const floating[::1] v) noexcept nogil:
+    return NULL if v is None else &v[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Python-facing wrappers.  Arrays are contiguous as declared; shapes were checked upstream.
+
+def elementwise(int loss, const floating[::1] p, const floating[::1] t, double a,
+                const floating[::1] pcol, const floating[::1] w, Py_ssize_t k,
+                double gscale, floating[::1] g, bint accumulate, floating[::1] lout,
+                int n_threads):
+    """Loss ``loss`` over flat n_rows x k arrays; returns sum_i w_row(i) l_i (double).
+
+    Writes (or with ``accumulate`` adds) ``gscale * w_row * dl/dp`` into ``g`` and, when
+    ``lout`` is given, ``w_row * l_i`` into it.  ``pcol`` is a per-column parameter
+    (length k) replacing the scalar ``a``; ``w`` a per-row weight (length n / k).
+    """
+    cdef Py_ssize_t n = p.shape[0], nc, c, c0, c1
+    cdef const floating *pp = &p[0] if n else NULL
+    cdef const floating *tp = &t[0] if n else NULL
+    cdef const floating *cp = _opt1(pcol)
+    cdef const floating *wp = _opt1(w)
+    cdef floating *gp = &g[0] if n else NULL
+    cdef floating *lp = NULL if lout is None or n == 0 else &lout[0]
+    cdef floating av = <floating> a, gs = <floating> gscale
+    cdef int nt, tid
+    cdef double total = 0
+    if n == 0:
+        return 0.0
+    nc = (n + _CHUNK - 1) // _CHUNK
+    cdef double[::1] part = np.empty(nc, dtype=np.float64)
+    nt = _team(n, n_threads)
+    if nt == 1:
+        record_team_size(1)
+        with nogil:
+            for c in range(nc):
+                c0 = c * _CHUNK
+                c1 = min(n, c0 + _CHUNK)
+                part[c] = elementwise_chunk(loss, c0, c1, k, pp, tp, av, cp, wp, gs, gp,
+                                            accumulate, lp)
+    else:
+        with nogil, parallel(num_threads=nt):
+            tid = threadid()
+            if tid == 0:
+                record_team_size(lamina_omp_get_num_threads())
+            for c in prange(nc, schedule="static"):
+                c0 = c * _CHUNK
+                c1 = min(n, c0 + _CHUNK)
+                part[c] = elementwise_chunk(loss, c0, c1, k, pp, tp, av, cp, wp, gs, gp,
+                                            accumulate, lp)
+    for c in range(nc):
+        total += part[c]
+    return total
+
+
+def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
+                          const floating[:, :] q, const floating[::1] cw,
+                          const floating[::1] sw, double smoothing, bint has_ignore,
+                          int64_t ignore_index, double gscale, floating[:, :] g,
+                          double[::1] row_loss, int n_threads):
+    """Row losses of softmax cross-entropy into ``row_loss``; gradient into ``g``.
+
+    Exactly one of ``labels`` (int64 class ids) and ``q`` (probability rows) is given.
+    Rows of ``x``, ``q`` and ``g`` must have unit column stride (any row stride).  The
+    gradient of row i is ``gscale * sw_i * dl_i/dx_i``; ignored rows get loss 0 and a zero
+    gradient.  Returns nothing: the caller adds ``row_loss`` in order.
+    """
+    cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j, y
+    cdef Py_ssize_t item = sizeof(floating)
+    cdef Py_ssize_t ldx = x.strides[0] // item if n else 0
+    cdef Py_ssize_t ldg = g.strides[0] // item if n else 0
+    cdef Py_ssize_t ldq = 0
+    cdef const floating *xp = &x[0, 0] if n and C else NULL
+    cdef floating *gp = &g[0, 0] if n and C else NULL
+    cdef const floating *qp = NULL
+    cdef const floating *cwp = _opt1(cw)
+    cdef const floating *swp = _opt1(sw)
+    cdef const int64_t *lab = NULL if labels is None or n == 0 else &labels[0]
+    cdef floating eps = <floating> smoothing, base, extra, gs, wi
+    cdef double scale = gscale
+    cdef int nt, tid
+    if n == 0 or C == 0:
+        return
+    if q is not None:
+        qp = &q[0, 0]
+        ldq = q.strides[0] // item
+    base = eps / <floating> C if lab != NULL else 0
+    nt = _team(n * C, n_threads)
+    with nogil, parallel(num_threads=nt):
+        tid = threadid()
+        if tid == 0:
+            record_team_size(lamina_omp_get_num_threads())
+        for i in prange(n, schedule="static"):
+            wi = swp[i] if swp != NULL else 1
+            gs = <floating> (scale * wi)
+            if lab != NULL:
+                y = lab[i]
+                if has_ignore and lab[i] == ignore_index:
+                    for j in range(C):
+                        gp[i * ldg + j] = 0
+                    row_loss[i] = 0
+                    continue
+                extra = (1 - eps) * (cwp[y] if cwp != NULL else 1)
+                row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, y, <const floating *> NULL,
+                                                  cwp, base, extra, gs, gp + i * ldg)
+            else:
+                row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, 0, qp + i * ldq, cwp,
+                                                  <floating> 0, <floating> 0, gs,
+                                                  gp + i * ldg)
+
+
+def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,
+                     const floating[::1] sw, double gscale, floating[:, ::1] g,
+                     double[::1] row_loss, int n_threads):
+    """Crammer-Singer multi-class hinge per row: max(0, 1 + max_{j != y} x_j - x_y).
+
+    Subgradient: +1 at the first arg-max competitor, -1 at the label, where the margin is
+    violated; 0 elsewhere.
+    """
+    cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j, y, jbest
+    cdef const floating *swp = _opt1(sw)
+    cdef double best, m, wi
+    cdef int nt = _team(n * C, n_threads)
+    if n == 0 or C == 0:
+        return
+    with nogil, parallel(num_threads=nt):
+        if threadid() == 0:
+            record_team_size(lamina_omp_get_num_threads())
+        for i in prange(n, schedule="static"):
+            y = labels[i]
+            wi = swp[i] if swp != NULL else 1.0
+            best = -INFINITY
+            jbest = -1
+            for j in range(C):
+                g[i, j] = 0
+                if j != y and (jbest < 0 or x[i, j] > best):
+                    best = x[i, j]
+                    jbest = j
+            if jbest < 0:            # a single class: no competitor, no margin to violate
+                row_loss[i] = 0
+                continue
+            m = 1.0 + best - x[i, y]
+            if m > 0:
+                row_loss[i] = wi * m
+                g[i, jbest] = <floating> (gscale * wi)
+                g[i, y] = <floating> (-gscale * wi)
+            else:
+                row_loss[i] = 0 if m == m else m
+
+
+# ---------------------------------------------------------------------------------------
+# Reference twins: textbook two-pass formulas with libm, for the tests only.
+
+def softmax_cross_entropy_ref(const double[:, :] x, const int64_t[::1] labels):
+    """Per-row -log softmax(x)[label] and its gradient, two passes with libm (float64)."""
+    cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j
+    cdef double m, s
+    loss = np.empty(n)
+    grad = np.empty((n, C))
+    cdef double[::1] lv = loss
+    cdef double[:, ::1] gv = grad
+    for i in range(n):
+        m = -INFINITY
+        for j in range(C):
+            if x[i, j] > m:
+                m = x[i, j]
+        s = 0
+        for j in range(C):
+            s += exp(x[i, j] - m)
+        lv[i] = log(s) + m - x[i, labels[i]]
+        for j in range(C):
+            gv[i, j] = exp(x[i, j] - m) / s
+        gv[i, labels[i]] -= 1
+    return loss, grad
+
+
+def log_cosh_ref(const double[::1] d):
+    """Element-wise log(cosh(d)) with libm (overflow-safe form)."""
+    cdef Py_ssize_t i, n = d.shape[0]
+    out = np.empty(n)
+    cdef double[::1] o = out
+    cdef double a
+    for i in range(n):
+        a = fabs(d[i])
+        o[i] = a + log1p(exp(-2 * a)) - log(2.0)
+    return out

@@ -1,0 +1,226 @@
+/*
+ * lamina_losses_impl.h -- loss loops, instantiated once per (dtype, ISA) by lamina_losses.h.
+ *
+ * Macros defined by the includer: LT, LP (d/s), LV(fn), LISA, LATTR.
+ *
+ * Element-wise losses (one pattern, expanded per loss by LAMINA_ELEMENTWISE_LOOP):
+ *   a chunk [i0, i1) of a contiguous n_rows x K array is processed in row segments (one
+ *   segment when neither per-row weights nor per-column parameters are present); each
+ *   segment is one `omp simd` loop that reads p and t once, writes the scaled gradient once
+ *   (or adds it, for penalties accumulating into a caller's buffer), optionally writes the
+ *   weighted element losses, and returns the weighted sum of the chunk's losses.
+ *
+ * Softmax cross-entropy (LFN(softmax_ce_row)): one row of C logits, see lamina_losses.h.
+ */
+#define LCAT3_(a, b, c) lamina_##a##b##_##c
+#define LCAT3(a, b, c) LCAT3_(a, b, c)
+#define LFN(name) LCAT3(LP, name, LISA)
+
+#define LAMINA_LOSS_BLOCK 1024
+
+/* One segment loop; PARAM is the per-element parameter expression, STORE writes g. */
+#define LAMINA_SEGMENT(FN, PARAM, STORE, WITH_LOUT)                                        \
+    for (ptrdiff_t b0 = s0; b0 < s1; b0 += LAMINA_LOSS_BLOCK) {                            \
+        /* short blocks keep the per-lane sums in the element type accurate */            \
+        ptrdiff_t b1 = s1 - b0 < LAMINA_LOSS_BLOCK ? s1 : b0 + LAMINA_LOSS_BLOCK;           \
+        LT acc = 0;                                                                        \
+        _Pragma("omp simd reduction(+:acc)")                                               \
+        for (ptrdiff_t i = b0; i < b1; ++i) {                                              \
+            LT gi;                                                                         \
+            LT li = FN(p[i], t[i], PARAM, &gi);                                            \
+            STORE;                                                                         \
+            if (WITH_LOUT) lout[i] = wr * li;                                              \
+            acc += li;                                                                     \
+        }                                                                                  \
+        total += (double)wr * (double)acc;                                                 \
+    }
+
+#define LAMINA_ELEMENTWISE_LOOP(NAME)                                                      \
+LATTR static double LFN(chunk_##NAME)(ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t K,            \
+        const LT *LAMINA_RESTRICT p, const LT *LAMINA_RESTRICT t, LT a,                   \
+        const LT *LAMINA_RESTRICT pcol, const LT *LAMINA_RESTRICT w, LT gscale,           \
+        LT *LAMINA_RESTRICT g, int accumulate, LT *LAMINA_RESTRICT lout)                  \
+{                                                                                          \
+    double total = 0;                                                                      \
+    int by_row = w != NULL || pcol != NULL;                                                \
+    ptrdiff_t s0 = i0;                                                                     \
+    while (s0 < i1) {                                                                      \
+        ptrdiff_t r = by_row ? s0 / K : 0;                                                 \
+        ptrdiff_t s1 = by_row ? ((r + 1) * K < i1 ? (r + 1) * K : i1) : i1;               \
+        LT wr = w != NULL ? w[r] : (LT)1;                                                  \
+        LT gs = gscale * wr;                                                               \
+        ptrdiff_t rK = r * K;                                                              \
+        if (pcol != NULL) {                                                                \
+            if (lout) LAMINA_SEGMENT(LEF(loss_##NAME), pcol[i - rK], g[i] = gs * gi, 1)    \
+            else LAMINA_SEGMENT(LEF(loss_##NAME), pcol[i - rK], g[i] = gs * gi, 0)         \
+        } else if (accumulate) {                                                           \
+            LAMINA_SEGMENT(LEF(loss_##NAME), a, g[i] += gs * gi, 0)                        \
+        } else if (lout) {                                                                 \
+            LAMINA_SEGMENT(LEF(loss_##NAME), a, g[i] = gs * gi, 1)                         \
+        } else {                                                                           \
+            LAMINA_SEGMENT(LEF(loss_##NAME), a, g[i] = gs * gi, 0)                         \
+        }                                                                                  \
+        s0 = s1;                                                                           \
+    }                                                                                      \
+    return total;                                                                          \
+}
+
+LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
+
+#undef LAMINA_ELEMENTWISE_LOOP
+#undef LAMINA_SEGMENT
+
+/* Softmax cross-entropy of one row.
+ *
+ * The row's target is described by coefficients a_j >= 0 (the weighted target
+ * distribution): a_j = base * c_j + (j == label) * extra for integer labels (c = class
+ * weights or 1, base = eps/C for label smoothing eps, extra = (1 - eps) c_label), or
+ * a_j = c_j q_j for a probability row q.  With A = sum_j a_j, p = softmax(x):
+ *     loss = sum_j a_j (lse - x_j) = A log S + sum_j a_j (M - x_j),   S = sum_j exp(x_j - M)
+ *     grad_j = A p_j - a_j        (then times gs)
+ * Pass 1 streams the row once in L1-sized chunks: each chunk's max, then exp(x_j - M)
+ * relative to the running max M, written to g and summed; when the max grows the running
+ * sum is rescaled by exp(M_old - M_new) (Milakov & Gimelshein 2018's online softmax,
+ * applied per chunk so the rescale costs one scalar exp per chunk, not one per element).
+ * Pass 2 walks the row again while it is still in L2 (rows up to ~100k floats) and turns
+ * the stored exponentials into the gradient with one multiply-add, scaling each chunk by
+ * exp(M_chunk - M) once: one exp per element in all.  Rows of more than
+ * LAMINA_SOFTMAX_MAX_CHUNKS chunks recompute the exponentials in pass 2 instead.
+ * Terms with a_j = 0 are skipped so that x_j = -inf with zero target weight gives 0,
+ * not NaN.  Returns the row loss (before the sample weight); NaN (and a NaN gradient) when
+ * it is undefined: a NaN or +inf logit, or every logit -inf.
+ */
+#define LAMINA_SOFTMAX_CHUNK 1024
+#define LAMINA_SOFTMAX_MAX_CHUNKS 256
+
+/* Pass 2 over chunk [j0, j1) with E the scaled probability A p_j times gs. */
+#define LAMINA_SOFTMAX_PASS2(E)                                                            \
+    if (q != NULL) {                                                                       \
+        if (cw != NULL) {                                                                  \
+            _Pragma("omp simd reduction(+:dev)")                                           \
+            for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
+                LT aj = cw[j] * q[j], d = M - x[j];                                        \
+                g[j] = (E) - gs * aj;                                                      \
+                dev += aj != 0 ? aj * d : (LT)0;                                           \
+            }                                                                              \
+        } else {                                                                           \
+            _Pragma("omp simd reduction(+:dev)")                                           \
+            for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
+                LT aj = q[j], d = M - x[j];                                                \
+                g[j] = (E) - gs * aj;                                                      \
+                dev += aj != 0 ? aj * d : (LT)0;                                           \
+            }                                                                              \
+        }                                                                                  \
+    } else if (base != 0) {                                                                \
+        if (cw != NULL) {                                                                  \
+            _Pragma("omp simd reduction(+:dev)")                                           \
+            for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
+                LT aj = base * cw[j], d = M - x[j];                                        \
+                g[j] = (E) - gb * cw[j];                                                   \
+                dev += aj != 0 ? aj * d : (LT)0;                                           \
+            }                                                                              \
+        } else {                                                                           \
+            _Pragma("omp simd reduction(+:dev)")                                           \
+            for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
+                g[j] = (E) - gb;                                                           \
+                dev += base * (M - x[j]);                                                  \
+            }                                                                              \
+        }                                                                                  \
+    } else {                                                                               \
+        _Pragma("omp simd")                                                                \
+        for (ptrdiff_t j = j0; j < j1; ++j) g[j] = (E);                                    \
+    }
+
+LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x,
+        ptrdiff_t label, const LT *LAMINA_RESTRICT q, const LT *LAMINA_RESTRICT cw,
+        LT base, LT extra, LT gs, LT *LAMINA_RESTRICT g)
+{
+    LT M = -(LT)INFINITY;
+    LT S = 0;
+    LT A = 0;
+    LT chunk_max[LAMINA_SOFTMAX_MAX_CHUNKS];
+    ptrdiff_t n_chunks = (C + LAMINA_SOFTMAX_CHUNK - 1) / LAMINA_SOFTMAX_CHUNK;
+    int stored = n_chunks <= LAMINA_SOFTMAX_MAX_CHUNKS;
+    for (ptrdiff_t c = 0; c < n_chunks; ++c) {
+        ptrdiff_t j0 = c * LAMINA_SOFTMAX_CHUNK;
+        ptrdiff_t j1 = C - j0 < LAMINA_SOFTMAX_CHUNK ? C : j0 + LAMINA_SOFTMAX_CHUNK;
+        LT m = -(LT)INFINITY;
+        _Pragma("omp simd reduction(max:m)")
+        for (ptrdiff_t j = j0; j < j1; ++j) m = x[j] > m ? x[j] : m;
+        if (m > M) {
+            S = S > 0 ? S * LV(exp)(M - m) : S;
+            M = m;
+        }
+        if (stored) chunk_max[c] = M;
+        if (q != NULL) {
+            LT sa = 0;
+            if (cw != NULL) {
+                _Pragma("omp simd reduction(+:sa)")
+                for (ptrdiff_t j = j0; j < j1; ++j) sa += cw[j] * q[j];
+            } else {
+                _Pragma("omp simd reduction(+:sa)")
+                for (ptrdiff_t j = j0; j < j1; ++j) sa += q[j];
+            }
+            A += sa;
+        }
+        if (M != M || M == -(LT)INFINITY || M == (LT)INFINITY) continue;
+        LT s = 0;
+        if (stored) {
+            _Pragma("omp simd reduction(+:s)")
+            for (ptrdiff_t j = j0; j < j1; ++j) {
+                LT e = LV(exp)(x[j] - M);
+                g[j] = e;
+                s += e;
+            }
+        } else {
+            _Pragma("omp simd reduction(+:s)")
+            for (ptrdiff_t j = j0; j < j1; ++j) s += LV(exp)(x[j] - M);
+        }
+        S += s;
+    }
+    /* NaN anywhere in the row: max skips it but the exp-sum carries it. */
+    if (!(M > -(LT)INFINITY) || M == (LT)INFINITY || S != S) {
+        for (ptrdiff_t j = 0; j < C; ++j) g[j] = (LT)NAN;
+        return NAN;
+    }
+    if (q == NULL) {
+        LT csum = 0;
+        if (base != 0) {
+            if (cw != NULL) {
+                _Pragma("omp simd reduction(+:csum)")
+                for (ptrdiff_t j = 0; j < C; ++j) csum += cw[j];
+            } else {
+                csum = (LT)C;
+            }
+        }
+        A = base * csum + extra;
+    }
+    LT scale = gs * A / S;
+    LT gb = gs * base;
+    LT lse_part = A * LV(log)(S);
+    LT dev = 0;                                  /* sum_j a_j (M - x_j) */
+    for (ptrdiff_t c = 0; c < n_chunks; ++c) {
+        ptrdiff_t j0 = c * LAMINA_SOFTMAX_CHUNK;
+        ptrdiff_t j1 = C - j0 < LAMINA_SOFTMAX_CHUNK ? C : j0 + LAMINA_SOFTMAX_CHUNK;
+        if (stored) {
+            /* chunks seen while the running max was still -inf hold no values yet */
+            LT fc = chunk_max[c] == -(LT)INFINITY ? (LT)0 : scale * LV(exp)(chunk_max[c] - M);
+            if (chunk_max[c] == -(LT)INFINITY) {
+                for (ptrdiff_t j = j0; j < j1; ++j) g[j] = 0;
+            }
+            LAMINA_SOFTMAX_PASS2(g[j] * fc)
+        } else {
+            LAMINA_SOFTMAX_PASS2(scale * LV(exp)(x[j] - M))
+        }
+    }
+    if (q == NULL) {
+        g[label] -= gs * extra;
+        dev += extra != 0 ? extra * (M - x[label]) : (LT)0;
+    }
+    return (double)lse_part + (double)dev;
+}
+#undef LAMINA_SOFTMAX_PASS2
+
+#undef LFN
+#undef LCAT3
+#undef LCAT3_
