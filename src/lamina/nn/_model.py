@@ -222,7 +222,16 @@ class Sequential(Layer):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xb, yb = X[idx], y[idx]
                 out = self.forward(xb, training=True)
-                value, grad = loss_fn(out, yb)
+                try:
+                    value, grad = loss_fn(out, yb)
+                except ValueError as exc:
+                    if np.isfinite(out).all():
+                        raise
+                    if bar is not None:
+                        bar.close()
+                    raise FloatingPointError(
+                        f"training diverged in epoch {epoch + 1}: the model's outputs are "
+                        "not finite (lower the learning rate?)") from exc
                 self.backward(grad)
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
