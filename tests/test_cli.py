@@ -32,3 +32,11 @@ def test_bench_blas1_small(capsys):
     assert main(["bench", "blas1", "--sizes", "1000"]) == 0
     out = capsys.readouterr().out
     assert "speedup" in out and "dot" in out
+
+
+def test_demo_runs(capsys):
+    assert main(["demo", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    for word in ("UCI handwritten digits", "lamina", "numpy", "ms", "Headline kernels",
+                 "matmul", "softmax CE"):
+        assert word in out

@@ -86,6 +86,9 @@ def build_parser():
     p = sub.add_parser("info", help="show the build, SIMD/OpenMP runtime and plugins")
     p.set_defaults(func=_info)
     p = sub.add_parser("demo", help="train on the bundled digits and compare with NumPy/PyTorch")
+    from lamina._demo import add_arguments as demo_arguments
+
+    demo_arguments(p)
     p.set_defaults(func=_demo)
     p = sub.add_parser("plugins", help="list plugins and their states")
     p.add_argument("--reload", action="store_true", help="rescan entry points first")

@@ -51,20 +51,26 @@ def _kernels():
     return rows
 
 
+def add_arguments(parser):
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
+                        help=f"training epochs (default {EPOCHS})")
+
+
 def main(args=None):
+    epochs = getattr(args, "epochs", EPOCHS)
     print(f"lamina {lamina.__version__} demo  (SIMD {lamina.get_isa()}, "
           f"{lamina.get_num_threads()} threads; NumPy BLAS: {openblas_info()})\n")
     X_train, X_test, y_train, y_test = nn_bench.digits_split()
     print(f"Training a {'-'.join(map(str, SIZES))} ReLU MLP on the UCI handwritten digits "
           f"({X_train.shape[0]} train / {X_test.shape[0]} test images, 8x8 pixels),\n"
-          f"SGD lr 0.1 momentum 0.9, batch 32, {EPOCHS} epochs, float32:")
+          f"SGD lr 0.1 momentum 0.9, batch 32, {epochs} epochs, float32:")
     start = time.perf_counter()
-    t_lamina, acc_lamina, _ = nn_bench.train_lamina(X_train, y_train, SIZES, EPOCHS, 32,
+    t_lamina, acc_lamina, _ = nn_bench.train_lamina(X_train, y_train, SIZES, epochs, 32,
                                                     progress=True, X_test=X_test,
                                                     y_test=y_test)
-    t_numpy, acc_numpy = nn_bench.train_numpy(X_train, y_train, SIZES, EPOCHS, 32,
+    t_numpy, acc_numpy = nn_bench.train_numpy(X_train, y_train, SIZES, epochs, 32,
                                               X_test=X_test, y_test=y_test)
-    torch_res = nn_bench.train_torch(X_train, y_train, SIZES, EPOCHS, 32, X_test=X_test,
+    torch_res = nn_bench.train_torch(X_train, y_train, SIZES, epochs, 32, X_test=X_test,
                                      y_test=y_test, threads=lamina.get_num_threads())
     print(f"\n  {'':<8} {'time/epoch':>12}   {'test accuracy':>13}   lamina's speed-up")
     print(f"  {'lamina':<8} {t_lamina * 1e3:9.1f} ms   {acc_lamina:13.3f}")
