@@ -5,6 +5,18 @@ import importlib
 import sys
 
 
+def _gemm_tiles():
+    import lamina
+    from lamina._kernels import _gemm, _runtime
+
+    isa = _runtime.ISA_NAMES.index(lamina.get_isa())
+    parts = []
+    for dtype in ("float64", "float32"):
+        b = _gemm.block_sizes(isa, dtype)
+        parts.append(f"{dtype} {b['mr']}x{b['nr']} (MC {b['mc']}, KC {b['kc']}, NC {b['nc']})")
+    return "; ".join(parts)
+
+
 def _info(args):
     import platform
 
@@ -27,6 +39,7 @@ def _info(args):
         f"  simd isa        {lamina.get_isa()} (available: "
         f"{', '.join(_runtime.available_isas())}; best: {_runtime.best_isa()}; "
         "override with LAMINA_ISA)",
+        f"  gemm tiles      {_gemm_tiles()}",
         f"  threads         {lamina.get_num_threads()}",
         "  plugins",
     ]

@@ -4,6 +4,8 @@ import contextlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lamina
 from lamina._kernels import _gemm, _runtime
@@ -302,3 +304,42 @@ def test_matmul_deep_learning_shapes(rng):
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         _check(lamina.matmul(a, b), a, b)
+
+
+def test_gemm_many_blocks_threads(isa, dtype, rng):
+    """Tiny MC/KC/NC so every loop (JC, PC, IC, JR, IR) runs many times, 1 and 2 threads."""
+    isa_id = _runtime.ISA_NAMES.index(isa)
+    bs = _gemm.block_sizes(isa_id, dtype.name)
+    old = _gemm.set_block_sizes(isa_id, dtype.name, 2 * bs["mr"], 17, 2 * bs["nr"])
+    try:
+        m, k, n = 7 * bs["mr"] + 3, 60, 5 * bs["nr"] + 1
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        c = rng.standard_normal((m, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        one = lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="tanh", n_threads=1)
+        two = lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="tanh", n_threads=2)
+        np.testing.assert_array_equal(one, two)
+        got = lamina.gemm(np.asfortranarray(a), b, c, beta=0.5, n_threads=2)
+        _check(got, a, b, 1.0, 0.5, c)
+    finally:
+        _gemm.set_block_sizes(isa_id, dtype.name, old["mc"], old["kc"], old["nc"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40),
+       st.sampled_from([(1, 1), (2, 1), (1, 3), (-1, 1), (1, -2)]),
+       st.booleans(), st.booleans(), st.sampled_from(["float32", "float64"]))
+def test_property_gemm_shapes_and_strides(m, k, n, steps, f_order, packed, dtype):
+    rng = np.random.default_rng(m * 10_000 + k * 100 + n)
+    sr, sc = steps
+    base_a = rng.standard_normal((abs(sr) * m + 1, abs(sc) * k + 1)).astype(dtype)
+    base_b = rng.standard_normal((abs(sr) * k + 1, abs(sc) * n + 1)).astype(dtype)
+    if f_order:
+        base_a, base_b = np.asfortranarray(base_a), np.asfortranarray(base_b)
+    a = base_a[::sr, ::sc][:m, :k]
+    b = base_b[::sr, ::sc][:k, :n]
+    ctx = _packed_always() if packed else contextlib.nullcontext()
+    with ctx:
+        got = lamina.gemm(a, b)
+    _check(got, a, b)

@@ -47,9 +47,12 @@ cdef extern from "lamina_gemm.h" nogil:
         int kc
         int nc
     lamina_gemm_blocks_t lamina_gemm_blocks(int is_float, int isa)
+    int lamina_gemm_set_blocks(int is_float, int isa, int mc, int kc, int nc)
     void *lamina_gemm_alloc(size_t nbytes)
     void lamina_gemm_free(void *p)
     void lamina_omp_barrier()
+    void lamina_gemm_prefetch_tile(const void *c, Py_ssize_t row_stride, Py_ssize_t rows,
+                                   size_t row_bytes)
     int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
 
     void lamina_dgemm_pack_a(Py_ssize_t mc, Py_ssize_t kc, const double *A, Py_ssize_t rsa,
@@ -183,10 +186,13 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                       const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
                       floating *C, Py_ssize_t rsc, Py_ssize_t csc,
                       const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
-                      floating *bufA, floating *bufB) noexcept nogil:
+                      floating *bufA, floating *bufB0, floating *bufB1) noexcept nogil:
     """The five loops as run by thread `tid` of `nt` (all threads run the JC and PC loops,
-    pack a share of B, meet at barriers, then take every nt-th block of rows)."""
+    pack a share of B, meet at a barrier, then take every nt-th block of rows)."""
     cdef Py_ssize_t jc, pc, ic, jr, ir, nc, kc, mcur, ncur, mcur2, npanels, nblocks, ib
+    cdef Py_ssize_t kc_step
+    cdef floating *bufB
+    cdef int parity = 0
     cdef floating beta_eff
     cdef bint last, fuse = bias != NULL or act != LAMINA_ACT_NONE
     cdef const floating *ap
@@ -194,17 +200,23 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
     cdef floating *cp
     cdef int mr = bs.mr, nr = bs.nr
     nblocks = _ceil_div(m, mc)
+    # Equal k blocks (784 = 392 + 392, not 384 + 384 + 16): a thin last block would cost a
+    # full pass over C for little work.  Depends on k only, never on the thread count.
+    kc_step = _ceil_div(k, _ceil_div(k, bs.kc))
     jc = 0
     while jc < n:
         nc = min(<Py_ssize_t> bs.nc, n - jc)
         npanels = _ceil_div(nc, nr)
         pc = 0
         while pc < k:
-            kc = min(<Py_ssize_t> bs.kc, k - pc)
+            kc = min(kc_step, k - pc)
             beta_eff = beta if pc == 0 else 1
             last = pc + kc >= k
-            if nt > 1:
-                lamina_omp_barrier()      # everyone is done with the previous B panel
+            # Two B buffers used alternately: a thread still computing on the previous
+            # panel reads the other buffer, so one barrier per panel suffices (a thread
+            # reaches it only after finishing its work on the panel before).
+            bufB = bufB0 if parity == 0 else bufB1
+            parity = 1 - parity
             _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
                     npanels * tid // nt, npanels * (tid + 1) // nt, bufB)
             if nt > 1:
@@ -223,6 +235,11 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                         mcur2 = min(<Py_ssize_t> mr, mcur - ir)
                         ap = bufA + (ir // mr) * mr * kc
                         cp = C + (ic + ir) * rsc + (jc + jr) * csc
+                        if ir + mr < mcur and csc == 1:
+                            # start fetching the next tile of C while this one computes
+                            lamina_gemm_prefetch_tile(cp + mr * rsc, rsc * sizeof(floating),
+                                                      min(<Py_ssize_t> mr, mcur - ir - mr),
+                                                      ncur * sizeof(floating))
                         _tile(isa, mr, nr, kc, ap, bp, cp, rsc, csc, mcur2, ncur, beta_eff)
                         if last and fuse:
                             _epilogue(mcur2, ncur, cp, rsc, csc,
@@ -280,9 +297,11 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     # a multiple of MR, so the tile grid never depends on the thread count.
     q = _ceil_div(m, <Py_ssize_t> nt * bs.mc)
     mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
-    kc_max = min(<Py_ssize_t> bs.kc, k)
+    kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
-    bufB = <floating *> lamina_gemm_alloc(kc_max * nc_max * sizeof(floating))
+    # one B panel when serial, two (alternating) when threaded
+    bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2) * kc_max * nc_max
+                                          * sizeof(floating))
     bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
@@ -291,7 +310,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     if nt == 1:
         record_team_size(1)
         _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
-                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB)
+                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -300,7 +319,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                 record_team_size(team)
             _gemm_loops(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb,
                         beta, C, rsc, csc, bias, bias_rs, bias_cs, act,
-                        bufA + tid * mc * kc_max, bufB)
+                        bufA + tid * mc * kc_max, bufB, bufB + kc_max * nc_max)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
     return 0
@@ -619,6 +638,16 @@ def block_sizes(isa, dtype):
     cdef lamina_gemm_blocks_t bs = lamina_gemm_blocks(1 if str(dtype) == "float32" else 0,
                                                       int(isa))
     return {"mr": bs.mr, "nr": bs.nr, "mc": bs.mc, "kc": bs.kc, "nc": bs.nc}
+
+
+def set_block_sizes(isa, dtype, int mc, int kc, int nc):
+    """Retune MC, KC, NC of one (ISA id, dtype) row of the table; returns the previous row.
+    For block-size experiments with ``lamina bench gemm``; results never depend on it
+    beyond rounding order along k (KC)."""
+    old = block_sizes(isa, dtype)
+    if lamina_gemm_set_blocks(1 if str(dtype) == "float32" else 0, int(isa), mc, kc, nc):
+        raise ValueError("mc must be a multiple of MR, nc a multiple of NR, kc >= 1")
+    return old
 
 
 def set_small_flops(double limit):

@@ -41,7 +41,7 @@
  * (Xeon, 2 MiB L2/core) with `lamina bench gemm`.                                        */
 typedef struct { int mr, nr, mc, kc, nc; } lamina_gemm_blocks_t;
 
-static const lamina_gemm_blocks_t lamina_gemm_block_table[2][LAMINA_ISA_COUNT] = {
+static lamina_gemm_blocks_t lamina_gemm_block_table[2][LAMINA_ISA_COUNT] = {
     /* float64:  generic               avx2                    avx512                 */
     { {4, 4, 128, 256, 1024}, {6, 8, 144, 256, 4080}, {8, 24, 192, 384, 4032} },
     /* float32 */
@@ -57,6 +57,20 @@ static inline lamina_gemm_blocks_t lamina_gemm_blocks(int is_float, int isa)
     isa = LAMINA_ISA_GENERIC;
 #endif
     return lamina_gemm_block_table[is_float ? 1 : 0][isa];
+}
+
+/* Retune MC, KC, NC of one row (benchmarks only; MR and NR belong to the kernels).
+ * Returns 0, or -1 if the values break the table's invariants. */
+static inline int lamina_gemm_set_blocks(int is_float, int isa, int mc, int kc, int nc)
+{
+    lamina_gemm_blocks_t *b;
+    if (isa < 0 || isa >= LAMINA_ISA_COUNT) return -1;
+    b = &lamina_gemm_block_table[is_float ? 1 : 0][isa];
+    if (mc < b->mr || mc % b->mr || kc < 1 || nc < b->nr || nc % b->nr) return -1;
+    b->mc = mc;
+    b->kc = kc;
+    b->nc = nc;
+    return 0;
 }
 
 /* 64-byte aligned buffers for the packed panels; NULL when memory is exhausted. */
@@ -77,6 +91,20 @@ static inline void lamina_omp_barrier(void)
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
+}
+
+/* Prefetch (for writing) `rows` rows of `row_bytes` bytes, `row_stride` bytes apart: the
+ * next C tile.  With small k the micro-kernel is too short to hide a miss on C by itself. */
+static inline void lamina_gemm_prefetch_tile(const void *c, ptrdiff_t row_stride,
+                                             ptrdiff_t rows, size_t row_bytes)
+{
+    ptrdiff_t i;
+    size_t off;
+    for (i = 0; i < rows; ++i) {
+        const char *row = (const char *)c + i * row_stride;
+        for (off = 0; off < row_bytes; off += 64) __builtin_prefetch(row + off, 1, 3);
+        __builtin_prefetch(row + row_bytes - 1, 1, 3);
+    }
 }
 
 /* Activation codes shared with _gemm.pyx and the Python layer. */

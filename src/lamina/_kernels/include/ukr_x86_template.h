@@ -28,8 +28,9 @@ UKR_ATTR static void UKR_NAME(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
     for (i = 0; i < UKR_MR; ++i) {
 #pragma GCC unroll 4
         for (v = 0; v < UKR_NV; ++v) acc[i][v] = UKR_ZERO;
-        /* Bring the C tile towards L1 while the k loop runs. */
-        __builtin_prefetch(c + i * rsc, 1, 3);
+        /* Bring every line of the C tile towards L1 while the k loop runs. */
+#pragma GCC unroll 4
+        for (v = 0; v < UKR_NV; ++v) __builtin_prefetch(c + i * rsc + v * (UKR_NR / UKR_NV), 1, 3);
         __builtin_prefetch(c + i * rsc + UKR_NR - 1, 1, 3);
     }
     for (p = 0; p < k; ++p) {
