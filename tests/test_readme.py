@@ -14,6 +14,9 @@ import lamina.blas._level2
 import lamina.blas._level3
 import lamina.datasets
 import lamina.datasets._digits
+import lamina.losses
+import lamina.losses._elementwise
+import lamina.losses._softmax
 import lamina.testing
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -36,6 +39,9 @@ def test_readme_python_blocks_run():
                                     lamina.blas._level1, lamina.blas._level2, lamina.blas._level3,
                                     lamina.testing,
                                     lamina.datasets, lamina.datasets._digits],
+                                    lamina.blas._level1, lamina.blas._level2, lamina.testing,
+                                    lamina.datasets, lamina.datasets._digits, lamina.losses,
+                                    lamina.losses._elementwise, lamina.losses._softmax],
                          ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

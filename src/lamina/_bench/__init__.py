@@ -9,4 +9,5 @@ AREAS = {
     "blas1": "lamina._bench.blas1",
     "nn": "lamina._bench.nn",
     "gemm": "lamina._bench.gemm",
+    "losses": "lamina._bench.losses",
 }

@@ -1,6 +1,8 @@
 # Fused loss-and-gradient kernels callable from other Cython code (plugins may cimport
 # these).  Contracts are stated in include/lamina_losses.h.
 
+from libc.stdint cimport int64_t
+
 cdef extern from "lamina_losses.h" nogil:
     int LAMINA_LOSS_MSE
     int LAMINA_LOSS_MAE
@@ -27,6 +29,15 @@ cdef extern from "lamina_losses.h" nogil:
     double lamina_ssoftmax_ce_row(int isa, Py_ssize_t C, const float *x, Py_ssize_t label,
                                   const float *q, const float *cw, float base, float extra,
                                   float gs, float *g)
+    int LAMINA_SOFTMAX_SMALL_C
+    void lamina_dsoftmax_ce_small(int isa, Py_ssize_t nrows, Py_ssize_t C, const double *x,
+                                  const int64_t *labels, const double *cw, const double *sw,
+                                  double gscale, int has_ignore, int64_t ignore, double *g,
+                                  double *row_loss)
+    void lamina_ssoftmax_ce_small(int isa, Py_ssize_t nrows, Py_ssize_t C, const float *x,
+                                  const int64_t *labels, const float *cw, const float *sw,
+                                  float gscale, int has_ignore, int64_t ignore, float *g,
+                                  double *row_loss)
 
 from cython cimport floating
 
@@ -40,3 +51,9 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
                            floating extra, floating gs, floating *g) noexcept nogil
+# Softmax cross-entropy of nrows contiguous rows of c < LAMINA_SOFTMAX_SMALL_C logits with
+# integer labels and no label smoothing, vectorized across rows.
+cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
+                           const int64_t *labels, const floating *cw, const floating *sw,
+                           floating gscale, bint has_ignore, int64_t ignore, floating *g,
+                           double *row_loss) noexcept nogil

@@ -25,7 +25,7 @@ every thread count.  Inputs are validated by ``lamina.losses``; the kernels trus
 Each optimized kernel has a ``*_ref`` twin (plain loops over libm's exp/log) used by the
 tests as an oracle that shares no code with the optimized path.
 """
-from libc.math cimport exp, log, log1p, fabs, INFINITY, NAN
+from libc.math cimport exp, log, log1p, fabs, INFINITY
 from libc.stdint cimport int64_t
 from cython cimport floating
 from cython.parallel cimport parallel, prange, threadid
@@ -60,6 +60,8 @@ cdef Py_ssize_t _CHUNK = LOSS_CHUNK
 # Below this many elements (or rows x classes) one thread does the work: waking a team
 # costs more than it saves.
 cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
+# Rows per task of the short-row softmax path.
+cdef Py_ssize_t _SMALL_ROWS = 2048
 
 
 # ---------------------------------------------------------------------------------------
@@ -84,6 +86,18 @@ cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
         return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
     else:
         return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+
+
+cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
+                           const int64_t *labels, const floating *cw, const floating *sw,
+                           floating gscale, bint has_ignore, int64_t ignore, floating *g,
+                           double *row_loss) noexcept nogil:
+    if floating is double:
+        lamina_dsoftmax_ce_small(get_isa(), nrows, c, x, labels, cw, sw, gscale, has_ignore,
+                                 ignore, g, row_loss)
+    else:
+        lamina_ssoftmax_ce_small(get_isa(), nrows, c, x, labels, cw, sw, gscale, has_ignore,
+                                 ignore, g, row_loss)
 
 
 cdef inline int _team(Py_ssize_t work, int n_threads) noexcept nogil:
@@ -178,6 +192,20 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
         ldq = q.strides[0] // item
     base = eps / <floating> C if lab != NULL else 0
     nt = _team(n * C, n_threads)
+    cdef Py_ssize_t nb, b, b0
+    if lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C:
+        # Short rows: vectorize across rows, in fixed blocks of _SMALL_ROWS rows.
+        nb = (n + _SMALL_ROWS - 1) // _SMALL_ROWS
+        with nogil, parallel(num_threads=nt):
+            tid = threadid()
+            if tid == 0:
+                record_team_size(lamina_omp_get_num_threads())
+            for b in prange(nb, schedule="static"):
+                b0 = b * _SMALL_ROWS
+                softmax_ce_small(min(n - b0, _SMALL_ROWS), C, xp + b0 * C, lab + b0, cwp,
+                                 NULL if swp == NULL else swp + b0, <floating> scale,
+                                 has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
+        return
     with nogil, parallel(num_threads=nt):
         tid = threadid()
         if tid == 0:
@@ -276,3 +304,27 @@ def log_cosh_ref(const double[::1] d):
         a = fabs(d[i])
         o[i] = a + log1p(exp(-2 * a)) - log(2.0)
     return out
+
+
+cdef extern from "lamina_vmath.h" nogil:
+    double lamina_vexp_d(double x)
+    double lamina_vlog_d(double x)
+    double lamina_vexpm1_d(double x)
+    double lamina_vlog1p_d(double x)
+    float lamina_vexp_s(float x)
+    float lamina_vlog_s(float x)
+    float lamina_vexpm1_s(float x)
+    float lamina_vlog1p_s(float x)
+
+
+def vmath(str fn, const floating[::1] x, floating[::1] out):
+    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` (for tests)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int which = ("exp", "log", "expm1", "log1p").index(fn)
+    for i in range(n):
+        if floating is double:
+            out[i] = (lamina_vexp_d(x[i]) if which == 0 else lamina_vlog_d(x[i]) if which == 1
+                      else lamina_vexpm1_d(x[i]) if which == 2 else lamina_vlog1p_d(x[i]))
+        else:
+            out[i] = (lamina_vexp_s(x[i]) if which == 0 else lamina_vlog_s(x[i]) if which == 1
+                      else lamina_vexpm1_s(x[i]) if which == 2 else lamina_vlog1p_s(x[i]))

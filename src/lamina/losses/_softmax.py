@@ -31,6 +31,8 @@ def _labels(target, n, n_classes, ignore_index):
         raise ValueError(f"integer target must have shape ({n},) (one class per row of "
                          f"logits), got {labels.shape}")
     labels = np.ascontiguousarray(labels, dtype=np.int64)
+    if n == 0 or (ignore_index is None and 0 <= labels.min() and labels.max() < n_classes):
+        return labels                  # the common case: two passes, no temporaries
     bad = (labels < 0) | (labels >= n_classes)
     if ignore_index is not None:
         bad &= labels != ignore_index
@@ -163,7 +165,9 @@ def softmax_cross_entropy(logits, target, *, class_weight=None, label_smoothing=
     sw = sample_weights(sample_weight, n, dtype)
 
     if reduction == "mean":
-        if labels is not None:
+        if cw is None and sw is None and (labels is None or ignore_index is None):
+            denom = float(n)
+        elif labels is not None:
             keep = np.ones(n, dtype=bool) if ignore_index is None else labels != ignore_index
             w = np.ones(n) if sw is None else sw.astype(np.float64)
             if cw is not None:
@@ -181,14 +185,16 @@ def softmax_cross_entropy(logits, target, *, class_weight=None, label_smoothing=
         x, labels, q, cw, sw, eps if labels is not None else 0.0, ignore_index is not None,
         0 if ignore_index is None else int(ignore_index), gscale, work, row_loss,
         resolve_threads(n_threads))
-    if n and c and np.isnan(row_loss).any():
+    # Row losses are added in row order (NumPy's fixed pairwise order), whatever the
+    # thread count; an undefined row makes the sum NaN, which one check catches.
+    total = float(np.sum(row_loss))
+    if total != total:
         i = int(np.argmax(np.isnan(row_loss)))
         raise ValueError(f"softmax cross-entropy is undefined for row {i} of logits: it "
                          "holds NaN or +inf, or every entry is -inf")
     grad = finish_grad(work, result)
     if reduction == "none":
         return row_loss.astype(dtype), grad
-    total = float(np.sum(row_loss))
     if reduction == "mean":
         total = total / denom if denom > 0 else 0.0
     return scalar_result(total, dtype), grad

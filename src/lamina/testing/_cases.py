@@ -260,6 +260,141 @@ def cases_syrk():
                raises=ValueError)
 
 
+# -- losses: (loss, grad) pairs compared component-wise --------------------------------
+
+def cases_softmax_cross_entropy():
+    r = _rng(11)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for n, c in ((1, 1), (5, 3), (40, 10), (7, 100), (3, 1500)):
+            x = (3 * r.standard_normal((n, c))).astype(dtype)
+            y = r.integers(0, c, n)
+            yield Case(f"softmax_ce {n}x{c} {name}", (x, y), size=c, tol=16)
+            yield Case(f"softmax_ce sum {n}x{c} {name}", (x, y), {"reduction": "sum"},
+                       size=c * n, tol=16)
+        x = (3 * r.standard_normal((9, 6))).astype(dtype)
+        y = r.integers(0, 6, 9)
+        q = r.random((9, 6)).astype(dtype)
+        q /= q.sum(axis=1, keepdims=True)
+        cw = r.random(6).astype(dtype) + 0.5
+        sw = r.random(9).astype(dtype)
+        yield Case(f"softmax_ce options {name}", (x, y),
+                   {"class_weight": cw, "label_smoothing": 0.1, "sample_weight": sw,
+                    "reduction": "none"}, size=6, tol=16)
+        y_ign = y.copy()
+        y_ign[::3] = -100
+        yield Case(f"softmax_ce ignore_index {name}", (x, y_ign), {"ignore_index": -100},
+                   size=6, tol=16)
+        yield Case(f"softmax_ce probabilities {name}", (x, q), {"class_weight": cw},
+                   size=6, tol=16)
+        big = np.array([[1e4, -1e4, 0.0], [5.0, 5.0, 5.0], [-np.inf, 2.0, -np.inf]], dtype=dtype)
+        yield Case(f"softmax_ce extreme logits {name}", (big, np.array([0, 1, 1])), size=3,
+                   tol=16)
+    yield Case("softmax_ce label out of range", (np.zeros((2, 3)), np.array([0, 3])),
+               raises=ValueError)
+    yield Case("softmax_ce shape mismatch", (np.zeros((2, 3)), np.array([0, 1, 2])),
+               raises=ValueError)
+
+
+def _pair_cases(op, make_target, kwargs_list=({},), sizes=((0,), (1,), (17,), (8, 5))):
+    r = _rng(12)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for shape in sizes:
+            x = (2 * r.standard_normal(shape)).astype(dtype)
+            t = make_target(r, shape).astype(dtype)
+            for kw in kwargs_list:
+                for reduction in ("mean", "sum", "none"):
+                    yield Case(f"{op} {shape} {kw} {reduction} {name}", (x, t),
+                               dict(kw, reduction=reduction), size=max(x.size, 1), tol=16)
+        x = (2 * r.standard_normal((6, 3))).astype(dtype)
+        t = make_target(r, (6, 3)).astype(dtype)
+        sw = r.random(6).astype(dtype)
+        yield Case(f"{op} sample_weight {name}", (x, t), {"sample_weight": sw},
+                   size=18, tol=16)
+    yield Case(f"{op} shape mismatch", (np.zeros(3), np.zeros(4)), raises=ValueError)
+
+
+def _normal(r, shape):
+    return 2 * r.standard_normal(shape)
+
+
+def cases_mse():
+    yield from _pair_cases("mse", _normal)
+
+
+def cases_mae():
+    yield from _pair_cases("mae", _normal)
+
+
+def cases_huber():
+    yield from _pair_cases("huber", _normal, ({}, {"delta": 0.5}))
+
+
+def cases_smooth_l1():
+    yield from _pair_cases("smooth_l1", _normal, ({}, {"beta": 2.0}))
+
+
+def cases_log_cosh():
+    yield from _pair_cases("log_cosh", _normal)
+
+
+def cases_sigmoid_binary_cross_entropy():
+    yield from _pair_cases("sigmoid_binary_cross_entropy", lambda r, s: r.random(s),
+                           ({}, {"pos_weight": 2.5}))
+    x = _rng(13).standard_normal((4, 3))
+    t = (_rng(14).random((4, 3)) > 0.5).astype(float)
+    yield Case("bce multi-label pos_weight", (x, t), {"pos_weight": np.array([1.0, 2.0, 0.5])},
+               size=12, tol=16)
+    yield Case("bce target out of [0, 1]", (np.zeros(2), np.array([0.5, 1.5])),
+               raises=ValueError)
+
+
+def cases_hinge():
+    yield from _pair_cases("hinge", lambda r, s: np.where(r.random(s) > 0.5, 1.0, -1.0))
+    r = _rng(15)
+    for dtype in DTYPES:
+        x = r.standard_normal((10, 4)).astype(dtype)
+        y = r.integers(0, 4, 10)
+        for reduction in ("mean", "sum", "none"):
+            yield Case(f"hinge multi-class {reduction} {np.dtype(dtype).name}", (x, y),
+                       {"reduction": reduction}, size=4, tol=16)
+    yield Case("hinge binary labels not +-1", (np.zeros(2), np.array([0.0, 1.0])),
+               raises=ValueError)
+
+
+def cases_kl_divergence():
+    def probs(r, shape):
+        q = r.random(shape)
+        q[q < 0.1] = 0.0
+        return q
+
+    yield from _pair_cases("kl_divergence", probs)
+
+
+def _penalty_cases(op, extra=()):
+    r = _rng(16)
+    for dtype in DTYPES:
+        for shape in ((0,), (1,), (33,), (4, 7)):
+            w = r.standard_normal(shape).astype(dtype)
+            if w.size:
+                w.flat[0] = 0.0
+            yield Case(f"{op} {shape} {np.dtype(dtype).name}", (w, 0.3) + tuple(extra),
+                       size=max(w.size, 1), tol=16)
+
+
+def cases_l2_penalty():
+    yield from _penalty_cases("l2_penalty")
+
+
+def cases_l1_penalty():
+    yield from _penalty_cases("l1_penalty")
+
+
+def cases_elastic_net_penalty():
+    yield from _penalty_cases("elastic_net_penalty", (0.25,))
+
+
 CASES = {
     "dot": cases_dot,
     "axpy": cases_axpy,
@@ -277,4 +412,16 @@ CASES = {
     "trsm": cases_trsm,
     "trmm": cases_trmm,
     "syrk": cases_syrk,
+    "softmax_cross_entropy": cases_softmax_cross_entropy,
+    "sigmoid_binary_cross_entropy": cases_sigmoid_binary_cross_entropy,
+    "mse": cases_mse,
+    "mae": cases_mae,
+    "huber": cases_huber,
+    "smooth_l1": cases_smooth_l1,
+    "log_cosh": cases_log_cosh,
+    "hinge": cases_hinge,
+    "kl_divergence": cases_kl_divergence,
+    "l2_penalty": cases_l2_penalty,
+    "l1_penalty": cases_l1_penalty,
+    "elastic_net_penalty": cases_elastic_net_penalty,
 }

@@ -219,3 +219,203 @@ class ReferenceBackend:
         full = t(alpha) * (op @ op.T) + (t(beta) * c if beta != 0 else 0)
         mask = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
         return _write(out, np.where(mask, full, c).astype(op.dtype))
+    # -- losses: the textbook formulas, two passes and full temporaries -------------------
+    def softmax_cross_entropy(self, logits, target, *, class_weight=None, label_smoothing=0.0,
+                              ignore_index=None, reduction="mean", sample_weight=None,
+                              grad_out=None, n_threads=None):
+        x = _float(logits, "logits", 2)
+        n, c = x.shape
+        t = np.asarray(target)
+        cw = np.ones(c) if class_weight is None else np.asarray(class_weight, dtype=np.float64)
+        sw = _weights(sample_weight, n)
+        eps = float(label_smoothing)
+        keep = np.ones(n, dtype=bool)
+        if t.dtype.kind in "iu":
+            if t.shape != (n,):
+                raise ValueError(f"target must have shape ({n},), got {t.shape}")
+            if ignore_index is not None:
+                keep = t != ignore_index
+            bad = ((t < 0) | (t >= c)) & keep
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ValueError(f"target[{i}] = {t[i]} is not a class index in [0, {c})")
+            q = np.zeros((n, c))
+            q[np.flatnonzero(keep), t[keep]] = 1.0
+            q = (1 - eps) * q + eps / c * keep[:, None]
+            denom_w = sw * np.where(keep, cw[np.where(keep, t, 0)], 0.0)
+        elif t.dtype.kind == "f" and t.shape == (n, c):
+            q = (1 - eps) * t.astype(np.float64) + eps / c
+            denom_w = sw
+        else:
+            raise ValueError("target must be integer labels (N,) or probabilities (N, C)")
+        x64 = x.astype(np.float64)
+        m = x64.max(axis=1, keepdims=True)
+        lse = m + np.log(np.exp(x64 - m).sum(axis=1, keepdims=True))
+        a = cw * q
+        logp = x64 - lse
+        # a_j = 0 terms are 0 even where log p_j = -inf
+        rows = -(a * np.where(a != 0, logp, 0.0)).sum(axis=1)
+        grad = a.sum(axis=1, keepdims=True) * np.exp(logp) - a
+        return _reduce(rows * sw, grad * sw[:, None], reduction, denom_w.sum(), x.dtype,
+                       grad_out)
+
+    def sigmoid_binary_cross_entropy(self, logits, target, *, pos_weight=None,
+                                     reduction="mean", sample_weight=None, grad_out=None,
+                                     n_threads=None):
+        x, t = _pair(logits, target)
+        if ((t < 0) | (t > 1)).any():
+            raise ValueError("target must hold probabilities in [0, 1]")
+        pw = 1.0 if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        x64 = x.astype(np.float64)
+        softplus = np.logaddexp(0.0, x64)              # -log(1 - sigmoid(x))
+        softplus_neg = np.logaddexp(0.0, -x64)         # -log(sigmoid(x))
+        sig = 0.5 * (1 + np.tanh(0.5 * x64))
+        loss = pw * t * softplus_neg + (1 - t) * softplus
+        grad = pw * t * (sig - 1) + (1 - t) * sig
+        return _elementwise_reduce(loss, grad, x, reduction, sample_weight, grad_out)
+
+    def mse(self, pred, target, *, reduction="mean", sample_weight=None, grad_out=None,
+            n_threads=None):
+        x, t = _pair(pred, target)
+        d = x.astype(np.float64) - t
+        return _elementwise_reduce(d * d, 2 * d, x, reduction, sample_weight, grad_out)
+
+    def mae(self, pred, target, *, reduction="mean", sample_weight=None, grad_out=None,
+            n_threads=None):
+        x, t = _pair(pred, target)
+        d = x.astype(np.float64) - t
+        return _elementwise_reduce(np.abs(d), np.sign(d), x, reduction, sample_weight, grad_out)
+
+    def huber(self, pred, target, *, delta=1.0, reduction="mean", sample_weight=None,
+              grad_out=None, n_threads=None):
+        x, t = _pair(pred, target)
+        d = x.astype(np.float64) - t
+        inside = np.abs(d) <= delta
+        loss = np.where(inside, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+        grad = np.where(inside, d, delta * np.sign(d))
+        return _elementwise_reduce(loss, grad, x, reduction, sample_weight, grad_out)
+
+    def smooth_l1(self, pred, target, *, beta=1.0, reduction="mean", sample_weight=None,
+                  grad_out=None, n_threads=None):
+        x, t = _pair(pred, target)
+        d = x.astype(np.float64) - t
+        inside = np.abs(d) < beta
+        loss = np.where(inside, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
+        grad = np.where(inside, d / beta, np.sign(d))
+        return _elementwise_reduce(loss, grad, x, reduction, sample_weight, grad_out)
+
+    def log_cosh(self, pred, target, *, reduction="mean", sample_weight=None, grad_out=None,
+                 n_threads=None):
+        x, t = _pair(pred, target)
+        d = x.astype(np.float64) - t
+        loss = np.logaddexp(d, -d) - np.log(2.0)
+        return _elementwise_reduce(loss, np.tanh(d), x, reduction, sample_weight, grad_out)
+
+    def hinge(self, pred, target, *, reduction="mean", sample_weight=None, grad_out=None,
+              n_threads=None):
+        x = _float(pred, "pred")
+        t = np.asarray(target)
+        if t.dtype.kind in "iu" and x.ndim == 2 and t.ndim == 1:
+            n, c = x.shape
+            if t.shape[0] != n:
+                raise ValueError(f"target must have shape ({n},), got {t.shape}")
+            if ((t < 0) | (t >= c)).any():
+                i = int(np.argmax((t < 0) | (t >= c)))
+                raise ValueError(f"target[{i}] = {t[i]} is not a class index in [0, {c})")
+            x64 = x.astype(np.float64)
+            rows = np.arange(n)
+            others = x64.copy()
+            others[rows, t] = -np.inf
+            j = np.argmax(others, axis=1)
+            margin = 1 + others[rows, j] - x64[rows, t]
+            active = (margin > 0) & (c > 1)
+            loss = np.where(active, margin, 0.0)
+            grad = np.zeros_like(x64)
+            grad[rows[active], j[active]] = 1.0
+            grad[rows[active], t[active]] = -1.0
+            sw = _weights(sample_weight, n)
+            return _reduce(loss * sw, grad * sw[:, None], reduction, sw.sum(), x.dtype,
+                           grad_out)
+        x, t = _pair(pred, target)
+        if not np.isin(t, (-1.0, 1.0)).all():
+            raise ValueError("binary hinge target must hold labels -1 or +1")
+        m = 1 - t * x.astype(np.float64)
+        return _elementwise_reduce(np.maximum(m, 0), np.where(m > 0, -t, 0.0), x, reduction,
+                                   sample_weight, grad_out)
+
+    def kl_divergence(self, log_pred, target, *, reduction="mean", sample_weight=None,
+                      grad_out=None, n_threads=None):
+        x, t = _pair(log_pred, target)
+        t64 = t.astype(np.float64)
+        safe = np.where(t64 > 0, t64, 1.0)
+        loss = np.where(t64 > 0, t64 * (np.log(safe) - x), 0.0)
+        return _elementwise_reduce(loss, -t64, x, reduction, sample_weight, grad_out,
+                                   per_row_mean=x.ndim > 1)
+
+    def l2_penalty(self, w, lam, *, grad_out=None, n_threads=None):
+        x = _float(w, "w")
+        return _penalty_result(0.5 * lam * np.sum(x.astype(np.float64) ** 2), lam * x, x,
+                               grad_out)
+
+    def l1_penalty(self, w, lam, *, grad_out=None, n_threads=None):
+        x = _float(w, "w")
+        return _penalty_result(lam * np.sum(np.abs(x.astype(np.float64))), lam * np.sign(x),
+                               x, grad_out)
+
+    def elastic_net_penalty(self, w, lam, l1_ratio=0.5, *, grad_out=None, n_threads=None):
+        x = _float(w, "w").astype(np.float64)
+        r = float(l1_ratio)
+        value = lam * (r * np.abs(x).sum() + 0.5 * (1 - r) * (x * x).sum())
+        grad = lam * (r * np.sign(x) + (1 - r) * x)
+        return _penalty_result(value, grad, _float(w, "w"), grad_out)
+
+
+def _weights(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
+    if (sw < 0).any():
+        raise ValueError("sample_weight must be non-negative")
+    return sw
+
+
+def _pair(pred, target):
+    x = _float(pred, "pred")
+    t = np.asarray(target, dtype=np.float64)
+    if t.shape != x.shape:
+        raise ValueError(f"target must have the prediction's shape {x.shape}, got {t.shape}")
+    return x, t
+
+
+def _reduce(loss, grad, reduction, denom, dtype, grad_out):
+    """Reduce weighted losses; the gradient is divided by the mean's denominator."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    if reduction == "mean":
+        scale = 1.0 / denom if denom > 0 else 0.0
+        value = dtype.type(loss.sum() * scale)
+        grad = grad * scale
+    elif reduction == "sum":
+        value = dtype.type(loss.sum())
+    else:
+        value = loss.astype(dtype)
+    return value, _write(grad_out, grad.astype(dtype))
+
+
+def _elementwise_reduce(loss, grad, x, reduction, sample_weight, grad_out, per_row_mean=False):
+    n = x.shape[0] if x.ndim else 1
+    per_sample = int(np.prod(x.shape[1:])) if x.ndim > 1 else 1
+    sw = _weights(sample_weight, n)
+    w = sw.reshape((n,) + (1,) * (x.ndim - 1)) if x.ndim else sw[0]
+    denom = sw.sum() * (1 if per_row_mean else per_sample)
+    return _reduce(loss * w, grad * w, reduction, denom, x.dtype, grad_out)
+
+
+def _penalty_result(value, grad, x, grad_out):
+    value = x.dtype.type(value)
+    if grad_out is None:
+        return value, np.asarray(grad).astype(x.dtype)
+    grad_out += np.asarray(grad).astype(x.dtype)
+    return value, grad_out

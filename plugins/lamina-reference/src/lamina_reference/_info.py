@@ -14,5 +14,9 @@ def get_info():
             for op in ("dot", "axpy", "scal", "nrm2", "asum", "iamax", "vector_norm",
                        "gemv", "ger", "matvec", "outer", "matmul", "gemm", "trsm", "trmm",
                        "syrk")
+                       "gemv", "ger", "matvec", "outer",
+                       "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
+                       "huber", "smooth_l1", "log_cosh", "hinge", "kl_divergence",
+                       "l2_penalty", "l1_penalty", "elastic_net_penalty")
         },
     }

@@ -25,6 +25,7 @@
 #define LAMINA_LOSSES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <math.h>
 #include "lamina_cpu.h"
 #include "lamina_vmath.h"
@@ -48,10 +49,25 @@
     X(mse) X(mae) X(huber) X(smooth_l1) X(log_cosh) X(bce) X(hinge) X(kl) \
     X(l2) X(l1) X(elastic_net)
 
+/* Taylor coefficients of log(cosh(a)) / a^2 in powers of a^2 (see loss_log_cosh). */
+#define LAMINA_LOG_COSH_SERIES_D(z) \
+    (0.5 + (z) * (-0.08333333333333333 + (z) * (0.022222222222222223 + (z) * ( \
+    -0.006746031746031746 + (z) * (0.0021869488536155205 + (z) * (-0.0007386029608251831 \
+    + (z) * (0.0002565805740408915 + (z) * (-9.09896491907074e-05 + (z) * ( \
+    3.277930227475478e-05 + (z) * (-1.1956455712177625e-05 + (z) * (4.405244525877023e-06 \
+    + (z) * (-1.6365968284715348e-06 + (z) * (6.122655795895756e-07 + (z) * ( \
+    -2.3041747198769394e-07 + (z) * (8.715903837635848e-08 + (z) * (-3.3116463500327045e-08 \
+    + (z) * 1.2632091406687664e-08))))))))))))))))
+#define LAMINA_LOG_COSH_SERIES_S(z) \
+    (0.5f + (z) * (-0.083333333f + (z) * (0.022222222f + (z) * (-0.0067460317f + (z) * ( \
+    0.0021869489f + (z) * (-0.00073860296f + (z) * (0.00025658057f + (z) * \
+    -9.0989649e-05f)))))))
+
 /* ---- float64 ---- */
 #define LT double
 #define LP d
 #define LV(fn) lamina_v##fn##_d
+#define LAMINA_LOG_COSH_SERIES LAMINA_LOG_COSH_SERIES_D
 #include "lamina_losses_elem.h"
 #define LISA generic
 #define LATTR LAMINA_TARGET_GENERIC
@@ -76,6 +92,8 @@
 #define LT float
 #define LP s
 #define LV(fn) lamina_v##fn##_s
+#undef LAMINA_LOG_COSH_SERIES
+#define LAMINA_LOG_COSH_SERIES LAMINA_LOG_COSH_SERIES_S
 #include "lamina_losses_elem.h"
 #define LISA generic
 #define LATTR LAMINA_TARGET_GENERIC
@@ -145,6 +163,27 @@ static inline double lamina_ssoftmax_ce_row(int isa, ptrdiff_t C, const float *x
         float gs, float *g)
 {
     return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g);
+}
+
+#define LAMINA_SOFTMAX_SMALL_DISPATCH(P, isa, ...)                                  \
+    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##softmax_ce_small_avx512(__VA_ARGS__)  \
+     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##softmax_ce_small_avx2(__VA_ARGS__)    \
+                                : lamina_##P##softmax_ce_small_generic(__VA_ARGS__))
+
+static inline void lamina_dsoftmax_ce_small(int isa, ptrdiff_t nrows, ptrdiff_t C,
+        const double *x, const int64_t *labels, const double *cw, const double *sw,
+        double gscale, int has_ignore, int64_t ignore, double *g, double *row_loss)
+{
+    LAMINA_SOFTMAX_SMALL_DISPATCH(d, isa, nrows, C, x, labels, cw, sw, gscale, has_ignore,
+                                  ignore, g, row_loss);
+}
+
+static inline void lamina_ssoftmax_ce_small(int isa, ptrdiff_t nrows, ptrdiff_t C,
+        const float *x, const int64_t *labels, const float *cw, const float *sw,
+        float gscale, int has_ignore, int64_t ignore, float *g, double *row_loss)
+{
+    LAMINA_SOFTMAX_SMALL_DISPATCH(s, isa, nrows, C, x, labels, cw, sw, gscale, has_ignore,
+                                  ignore, g, row_loss);
 }
 
 #endif /* LAMINA_LOSSES_H */

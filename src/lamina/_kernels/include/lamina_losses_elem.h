@@ -50,21 +50,24 @@ LAMINA_VINLINE LT LEF(loss_smooth_l1)(LT p, LT t, LT a, LT *g)
     return in ? (LT)0.5 * d * d / a : ad - (LT)0.5 * a;
 }
 
-/* log(cosh(d)) = log1p(cosh(d) - 1) with cosh(d) - 1 = expm1(|d|)^2 / (2 (1 + expm1(|d|)))
- * for |d| < 1 (keeps the d^2/2 behaviour near 0 accurate), |d| + log1p(exp(-2|d|)) - ln 2
- * beyond (no overflow).  Gradient tanh(d) = -expm1(-2|d|) / (2 + expm1(-2|d|)) sign(d). */
+/* log(cosh(d)), a = |d|, from one expm1:  em = expm1(-2a) in (-1, 0],
+ *   gradient tanh(d) = sign(d) (-em / (2 + em))  (no cancellation near 0),
+ *   a >= 1/2:  log cosh a = a + log1p(em / 2)   (= a - ln 2 + log(1 + exp(-2a)), no
+ *              overflow; the result is >= 0.12, so the sum loses at most ~2 bits),
+ *   a <  1/2:  the even Taylor series sum_n c_n a^(2n), c_n = 2^(2n-1) (4^n - 1) B_2n /
+ *              (n (2n)!) (Bernoulli numbers B), to a^34 (double) / a^16 (float): keeps
+ *              the a^2/2 behaviour near 0 to full relative accuracy. */
 LAMINA_VINLINE LT LEF(loss_log_cosh)(LT p, LT t, LT a, LT *g)
 {
     LT d = p - t, ad = d < 0 ? -d : d;
     (void)a;
-    LT small_ad = ad < 1 ? ad : (LT)1;
-    LT em = LV(expm1)(small_ad);
-    LT near = LV(log1p)(em * em / (2 * (1 + em)));
-    LT far = ad + LV(log1p)(LV(exp)(-2 * ad)) - (LT)0.6931471805599453094;
-    LT em2 = LV(expm1)(-2 * ad);
-    LT th = (0 - em2) / (2 + em2);              /* 0 - (+0) keeps tanh(0) = +0 */
+    LT em = LV(expm1)(-2 * ad);
+    LT th = (0 - em) / (2 + em);                /* 0 - (+0) keeps tanh(0) = +0 */
     *g = d < 0 ? -th : th;
-    return ad < 1 ? near : far;
+    LT far = ad + LV(log1p)((LT)0.5 * em);
+    LT z = ad * ad;
+    LT q = LAMINA_LOG_COSH_SERIES(z);
+    return ad < (LT)0.5 ? z * q : far;
 }
 
 /* Binary cross-entropy on logits with positive-class weight a:
@@ -93,7 +96,7 @@ LAMINA_VINLINE LT LEF(loss_hinge)(LT p, LT t, LT a, LT *g)
     LT m = 1 - t * p;
     (void)a;
     *g = m > 0 ? -t : (LT)0;
-    return m > 0 ? m : (LT)0;
+    return m <= 0 ? (LT)0 : m;                  /* NaN stays NaN (reported upstream) */
 }
 
 /* KL term of target probability t against log-probability p: t (log t - p), 0 where t = 0;

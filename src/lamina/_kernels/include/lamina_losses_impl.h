@@ -221,6 +221,77 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x
 }
 #undef LAMINA_SOFTMAX_PASS2
 
+/* Softmax cross-entropy of nrows short rows (C < LAMINA_SOFTMAX_SMALL_C) with integer
+ * labels and no label smoothing, contiguous (row stride C for x and g).
+ *
+ * A row of a few logits would leave most SIMD lanes idle and spend its time in loop
+ * prologues, so rows are taken in blocks of about LAMINA_SOFTMAX_BLOCK elements: per-row
+ * maxima go to a block-sized buffer, one flat SIMD loop computes every exp(x - M_row) of
+ * the block into g, short scalar loops form each row's sum, loss and gradient factor, and
+ * a second flat loop scales g in cache.  Same formulas as softmax_ce_row: loss_i =
+ * extra_i (log S_i + M_i - x_{i,y_i}), grad = gs_i extra_i (p - onehot).
+ * sw and cw may be NULL; ignored rows (has_ignore and label == ignore) get 0.
+ * Returns nothing; row i's weighted loss goes to row_loss[i] (NaN when undefined).
+ */
+#define LAMINA_SOFTMAX_SMALL_C 64
+#define LAMINA_SOFTMAX_BLOCK 2048
+
+LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
+        const LT *LAMINA_RESTRICT x, const int64_t *LAMINA_RESTRICT labels,
+        const LT *LAMINA_RESTRICT cw, const LT *LAMINA_RESTRICT sw, LT gscale,
+        int has_ignore, int64_t ignore, LT *LAMINA_RESTRICT g, double *LAMINA_RESTRICT row_loss)
+{
+    LT rowval[LAMINA_SOFTMAX_BLOCK];
+    ptrdiff_t B = LAMINA_SOFTMAX_BLOCK / C;
+    for (ptrdiff_t r0 = 0; r0 < nrows; r0 += B) {
+        ptrdiff_t r1 = nrows - r0 < B ? nrows : r0 + B;
+        const LT *xb = x + r0 * C;
+        LT *gb = g + r0 * C;
+        ptrdiff_t len = (r1 - r0) * C;
+        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
+            LT m = xb[r * C];
+            for (ptrdiff_t j = 1; j < C; ++j) m = xb[r * C + j] > m ? xb[r * C + j] : m;
+            /* an all -inf row would give -inf - -inf = NaN: shift by 0 instead; the row is
+             * reported undefined below */
+            m = m == -(LT)INFINITY ? (LT)0 : m;
+            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = m;
+        }
+        _Pragma("omp simd")
+        for (ptrdiff_t k = 0; k < len; ++k) gb[k] = LV(exp)(xb[k] - rowval[k]);
+        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
+            ptrdiff_t i = r0 + r;
+            int64_t y = labels[i];
+            LT S = 0, M = rowval[r * C];
+            for (ptrdiff_t j = 0; j < C; ++j) S += gb[r * C + j];
+            LT wi = sw != NULL ? sw[i] : (LT)1;
+            LT f;
+            if (has_ignore && y == ignore) {
+                row_loss[i] = 0;
+                f = 0;
+            } else {
+                LT extra = cw != NULL ? cw[y] : (LT)1;
+                LT xy = xb[r * C + y];
+                /* NaN or +inf logit, or all -inf (S == 0): undefined */
+                int bad = !(S > 0) || S != S || M == (LT)INFINITY || S == (LT)INFINITY;
+                LT l = extra != 0 ? extra * (LV(log)(S) + (M - xy)) : (LT)0;
+                row_loss[i] = bad ? (double)NAN : (double)wi * (double)l;
+                f = gscale * wi * extra / S;
+            }
+            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = f;
+        }
+        _Pragma("omp simd")
+        for (ptrdiff_t k = 0; k < len; ++k) gb[k] *= rowval[k];
+        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
+            ptrdiff_t i = r0 + r;
+            int64_t y = labels[i];
+            if (has_ignore && y == ignore) continue;
+            LT extra = cw != NULL ? cw[y] : (LT)1;
+            LT wi = sw != NULL ? sw[i] : (LT)1;
+            gb[r * C + y] -= gscale * wi * extra;
+        }
+    }
+}
+
 #undef LFN
 #undef LCAT3
 #undef LCAT3_

@@ -148,8 +148,10 @@ LAMINA_VINLINE double lamina_vexpm1_d(double x)
 LAMINA_VINLINE double lamina_vlog1p_d(double y)
 {
     double u = 1.0 + y;
-    double c = u == 1.0 ? y : lamina_vlog_d(u) + (y - (u - 1.0)) / u;
-    return u == (double)INFINITY ? u : c;
+    double lu = lamina_vlog_d(u);
+    double safe_u = u > 0 ? u : 1.0;             /* no 0/0 when y = -1 */
+    double c = u == 1.0 ? y : lu + (y - (u - 1.0)) / safe_u;
+    return (u > 0 && u < (double)INFINITY) ? c : lu;  /* -inf, NaN, +inf as log */
 }
 
 /* ---- float ------------------------------------------------------------------------- */
@@ -236,8 +238,10 @@ LAMINA_VINLINE float lamina_vexpm1_s(float x)
 LAMINA_VINLINE float lamina_vlog1p_s(float y)
 {
     float u = 1.0f + y;
-    float c = u == 1.0f ? y : lamina_vlog_s(u) + (y - (u - 1.0f)) / u;
-    return u == INFINITY ? u : c;
+    float lu = lamina_vlog_s(u);
+    float safe_u = u > 0 ? u : 1.0f;
+    float c = u == 1.0f ? y : lu + (y - (u - 1.0f)) / safe_u;
+    return (u > 0 && u < INFINITY) ? c : lu;
 }
 
 #endif /* LAMINA_VMATH_H */

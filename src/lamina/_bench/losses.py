@@ -1,0 +1,201 @@
+"""``lamina bench losses``: fused loss+gradient beside NumPy, scikit-learn and PyTorch.
+
+Softmax cross-entropy (mean over integer labels, loss and gradient) at the issue's shapes,
+then the element-wise losses at 10**7 elements.  GB/s counts the bytes a fused kernel must
+move (logits/prediction and target read once, gradient written once); "copy" is
+``numpy.copyto`` of the same bytes measured in the same run, the machine's practical
+memory-bandwidth bound for that traffic.  Peers that are not installed are left out.
+"""
+
+import importlib
+
+import numpy as np
+
+import lamina
+from lamina._bench._common import format_table, interleaved_times
+from lamina.losses import _elementwise
+
+SOFTMAX_SHAPES = [(4096, 1000), (65536, 10), (1024, 32000)]
+
+
+def _optional(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def add_arguments(parser):
+    parser.add_argument("--dtypes", default="float32,float64",
+                        type=lambda s: s.split(","))
+    parser.add_argument("--thread-counts", default="1,2",
+                        type=lambda s: [int(v) for v in s.split(",")],
+                        help="thread counts to sweep for every implementation")
+    parser.add_argument("--shapes", default=None,
+                        type=lambda s: [tuple(int(v) for v in p.split("x")) for p in s.split(",")],
+                        help="softmax shapes as NxC,NxC (default: the issue's three)")
+    parser.add_argument("--elements", type=int, default=10_000_000,
+                        help="size of the element-wise loss benchmarks (0 skips them)")
+    parser.add_argument("--repeat", type=int, default=5)
+
+
+# -- peers -----------------------------------------------------------------------------
+
+def numpy_softmax_ce(x, y, g):
+    """The usual NumPy composition, with a preallocated gradient (fair to NumPy)."""
+    n = x.shape[0]
+    rows = np.arange(n)
+    m = x.max(axis=1, keepdims=True)
+    np.subtract(x, m, out=g)
+    np.exp(g, out=g)
+    s = g.sum(axis=1, keepdims=True)
+    loss = np.mean(np.log(s[:, 0]) + m[:, 0] - x[rows, y])
+    g /= s
+    g[rows, y] -= 1
+    g *= 1.0 / n
+    return loss, g
+
+
+def sklearn_softmax_ce(x, y, n_threads):
+    """scikit-learn's HalfMultinomialLoss.loss_gradient (per-sample loss, unscaled
+    gradient: it leaves the 1/N of the mean to the caller), or None if unavailable."""
+    sk = _optional("sklearn._loss.loss")
+    if sk is None:
+        return None
+    n, c = x.shape
+    loss = sk.HalfMultinomialLoss(n_classes=c)
+    yf = y.astype(x.dtype)
+    loss_out = np.empty(n, dtype=x.dtype)
+    grad_out = np.empty_like(x)
+
+    def run():
+        loss.loss_gradient(y_true=yf, raw_prediction=x, loss_out=loss_out,
+                           gradient_out=grad_out, n_threads=n_threads)
+        return loss_out.mean(), grad_out
+
+    try:
+        run()
+    except (TypeError, ValueError):
+        return None
+    return run
+
+
+def torch_softmax_ce(x, y, n_threads):
+    """PyTorch's cross_entropy forward + backward, or None if torch is not installed."""
+    torch = _optional("torch")
+    if torch is None:
+        return None
+    torch.set_num_threads(n_threads)
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(y)
+
+    def run():
+        leaf = xt.detach().requires_grad_()
+        loss = torch.nn.functional.cross_entropy(leaf, yt)
+        loss.backward()
+        return loss, leaf.grad
+
+    return run
+
+
+# -- tables ----------------------------------------------------------------------------
+
+def _softmax_rows(args):
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, c in args.shapes or SOFTMAX_SHAPES:
+        for dtype in args.dtypes:
+            x = rng.standard_normal((n, c)).astype(dtype)
+            y = rng.integers(0, c, n)
+            g = np.empty_like(x)
+            g2 = np.empty_like(x)
+            copy_dst = np.empty_like(x)
+            nbytes = 2 * x.nbytes
+            for nt in args.thread_counts:
+                fns = {
+                    "lamina": lambda: lamina.losses.softmax_cross_entropy(  # noqa: B023
+                        x, y, grad_out=g, n_threads=nt),  # noqa: B023
+                    "numpy": lambda: numpy_softmax_ce(x, y, g2),  # noqa: B023
+                    "copy": lambda: np.copyto(copy_dst, x),  # noqa: B023
+                }
+                sk = sklearn_softmax_ce(x, y, nt)
+                if sk is not None:
+                    fns["sklearn"] = sk
+                th = torch_softmax_ce(x, y, nt)
+                if th is not None:
+                    fns["torch"] = th
+                t = interleaved_times(fns, repeat=args.repeat)
+                ours = t["lamina"]
+                rows.append([f"{n}x{c}", dtype, nt, ours * 1e3, t["numpy"] / ours,
+                             t["sklearn"] / ours if "sklearn" in t else "-",
+                             t["torch"] / ours if "torch" in t else "-",
+                             nbytes / ours / 1e9, ours / t["copy"]])
+    return format_table(["softmax CE", "dtype", "thr", "lamina ms", "x numpy", "x sklearn",
+                         "x torch", "GB/s", "/copy"], rows)
+
+
+def _numpy_elementwise(name, x, t, g):
+    """Straightforward NumPy loss + gradient (mean reduction)."""
+    n = x.size
+    if name == "mse":
+        d = x - t
+        np.multiply(d, 2.0 / n, out=g)
+        return np.mean(d * d)
+    if name == "mae":
+        d = x - t
+        np.sign(d, out=g)
+        g /= n
+        return np.mean(np.abs(d))
+    if name == "huber":
+        d = x - t
+        a = np.abs(d)
+        np.clip(d, -1.0, 1.0, out=g)
+        g /= n
+        return np.mean(np.where(a <= 1.0, 0.5 * d * d, a - 0.5))
+    if name == "log_cosh":
+        d = x - t
+        np.tanh(d, out=g)
+        g /= n
+        return np.mean(np.logaddexp(d, -d) - np.log(2.0))
+    if name == "sigmoid_binary_cross_entropy":
+        sig = 1.0 / (1.0 + np.exp(-x))
+        np.subtract(sig, t, out=g)
+        g /= n
+        return np.mean(np.logaddexp(0, x) - t * x)
+    if name == "kl_divergence":
+        np.negative(t, out=g)
+        g /= x.shape[0]
+        return np.sum(np.where(t > 0, t * (np.log(np.where(t > 0, t, 1)) - x), 0)) / x.shape[0]
+    raise KeyError(name)
+
+
+def _elementwise_rows(args):
+    n = args.elements
+    rng = np.random.default_rng(1)
+    rows = []
+    names = ["mse", "mae", "huber", "log_cosh", "sigmoid_binary_cross_entropy",
+             "kl_divergence"]
+    for dtype in args.dtypes:
+        x = rng.standard_normal(n).astype(dtype)
+        t = rng.random(n).astype(dtype)
+        g = np.empty_like(x)
+        g2 = np.empty_like(x)
+        for name in names:
+            fn = getattr(_elementwise, name)
+            for nt in args.thread_counts:
+                t_ = interleaved_times({
+                    "lamina": lambda: fn(x, t, grad_out=g, n_threads=nt),  # noqa: B023
+                    "numpy": lambda: _numpy_elementwise(name, x, t, g2),  # noqa: B023
+                }, repeat=args.repeat)
+                ours = t_["lamina"]
+                rows.append([name, dtype, nt, ours * 1e3, t_["numpy"] / ours,
+                             3 * x.nbytes / ours / 1e9])
+    return format_table(["loss (1e7 elements)", "dtype", "thr", "lamina ms", "x numpy",
+                         "GB/s"], rows)
+
+
+def run(args):
+    parts = [_softmax_rows(args)]
+    if args.elements:
+        parts.append(_elementwise_rows(args))
+    return "\n\n".join(parts)
