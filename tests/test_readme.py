@@ -11,7 +11,6 @@ import lamina._config
 import lamina._registry
 import lamina.blas._level1
 import lamina.blas._level2
-import lamina.blas._level3
 import lamina.datasets
 import lamina.datasets._digits
 import lamina.losses
@@ -36,9 +35,6 @@ def test_readme_python_blocks_run():
 
 
 @pytest.mark.parametrize("module", [lamina, lamina._config, lamina._registry,
-                                    lamina.blas._level1, lamina.blas._level2, lamina.blas._level3,
-                                    lamina.testing,
-                                    lamina.datasets, lamina.datasets._digits],
                                     lamina.blas._level1, lamina.blas._level2, lamina.testing,
                                     lamina.datasets, lamina.datasets._digits, lamina.losses,
                                     lamina.losses._elementwise, lamina.losses._softmax],
