@@ -122,11 +122,12 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     threads = getattr(args, "threads", None)
-    if threads is not None:
-        import lamina
+    if threads is None:
+        return args.func(args)
+    import lamina
 
-        lamina.set_num_threads(threads)
-    return args.func(args)
+    with lamina.threads(threads):          # scoped: main() may run inside a live process
+        return args.func(args)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,16 @@ def threads(n):
 
 
 def get_isa():
-    """Name of the SIMD instruction set the kernels use (``generic``, ``avx2``, ``avx512``)."""
+    """Name of the SIMD instruction set the kernels use (``generic``, ``avx2``, ``avx512``).
+
+    Chosen at import from the CPU's features; ``LAMINA_ISA`` overrides it.
+
+    Examples
+    --------
+    >>> import lamina
+    >>> lamina.get_isa() in ("generic", "avx2", "avx512")
+    True
+    """
     return _runtime.isa_name()
 
 
