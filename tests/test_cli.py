@@ -47,6 +47,8 @@ def test_demo_runs(capsys):
     for word in ("UCI handwritten digits", "lamina", "numpy", "ms", "Headline kernels",
                  "matmul", "softmax CE"):
         assert word in out
+
+
 def test_bench_gemm_small(capsys):
     assert main(["bench", "gemm", "--sizes", "64", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
