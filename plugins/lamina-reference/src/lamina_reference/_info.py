@@ -13,7 +13,7 @@ def get_info():
             op: {"dtypes": ["float32", "float64"], "notes": "NumPy oracle"}
             for op in ("dot", "axpy", "scal", "nrm2", "asum", "iamax", "vector_norm",
                        "gemv", "ger", "matvec", "outer",
-                       "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
+                       "softmax_cross_entropy", "linear_softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
                        "huber", "smooth_l1", "log_cosh", "hinge", "kl_divergence",
                        "l2_penalty", "l1_penalty", "elastic_net_penalty")
         },
