@@ -113,8 +113,10 @@ ACTIVATIONS = {"relu": ACT_RELU, "gelu": ACT_GELU, "sigmoid": ACT_SIGMOID, "tanh
 # packed path.
 SMALL_FLOPS = 32 * 32 * 32
 cdef double _small_flops = SMALL_FLOPS
-# Below this m*n*k one thread does the whole product (waking a team costs ~5-20 us).
-cdef double _parallel_min = 48.0 * 48.0 * 48.0
+# Below this m*n*k one thread does the whole product: waking a team costs ~5-20 us on an
+# idle machine (far more when cores are shared), so a second thread pays off only once the
+# product takes well over that on one core (128^3 is ~25-50 us at 80-170 GFLOP/s).
+cdef double _parallel_min = 128.0 * 128.0 * 128.0
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
 cdef Py_ssize_t _tri_block = TRI_BLOCK
