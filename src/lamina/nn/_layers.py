@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 
-from lamina._kernels import _nn
-from lamina.blas import gemm
+from lamina._kernels import _gemm, _nn
 from lamina.nn._base import Layer, threads
 
 __all__ = [
@@ -36,6 +35,17 @@ _FUSED_EPILOGUE = ("relu", "sigmoid", "tanh")
 
 def _flat(a):
     return a.reshape(-1)
+
+
+def _product(a, b, out, bias=None, activation=_gemm.ACT_NONE):
+    """out = activation(a @ b + bias) on lamina's GEMM kernel.
+
+    The layers validate their arrays once (dtype, shapes, layout), so they call the kernel
+    directly and skip ``lamina.gemm``'s per-call checks, which cost as much as the product
+    itself at the small shapes of a training step.
+    """
+    _gemm.gemm(1.0, a, b, 0.0, out, bias, activation, threads())
+    return out
 
 
 def _rng(random_state):
@@ -115,8 +125,10 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        fused = self.activation if self.activation in _FUSED_EPILOGUE else None
-        z = gemm(x, self.weight, bias=self.bias, activation=fused)
+        fused = _gemm.ACTIVATIONS[self.activation] if self.activation in _FUSED_EPILOGUE \
+            else _gemm.ACT_NONE
+        z = _product(x, self.weight, np.empty((x.shape[0], self.units), self.dtype),
+                     self.bias, fused)
         if self.activation == "gelu":
             y = np.empty_like(z)
             _nn.activation_forward(4, _flat(z), _flat(y), 0.0, threads())
@@ -139,10 +151,10 @@ class Dense(Layer):
                                     _flat(dz), 0.0, threads())
         else:
             dz = grad
-        gemm(self._x, dz, trans_a=True, out=self.grad_weight)
+        _product(self._x.T, dz, self.grad_weight)
         if self.use_bias:
             _nn.column_sums(dz, self.grad_bias, threads())
-        return gemm(dz, self.weight, trans_b=True)
+        return _product(dz, self.weight.T, np.empty(self._x.shape, self.dtype))
 
     def parameters(self):
         self._require_built("parameters")
