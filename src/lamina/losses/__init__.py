@@ -2,8 +2,9 @@
 
 Classification: :func:`softmax_cross_entropy` (integer labels or probabilities, class
 weights, label smoothing, ``ignore_index``), :func:`sigmoid_binary_cross_entropy`
-(binary and multi-label, ``pos_weight``), :func:`linear_softmax_cross_entropy` (the output
-layer and the loss fused, in row chunks, for large vocabularies), :func:`hinge` (binary and multi-class),
+(binary and multi-label, ``pos_weight``), :func:`linear_softmax_cross_entropy` (the
+output layer and the loss fused, in row chunks, for large vocabularies), :func:`hinge`
+(binary and multi-class),
 :func:`kl_divergence` (log-probabilities in).  Regression: :func:`mse`, :func:`mae`,
 :func:`huber`, :func:`smooth_l1`, :func:`log_cosh`.  Regularization: :func:`l2_penalty`,
 :func:`l1_penalty`, :func:`elastic_net_penalty` (adding into an existing gradient buffer).
