@@ -39,6 +39,16 @@ def test_threads_option_is_scoped(capsys):
     assert main(["bench", "blas1", "--sizes", "1000", "--threads", "1"]) == 0
     assert "threads=1" in capsys.readouterr().out
     assert lamina.get_num_threads() == before
+
+
+def test_demo_runs(capsys):
+    assert main(["demo", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    for word in ("UCI handwritten digits", "lamina", "numpy", "ms", "Headline kernels",
+                 "matmul", "softmax CE"):
+        assert word in out
+
+
 def test_bench_gemm_small(capsys):
     assert main(["bench", "gemm", "--sizes", "64", "--repeat", "1"]) == 0
     out = capsys.readouterr().out

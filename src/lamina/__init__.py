@@ -15,6 +15,7 @@ Examples
 from lamina import blas, losses, plugins
 from lamina import blas, plugins, solvers, sparse
 from lamina import blas, linalg, plugins
+from lamina import blas, datasets, losses, nn, plugins
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import (
@@ -37,6 +38,7 @@ __all__ = [
     "axpy",
     "backend_opts",
     "blas",
+    "datasets",
     "dot",
     "explain",
     "gemm",
@@ -46,6 +48,7 @@ __all__ = [
     "matmul",
     "losses",
     "matvec",
+    "nn",
     "outer",
     "plugins",
     "set_num_threads",

@@ -1,4 +1,4 @@
-"""The ``lamina`` command: ``info``, ``plugins``, ``bench`` (and later ``demo``)."""
+"""The ``lamina`` command: ``demo``, ``info``, ``plugins``, ``bench``."""
 
 import argparse
 import importlib
@@ -84,6 +84,12 @@ def _bench(args):
     return 0
 
 
+def _demo(args):
+    from lamina._demo import main as demo_main
+
+    return demo_main(args)
+
+
 def build_parser():
     from lamina._bench import AREAS
 
@@ -92,6 +98,11 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="show the build, SIMD/OpenMP runtime and plugins")
     p.set_defaults(func=_info)
+    p = sub.add_parser("demo", help="train on the bundled digits and compare with NumPy/PyTorch")
+    from lamina._demo import add_arguments as demo_arguments
+
+    demo_arguments(p)
+    p.set_defaults(func=_demo)
     p = sub.add_parser("plugins", help="list plugins and their states")
     p.add_argument("--reload", action="store_true", help="rescan entry points first")
     p.set_defaults(func=_plugins)

@@ -11,4 +11,5 @@ AREAS = {
     "losses": "lamina._bench.losses",
     "solvers": "lamina._bench.solvers",
     "linalg": "lamina._bench.linalg",
+    "nn": "lamina._bench.nn",
 }

@@ -37,6 +37,10 @@ def add_arguments(parser):
     parser.add_argument("--elements", type=int, default=10_000_000,
                         help="size of the element-wise loss benchmarks (0 skips them)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--linear", default=None,
+                        type=lambda s: tuple(int(v) for v in s.split("x")),
+                        help="also time linear_softmax_cross_entropy at NxHxV (e.g. "
+                             "4096x1024x32000) against the unfused lamina composition")
 
 
 # -- peers -----------------------------------------------------------------------------
@@ -194,8 +198,46 @@ def _elementwise_rows(args):
                          "GB/s"], rows)
 
 
+def _linear_rows(shape):
+    """Fused linear + cross-entropy against lamina's unfused composition: time, peak memory."""
+    import time
+    import tracemalloc
+
+    from lamina.losses import linear_softmax_cross_entropy, softmax_cross_entropy
+
+    n, hidden, vocab = shape
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((n, hidden)).astype(np.float32)
+    w = (rng.standard_normal((vocab, hidden)) / np.sqrt(hidden)).astype(np.float32)
+    b = np.zeros(vocab, np.float32)
+    y = rng.integers(0, vocab, n)
+    outputs = h.nbytes + w.nbytes + b.nbytes
+
+    def unfused():
+        logits = lamina.gemm(h, w, trans_b=True, bias=b)
+        loss, g = softmax_cross_entropy(logits, y)
+        return loss, lamina.matmul(g, w), lamina.gemm(g, h, trans_a=True), g.sum(axis=0)
+
+    rows = []
+    for name, fn in (("fused", lambda: linear_softmax_cross_entropy(h, w, b, y)),
+                     ("unfused", unfused)):
+        fn()
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1] - outputs
+        tracemalloc.stop()
+        rows.append([f"linear CE {n}x{hidden}x{vocab} {name}", seconds * 1e3,
+                     peak / 2**20, 6.0 * n * hidden * vocab / seconds / 1e9])
+    return format_table(["case", "ms", "peak extra MiB", "GEMM GFLOP/s"], rows)
+
+
 def run(args):
     parts = [_softmax_rows(args)]
     if args.elements:
         parts.append(_elementwise_rows(args))
+    if args.linear:
+        parts.append(_linear_rows(args.linear))
     return "\n\n".join(parts)

@@ -2,7 +2,9 @@
 
 Classification: :func:`softmax_cross_entropy` (integer labels or probabilities, class
 weights, label smoothing, ``ignore_index``), :func:`sigmoid_binary_cross_entropy`
-(binary and multi-label, ``pos_weight``), :func:`hinge` (binary and multi-class),
+(binary and multi-label, ``pos_weight``), :func:`linear_softmax_cross_entropy` (the
+output layer and the loss fused, in row chunks, for large vocabularies), :func:`hinge`
+(binary and multi-class),
 :func:`kl_divergence` (log-probabilities in).  Regression: :func:`mse`, :func:`mae`,
 :func:`huber`, :func:`smooth_l1`, :func:`log_cosh`.  Regularization: :func:`l2_penalty`,
 :func:`l1_penalty`, :func:`elastic_net_penalty` (adding into an existing gradient buffer).
@@ -36,6 +38,7 @@ from lamina.losses._elementwise import (
     sigmoid_binary_cross_entropy,
     smooth_l1,
 )
+from lamina.losses._linear import linear_softmax_cross_entropy
 from lamina.losses._softmax import softmax_cross_entropy
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "kl_divergence",
     "l1_penalty",
     "l2_penalty",
+    "linear_softmax_cross_entropy",
     "log_cosh",
     "mae",
     "mse",

@@ -853,7 +853,31 @@ def cases_cond():
                            check=_check_cond)
     yield Case("cond singular", (np.ones((3, 3)),), check=_check_cond)
 
+def cases_linear_softmax_cross_entropy():
+    r = _rng(21)
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for n, hidden, vocab in ((1, 3, 2), (20, 8, 30), (33, 5, 300)):
+            h = r.standard_normal((n, hidden)).astype(dtype)
+            w = r.standard_normal((vocab, hidden)).astype(dtype)
+            b = r.standard_normal(vocab).astype(dtype)
+            y = r.integers(0, vocab, n)
+            yield Case(f"linear_softmax_ce {n}x{hidden}x{vocab} {name}", (h, w, b, y),
+                       {"chunk_bytes": 7 * vocab * np.dtype(dtype).itemsize},
+                       size=max(n, vocab) * hidden, tol=16)
+        y_ign = r.integers(0, 30, 20)
+        y_ign[::3] = -1
+        yield Case(f"linear_softmax_ce ignore_index sum {name}",
+                   (r.standard_normal((20, 8)).astype(dtype),
+                    r.standard_normal((30, 8)).astype(dtype), np.zeros(30, dtype), y_ign),
+                   {"ignore_index": -1, "reduction": "sum"}, size=20 * 30, tol=16)
+    yield Case("linear_softmax_ce shape mismatch",
+               (np.ones((3, 2)), np.ones((4, 3)), np.zeros(4), np.array([0, 1, 2])),
+               raises=ValueError)
+
+
 CASES = {
+    "linear_softmax_cross_entropy": cases_linear_softmax_cross_entropy,
     "dot": cases_dot,
     "axpy": cases_axpy,
     "scal": cases_scal,

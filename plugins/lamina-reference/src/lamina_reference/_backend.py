@@ -220,6 +220,23 @@ class ReferenceBackend:
         mask = np.tri(n, dtype=bool) if lower else np.tri(n, dtype=bool).T
         return _write(out, np.where(mask, full, c).astype(op.dtype))
     # -- losses: the textbook formulas, two passes and full temporaries -------------------
+    def linear_softmax_cross_entropy(self, h, weight, bias, target, *, ignore_index=None,
+                                     reduction="mean", sample_weight=None, chunk_bytes=None,
+                                     n_threads=None):
+        arrays = [_float(h, "h", 2), _float(weight, "weight", 2)]
+        if bias is not None:
+            arrays.append(_float(bias, "bias", 1))
+        arrays = _common(*arrays)
+        h, weight = arrays[0], arrays[1]
+        if weight.shape[1] != h.shape[1]:
+            raise ValueError(f"weight has shape {weight.shape}, expected (V, {h.shape[1]})")
+        if reduction not in ("mean", "sum"):
+            raise ValueError("reduction must be 'mean' or 'sum'")
+        logits = h @ weight.T + (arrays[2] if bias is not None else 0)
+        loss, g = self.softmax_cross_entropy(logits, target, ignore_index=ignore_index,
+                                             reduction=reduction, sample_weight=sample_weight)
+        return loss, (g @ weight, g.T @ h, g.sum(axis=0) if bias is not None else None)
+
     def softmax_cross_entropy(self, logits, target, *, class_weight=None, label_smoothing=0.0,
                               ignore_index=None, reduction="mean", sample_weight=None,
                               grad_out=None, n_threads=None):

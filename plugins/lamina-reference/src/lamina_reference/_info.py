@@ -15,7 +15,7 @@ def get_info():
                        "gemv", "ger", "matvec", "outer", "matmul", "gemm", "trsm", "trmm",
                        "syrk")
                        "gemv", "ger", "matvec", "outer",
-                       "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
+                       "softmax_cross_entropy", "linear_softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae",
                        "huber", "smooth_l1", "log_cosh", "hinge", "kl_divergence",
                        "l2_penalty", "l1_penalty", "elastic_net_penalty")
                        "gemv", "ger", "matvec", "outer", "csr_matvec", "csr_matmat", "cg",

@@ -1,0 +1,190 @@
+"""Element-wise kernels for lamina.nn: activations (forward and backward) and the fused,
+in-place optimizer updates.
+
+Design
+------
+Each function makes one pass over its arrays with OpenMP over elements (static schedule;
+every element's result depends on that element alone, so results are identical for any
+thread count).  Arrays arrive as C-contiguous flat views prepared by ``lamina.nn``; the
+optimizer updates modify the parameter and state buffers in place, which is what lets a
+training loop run without allocating.
+
+Activations follow PyTorch's definitions: GELU is the exact ``x * Phi(x)`` with the error
+function; sigmoid is evaluated as ``1/(1+exp(-x))`` for x >= 0 and ``exp(x)/(1+exp(x))``
+otherwise so neither branch overflows.  Backward passes take the forward *output* where
+that is enough (ReLU, sigmoid, tanh) and the input otherwise (GELU, leaky ReLU).
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport exp, tanh, erf, sqrt, pow
+
+cdef Py_ssize_t PARALLEL_MIN = 1 << 15
+
+cdef inline int _threads(Py_ssize_t n, int n_threads) noexcept nogil:
+    return n_threads if n >= PARALLEL_MIN else 1
+
+
+# ---------------------------------------------------------------------------------------
+# per-element functions
+
+cdef inline floating _sigmoid(floating x) noexcept nogil:
+    cdef floating e
+    if x >= 0:
+        return 1 / (1 + exp(-x))
+    e = exp(x)
+    return e / (1 + e)
+
+
+cdef inline floating _gelu(floating x) noexcept nogil:
+    return 0.5 * x * (1 + erf(x * 0.7071067811865476))
+
+
+cdef inline floating _gelu_grad(floating x) noexcept nogil:
+    cdef floating cdf = 0.5 * (1 + erf(x * 0.7071067811865476))
+    cdef floating pdf = exp(-0.5 * x * x) * 0.3989422804014327
+    return cdf + x * pdf
+
+
+# ---------------------------------------------------------------------------------------
+# activations: kind 0 relu, 1 leaky relu, 2 sigmoid, 3 tanh, 4 gelu
+
+def activation_forward(int kind, const floating[::1] x, floating[::1] out, double slope,
+                       int n_threads):
+    """out = f(x) element-wise (out may be x for in-place)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef floating s = <floating> slope, v
+    with nogil:
+        if kind == 0:
+            for i in prange(n, schedule="static", num_threads=nt):
+                v = x[i]
+                out[i] = v if v > 0 else (0 if v <= 0 else v)      # NaN stays NaN
+        elif kind == 1:
+            for i in prange(n, schedule="static", num_threads=nt):
+                v = x[i]
+                out[i] = v if v >= 0 else s * v
+        elif kind == 2:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = _sigmoid(x[i])
+        elif kind == 3:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = tanh(x[i])
+        else:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = _gelu(x[i])
+
+
+def activation_backward(int kind, const floating[::1] x, const floating[::1] y,
+                        const floating[::1] grad, floating[::1] out, double slope,
+                        int n_threads):
+    """out = grad * f'(.) with x the forward input and y the forward output."""
+    cdef Py_ssize_t i, n = grad.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef floating s = <floating> slope, v
+    with nogil:
+        if kind == 0:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = grad[i] if y[i] > 0 else 0
+        elif kind == 1:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = grad[i] if x[i] >= 0 else s * grad[i]
+        elif kind == 2:
+            for i in prange(n, schedule="static", num_threads=nt):
+                v = y[i]
+                out[i] = grad[i] * v * (1 - v)
+        elif kind == 3:
+            for i in prange(n, schedule="static", num_threads=nt):
+                v = y[i]
+                out[i] = grad[i] * (1 - v * v)
+        else:
+            for i in prange(n, schedule="static", num_threads=nt):
+                out[i] = grad[i] * _gelu_grad(x[i])
+
+
+def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
+    """out[j] = sum_i a[i, j] (the bias gradient), rows added in order for every thread count."""
+    cdef Py_ssize_t i, j, m = a.shape[0], n = a.shape[1]
+    cdef int nt = _threads(m * n, n_threads)
+    with nogil:
+        # each column is summed by one thread, row by row
+        for j in prange(n, schedule="static", num_threads=nt):
+            out[j] = 0
+            for i in range(m):
+                out[j] += a[i, j]
+
+
+# ---------------------------------------------------------------------------------------
+# fused optimizer updates (PyTorch's update rules)
+
+def sgd_update(floating[::1] p, const floating[::1] g, floating[::1] velocity, double lr,
+               double momentum, double weight_decay, bint nesterov, bint first_step,
+               int n_threads):
+    """p -= lr * step, step from momentum/Nesterov with L2 weight decay, in one pass."""
+    cdef Py_ssize_t i, n = p.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef floating d, v, mu = <floating> momentum, wd = <floating> weight_decay
+    cdef floating eta = <floating> lr
+    with nogil:
+        for i in prange(n, schedule="static", num_threads=nt):
+            d = g[i] + wd * p[i]
+            if mu != 0:
+                v = d if first_step else mu * velocity[i] + d
+                velocity[i] = v
+                d = d + mu * v if nesterov else v
+            p[i] = p[i] - eta * d
+
+
+def adam_update(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+                double lr, double beta1, double beta2, double eps, double weight_decay,
+                bint decoupled, long step, int n_threads):
+    """Adam (L2 weight decay) or AdamW (decoupled weight decay) in one pass."""
+    cdef Py_ssize_t i, n = p.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef double bc1 = 1 - pow(beta1, step), bc2 = 1 - pow(beta2, step)
+    cdef floating b1 = <floating> beta1, b2 = <floating> beta2, wd = <floating> weight_decay
+    cdef floating step_size = <floating> (lr / bc1)
+    cdef floating inv_sqrt_bc2 = <floating> (1 / sqrt(bc2))
+    cdef floating e = <floating> eps, shrink = <floating> (1 - lr * weight_decay)
+    cdef floating d, mi, vi
+    with nogil:
+        for i in prange(n, schedule="static", num_threads=nt):
+            d = g[i]
+            if decoupled:
+                p[i] = p[i] * shrink
+            else:
+                d = d + wd * p[i]
+            mi = b1 * m[i] + (1 - b1) * d
+            vi = b2 * v[i] + (1 - b2) * d * d
+            m[i] = mi
+            v[i] = vi
+            p[i] = p[i] - step_size * mi / (sqrt(vi) * inv_sqrt_bc2 + e)
+
+
+def rmsprop_update(floating[::1] p, const floating[::1] g, floating[::1] square_avg,
+                   floating[::1] buf, double lr, double alpha, double eps,
+                   double weight_decay, double momentum, int n_threads):
+    """RMSprop with optional momentum and L2 weight decay in one pass."""
+    cdef Py_ssize_t i, n = p.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef floating a = <floating> alpha, e = <floating> eps, wd = <floating> weight_decay
+    cdef floating mu = <floating> momentum, eta = <floating> lr, d, s, u
+    with nogil:
+        for i in prange(n, schedule="static", num_threads=nt):
+            d = g[i] + wd * p[i]
+            s = a * square_avg[i] + (1 - a) * d * d
+            square_avg[i] = s
+            u = d / (sqrt(s) + e)
+            if mu != 0:
+                u = mu * buf[i] + u
+                buf[i] = u
+            p[i] = p[i] - eta * u
+
+
+def scale_in_place(floating[::1] x, double factor, int n_threads):
+    """x *= factor (gradient clipping)."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef int nt = _threads(n, n_threads)
+    cdef floating f = <floating> factor
+    with nogil:
+        for i in prange(n, schedule="static", num_threads=nt):
+            x[i] = x[i] * f

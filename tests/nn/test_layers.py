@@ -1,0 +1,158 @@
+"""lamina.nn layers: finite-difference gradients, outputs against NumPy formulas, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import lamina.nn as nn
+from lamina.nn import gradcheck
+
+LAYERS = [
+    lambda: nn.Dense(4, random_state=0),
+    lambda: nn.Dense(4, activation="relu", random_state=0),
+    lambda: nn.Dense(4, activation="sigmoid", random_state=0),
+    lambda: nn.Dense(4, activation="tanh", random_state=0),
+    lambda: nn.Dense(4, activation="gelu", random_state=0),
+    lambda: nn.Dense(4, use_bias=False, init="xavier", random_state=0),
+    nn.ReLU, lambda: nn.LeakyReLU(0.2), nn.Sigmoid, nn.Tanh, nn.GELU, nn.Softmax,
+    lambda: nn.Dropout(0.3, random_state=0), nn.BatchNorm1d, nn.LayerNorm, nn.Flatten,
+]
+
+
+@pytest.mark.parametrize("make", LAYERS, ids=lambda f: repr(f()))
+def test_gradcheck_every_layer(make):
+    x = np.random.default_rng(1).standard_normal((6, 5)) + 0.05
+    report = gradcheck(make(), x)
+    assert report.ok, str(report)
+
+
+def test_gradcheck_whole_model():
+    model = nn.Sequential([nn.Dense(8, activation="relu"), nn.BatchNorm1d(),
+                           nn.Dense(6, activation="gelu"), nn.LayerNorm(),
+                           nn.Dropout(0.25, random_state=3), nn.Dense(3)],
+                          dtype=np.float64, random_state=0)
+    assert gradcheck(model, np.random.default_rng(2).standard_normal((7, 5))).ok
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    class Wrong(nn.Tanh):
+        def backward(self, grad):
+            return super().backward(grad) * 1.01
+
+    with pytest.raises(AssertionError, match="FAILED"):
+        gradcheck(Wrong(), np.random.default_rng(0).standard_normal((3, 4)))
+
+
+def test_gradcheck_rejects_float32():
+    layer = nn.Dense(2)
+    layer.build((3,), np.float32)
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(layer, np.ones((2, 3)))
+
+
+def _erf(v):
+    return np.vectorize(math.erf)(v)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_outputs_match_formulas(dtype):
+    x = np.linspace(-30, 30, 301).astype(dtype)[None, :]
+    tol = dict(rtol=1e-6 if dtype == np.float32 else 1e-13, atol=1e-7)
+    np.testing.assert_allclose(nn.ReLU()(x), np.maximum(x, 0), **tol)
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x), np.where(x >= 0, x, 0.1 * x), **tol)
+    np.testing.assert_allclose(nn.Sigmoid()(x), 1 / (1 + np.exp(-x.astype(np.float64))), **tol)
+    np.testing.assert_allclose(nn.Tanh()(x), np.tanh(x), **tol)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(nn.GELU()(x), 0.5 * x64 * (1 + _erf(x64 / np.sqrt(2))), **tol)
+    s = nn.Softmax()(x)
+    e = np.exp(x64 - x64.max())
+    np.testing.assert_allclose(s, e / e.sum(), rtol=1e-5, atol=1e-12)
+    assert nn.ReLU()(x).dtype == dtype
+
+
+def test_relu_propagates_nan():
+    assert np.isnan(nn.ReLU()(np.array([[np.nan, 1.0]]))[0, 0])
+
+
+def test_dense_matches_numpy_and_init_scale():
+    layer = nn.Dense(300, activation="relu", random_state=0)
+    x = np.random.default_rng(0).standard_normal((5, 200)).astype(np.float32)
+    y = layer(x)
+    np.testing.assert_allclose(y, np.maximum(x @ layer.weight + layer.bias, 0), rtol=1e-5,
+                               atol=1e-5)
+    assert abs(layer.weight.std() - math.sqrt(2 / 200)) < 0.01          # He
+    xavier = nn.Dense(300, random_state=0)
+    xavier.build((200,), np.float64)
+    assert abs(np.abs(xavier.weight).max() - math.sqrt(6 / 500)) < 0.01  # Glorot uniform
+
+
+def test_dropout_inverted_scaling_and_seed():
+    x = np.ones((200, 100))
+    d = nn.Dropout(0.4, random_state=7)
+    y = d(x, training=True)
+    assert set(np.unique(y)) <= {0.0, 1 / 0.6}
+    assert abs((y == 0).mean() - 0.4) < 0.02
+    np.testing.assert_array_equal(d(x, training=False), x)
+    y2 = nn.Dropout(0.4, random_state=7)(x, training=True)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_batchnorm_running_statistics():
+    bn = nn.BatchNorm1d(momentum=0.5)
+    x = np.random.default_rng(0).normal(3.0, 2.0, (500, 4))
+    out = bn(x, training=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=0), 1, rtol=1e-4)
+    np.testing.assert_allclose(bn.running_mean, 0.5 * x.mean(axis=0))
+    np.testing.assert_allclose(bn.running_var, 0.5 + 0.5 * x.var(axis=0, ddof=1))
+    inference = bn(x, training=False)
+    expected = (x - bn.running_mean) / np.sqrt(bn.running_var + bn.eps)
+    np.testing.assert_allclose(inference, expected)
+
+
+def test_layer_errors_name_layer_and_shapes():
+    layer = nn.Dense(3)
+    with pytest.raises(RuntimeError, match="not built"):
+        layer.parameters()
+    layer(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"Dense.*\(batch, 4\).*\(2, 5\)"):
+        layer(np.ones((2, 5)))
+    relu = nn.ReLU()
+    relu.build((3,))
+    with pytest.raises(RuntimeError, match="before forward"):
+        relu.backward(np.ones((1, 3)))
+    fresh = nn.Dense(2)
+    fresh.build((3,))
+    with pytest.raises(RuntimeError, match="backward"):
+        fresh.backward(np.ones((1, 2)))
+    with pytest.raises(ValueError, match="units"):
+        nn.Dense(0)
+    with pytest.raises(ValueError, match="activation"):
+        nn.Dense(3, activation="swish")
+    with pytest.raises(ValueError, match="rate"):
+        nn.Dropout(1.0)
+    with pytest.raises(ValueError, match="Flatten"):
+        nn.Dense(2).build((3, 4))
+
+
+def test_state_dict_round_trip():
+    a = nn.Dense(3, random_state=0)
+    a.build((4,))
+    b = nn.Dense(3, random_state=1)
+    b.build((4,))
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.weight, b.weight)
+    with pytest.raises(KeyError, match="missing"):
+        b.load_state_dict({"weight": a.weight})
+    with pytest.raises(ValueError, match="shape"):
+        b.load_state_dict({"weight": np.ones((2, 2)), "bias": a.bias})
+
+
+def test_registry_lists_core_layers():
+    names = nn.available_layers()
+    for name in ("dense", "relu", "dropout", "batch_norm_1d", "layer_norm", "flatten"):
+        assert name in names
+    assert nn.get_layer("dense") is nn.Dense
+    with pytest.raises(LookupError, match="available layers"):
+        nn.get_layer("no_such_layer")
