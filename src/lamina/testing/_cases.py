@@ -663,11 +663,6 @@ def _well_conditioned(n, dtype, seed, m=None):
     return a.astype(dtype)
 
 
-def _spd(n, dtype, seed):
-    a = _rng(seed).standard_normal((n, n))
-    return (a @ a.T + n * np.eye(n)).astype(dtype)
-
-
 def _linalg_square_cases(op, seed, **kwargs):
     for dtype in DTYPES:
         for n in (1, 2, 5, 33, 100):
