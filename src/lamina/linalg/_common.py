@@ -3,6 +3,7 @@ Hager-Higham 1-norm estimator used for condition numbers."""
 
 import numpy as np
 
+from lamina._kernels import _blas1
 from lamina._validation import as_float_array
 
 __all__ = [
@@ -71,7 +72,7 @@ def estimate_inverse_norm1(n, solve, dtype):
     z = solve(xi, True)
     for _ in range(5):
         j = int(np.argmax(np.abs(z)))
-        if abs(float(z[j])) <= float(z @ x):
+        if abs(float(z[j])) <= float(_blas1.dot(np.ascontiguousarray(z, x.dtype), x)):
             break
         x = np.zeros(n, dtype=dtype)
         x[j] = 1

@@ -1,14 +1,13 @@
 """The public solvers: validation, set-up, and the result object around the nogil loops."""
 
 import dataclasses
-import math
 import warnings
 
 import numpy as np
 
 from lamina._config import resolve_threads
 from lamina._errors import ConvergenceWarning, LinAlgError
-from lamina._kernels import _iterative
+from lamina._kernels import _blas1, _iterative
 from lamina._registry import dispatchable
 from lamina._validation import as_float_array, assert_finite, check_scalar, result_dtype
 from lamina.solvers._operators import as_operator
@@ -168,8 +167,8 @@ def _setup(method, A, b, x0, M, n_threads, *, allow_2d=False, need_matrix=False)
 
 
 def _nrm2(v):
-    return float(math.sqrt(float(np.dot(v.astype(np.float64).ravel(),
-                                        v.astype(np.float64).ravel())))) if v.size else 0.0
+    """Euclidean norm of any array with lamina's overflow-free nrm2 kernel."""
+    return float(_blas1.nrm2(np.ascontiguousarray(v).reshape(-1))) if v.size else 0.0
 
 
 def _finish(method, x, status, it, res, hist, tol, maxiter):
