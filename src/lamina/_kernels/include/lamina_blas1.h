@@ -25,21 +25,9 @@
 #define LT double
 #define LP d
 #define LACC 32
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_blas1_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LACC
@@ -47,21 +35,9 @@
 #define LT float
 #define LP s
 #define LACC 64
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_blas1_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_blas1_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LACC

@@ -16,21 +16,9 @@
 #define LT double
 #define LP d
 #define LACC 32
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_blas2_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LACC
@@ -38,21 +26,9 @@
 #define LT float
 #define LP s
 #define LACC 64
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_blas2_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_blas2_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LACC

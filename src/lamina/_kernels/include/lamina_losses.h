@@ -69,21 +69,9 @@
 #define LV(fn) lamina_v##fn##_d
 #define LAMINA_LOG_COSH_SERIES LAMINA_LOG_COSH_SERIES_D
 #include "lamina_losses_elem.h"
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_losses_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LV
@@ -95,21 +83,9 @@
 #undef LAMINA_LOG_COSH_SERIES
 #define LAMINA_LOG_COSH_SERIES LAMINA_LOG_COSH_SERIES_S
 #include "lamina_losses_elem.h"
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-#include "lamina_losses_impl.h"
-#undef LISA
-#undef LATTR
+#define LAMINA_PER_ISA_BODY "lamina_losses_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 #undef LT
 #undef LP
 #undef LV

@@ -1,0 +1,24 @@
+/*
+ * lamina_per_isa.h -- instantiate a kernel-body header once per ISA.
+ *
+ * Kernel families are written once, as a "body" header that uses the macros LISA (the ISA
+ * suffix of every function name: generic, avx2, avx512) and LATTR (the matching
+ * LAMINA_TARGET_* attribute).  Define LAMINA_PER_ISA_BODY to the body's file name (and
+ * the element-type macros the body expects), then include this file: it includes the
+ * body three times, once per ISA.  No include guard, on purpose.
+ */
+#define LISA generic
+#define LATTR LAMINA_TARGET_GENERIC
+#include LAMINA_PER_ISA_BODY
+#undef LISA
+#undef LATTR
+#define LISA avx2
+#define LATTR LAMINA_TARGET_AVX2
+#include LAMINA_PER_ISA_BODY
+#undef LISA
+#undef LATTR
+#define LISA avx512
+#define LATTR LAMINA_TARGET_AVX512
+#include LAMINA_PER_ISA_BODY
+#undef LISA
+#undef LATTR
