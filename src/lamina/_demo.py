@@ -51,6 +51,33 @@ def _kernels():
     return rows
 
 
+def _torch_in_subprocess(epochs, threads):
+    """PyTorch's time and accuracy on the same network, measured in a fresh process.
+
+    PyTorch brings its own OpenMP runtime; two runtimes in one process fight over the cores
+    (each one's idle threads spin while the other works), which would misreport both.
+    Returns None when PyTorch is not installed.
+    """
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from lamina._bench import nn as b\n"
+        "X, Xt, y, yt = b.digits_split()\n"
+        f"r = b.train_torch(X, y, {SIZES!r}, {int(epochs)}, 32, X_test=Xt, y_test=yt, "
+        f"threads={int(threads)})\n"
+        "print(json.dumps(r))\n"
+    )
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=300, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return tuple(result) if result else None
+
+
 def add_arguments(parser):
     parser.add_argument("--epochs", type=int, default=EPOCHS,
                         help=f"training epochs (default {EPOCHS})")
@@ -70,8 +97,7 @@ def main(args=None):
                                                     y_test=y_test)
     t_numpy, acc_numpy = nn_bench.train_numpy(X_train, y_train, SIZES, epochs, 32,
                                               X_test=X_test, y_test=y_test)
-    torch_res = nn_bench.train_torch(X_train, y_train, SIZES, epochs, 32, X_test=X_test,
-                                     y_test=y_test, threads=lamina.get_num_threads())
+    torch_res = _torch_in_subprocess(epochs, lamina.get_num_threads())
     print(f"\n  {'':<8} {'time/epoch':>12}   {'test accuracy':>13}   lamina's speed-up")
     print(f"  {'lamina':<8} {t_lamina * 1e3:9.1f} ms   {acc_lamina:13.3f}")
     print(f"  {'numpy':<8} {t_numpy * 1e3:9.1f} ms   {acc_numpy:13.3f}   "

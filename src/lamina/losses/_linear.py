@@ -12,7 +12,7 @@ from lamina.losses._softmax import _labels
 
 __all__ = ["linear_softmax_cross_entropy"]
 
-DEFAULT_CHUNK_BYTES = 8 << 20
+DEFAULT_CHUNK_BYTES = 32 << 20
 
 
 @dispatchable("linear_softmax_cross_entropy")
@@ -43,7 +43,7 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
         "mean" divides by the number of non-ignored rows (or their total sample weight).
     sample_weight : array_like, shape (N,), optional
     chunk_bytes : int, optional
-        Size of the logits of one chunk (default 8 MiB; at least one row).
+        Size of the logits of one chunk (default 32 MiB; at least one row).
     n_threads : int, optional
 
     Returns
@@ -55,7 +55,7 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
     Notes
     -----
     Peak extra memory is two chunk buffers (logits and their gradient), ``2 * chunk_bytes``
-    (16 MiB by default) plus an N-vector of row losses, against ``2 * N * V`` elements for
+    (64 MiB by default) plus an N-vector of row losses, against ``2 * N * V`` elements for
     the unfused composition (1 GiB at N = 4096, V = 32000 in float32).  The outputs
     themselves (the gradients) are the size of the inputs.
 
