@@ -325,7 +325,25 @@ class Flatten(Layer):
         return np.asarray(grad).reshape((-1,) + self.input_shape)
 
 
-class BatchNorm1d(Layer):
+class _AffineNorm(Layer):
+    """Normalization followed by a learned per-feature scale ``gamma`` and shift ``beta``."""
+
+    def _build_affine(self, n):
+        self.gamma = np.ones(n, self.dtype)
+        self.beta = np.zeros(n, self.dtype)
+        self.grad_gamma = np.zeros_like(self.gamma)
+        self.grad_beta = np.zeros_like(self.beta)
+
+    def parameters(self):
+        self._require_built("parameters")
+        return {"gamma": self.gamma, "beta": self.beta}
+
+    def gradients(self):
+        self._require_built("gradients")
+        return {"gamma": self.grad_gamma, "beta": self.grad_beta}
+
+
+class BatchNorm1d(_AffineNorm):
     """Batch normalization over the batch axis of ``(batch, features)`` inputs.
 
     Training normalizes with the batch mean and (biased) variance and updates running
@@ -355,10 +373,7 @@ class BatchNorm1d(Layer):
             raise ValueError(f"{self!r} expects (batch, features) inputs, got per-sample shape "
                              f"{input_shape}")
         n = input_shape[0]
-        self.gamma = np.ones(n, self.dtype)
-        self.beta = np.zeros(n, self.dtype)
-        self.grad_gamma = np.zeros_like(self.gamma)
-        self.grad_beta = np.zeros_like(self.beta)
+        self._build_affine(n)
         self.running_mean = np.zeros(n, self.dtype)
         self.running_var = np.ones(n, self.dtype)
 
@@ -392,14 +407,6 @@ class BatchNorm1d(Layer):
         dxhat = grad * self.gamma
         return (inv_std / n) * (n * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
 
-    def parameters(self):
-        self._require_built("parameters")
-        return {"gamma": self.gamma, "beta": self.beta}
-
-    def gradients(self):
-        self._require_built("gradients")
-        return {"gamma": self.grad_gamma, "beta": self.grad_beta}
-
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
@@ -407,7 +414,7 @@ class BatchNorm1d(Layer):
         return {"momentum": self.momentum, "eps": self.eps}
 
 
-class LayerNorm(Layer):
+class LayerNorm(_AffineNorm):
     """Layer normalization over the last axis with a learned scale and shift.
 
     Parameters
@@ -425,11 +432,7 @@ class LayerNorm(Layer):
         self._cache = None
 
     def _build(self, input_shape, rng):
-        n = input_shape[-1]
-        self.gamma = np.ones(n, self.dtype)
-        self.beta = np.zeros(n, self.dtype)
-        self.grad_gamma = np.zeros_like(self.gamma)
-        self.grad_beta = np.zeros_like(self.beta)
+        self._build_affine(input_shape[-1])
 
     def forward(self, x, training=False):
         x = self._check_input(x)
@@ -451,14 +454,6 @@ class LayerNorm(Layer):
         n = grad.shape[-1]
         return (inv_std / n) * (n * dxhat - dxhat.sum(axis=-1, keepdims=True)
                                 - xhat * (dxhat * xhat).sum(axis=-1, keepdims=True))
-
-    def parameters(self):
-        self._require_built("parameters")
-        return {"gamma": self.gamma, "beta": self.beta}
-
-    def gradients(self):
-        self._require_built("gradients")
-        return {"gamma": self.grad_gamma, "beta": self.grad_beta}
 
     def get_config(self):
         return {"eps": self.eps}
