@@ -27,11 +27,15 @@ def median_time(fn, *, repeat=5, min_time=0.05, warmup=1):
     return statistics.median(samples)
 
 
-def interleaved_times(fns, *, repeat=5, min_time=0.05):
+def interleaved_times(fns, *, repeat=5, min_time=0.05, settle=0.0):
     """Median times of several implementations measured in alternation.
 
     Alternating the implementations within each round spreads slow drifts of the
     machine (frequency, other load) evenly over all of them, so their ratio is fair.
+    ``settle`` seconds of sleep before each implementation's sample let the previous
+    one's thread pool go idle: OpenBLAS's workers spin for ~0.1 s after a call and
+    OpenMP's for a while too, and a spinning pool steals the cores the next
+    implementation needs (use it whenever more than one thread is timed).
     """
     names = list(fns)
     loops = {}
@@ -45,6 +49,8 @@ def interleaved_times(fns, *, repeat=5, min_time=0.05):
     for _ in range(repeat):
         for name in names:
             fn, n = fns[name], loops[name]
+            if settle:
+                time.sleep(settle)
             start = time.perf_counter()
             for _ in range(n):
                 fn()
