@@ -102,6 +102,16 @@ class Sequential(Layer):
             grad = layer.backward(grad)
         return grad
 
+    def backward_parameters(self, grad):
+        # Layers before the first one with parameters need no gradient at all, and that
+        # one needs none with respect to its input.
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
+        if first is None:
+            return
+        for layer in self.layers[:first:-1]:
+            grad = layer.backward(grad)
+        self.layers[first].backward_parameters(grad)
+
     def _prepare_x(self, X, name="X"):
         X = as_float_array(X, name, min_ndim=2, dtype=self.model_dtype, check_finite=True)
         if not self.built:
@@ -232,7 +242,7 @@ class Sequential(Layer):
                     raise FloatingPointError(
                         f"training diverged in epoch {epoch + 1}: the model's outputs are "
                         "not finite (lower the learning rate?)") from exc
-                self.backward(grad)
+                self.backward_parameters(grad)
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
                 optimizer.step()

@@ -50,7 +50,9 @@ static void LG(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdiff_t r
     }
 }
 
-/* Pack the NR-column micro-panels s0 <= s < s1 of B[0:kc, 0:nc] (strides rsb, csb). */
+/* Pack the NR-column micro-panels s0 <= s < s1 of B[0:kc, 0:nc] (strides rsb, csb).
+ * The row copies are a few hundred bytes: inline vector moves, never memcpy/memset calls. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
 static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdiff_t rsb,
                                   ptrdiff_t csb, const int nr, ptrdiff_t s0, ptrdiff_t s1,
                                   LT *LAMINA_RESTRICT dst)
@@ -60,11 +62,19 @@ static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdi
         ptrdiff_t j0 = s * nr, cols = nc - j0 < nr ? nc - j0 : nr;
         const LT *b0 = B + j0 * csb;
         LT *d = dst + s * nr * kc;
-        if (cols == nr && csb == 1) {
-            for (p = 0; p < kc; ++p) {
-                const LT *src = b0 + p * rsb;
-                _Pragma("omp simd")
-                for (j = 0; j < nr; ++j) d[p * nr + j] = src[j];
+        if (csb == 1) {
+            /* row-major B: whole rows of the panel are contiguous.  Fixed-size copies (nr
+             * is a constant here) compile to a few vector moves, not a library call. */
+            if (cols == nr) {
+                for (p = 0; p < kc; ++p)
+                    __builtin_memcpy(d + p * nr, b0 + p * rsb, nr * sizeof(LT));
+            } else {
+                for (p = 0; p < kc; ++p) {
+                    const LT *src = b0 + p * rsb;
+                    LT *dp = d + p * nr;
+                    for (j = 0; j < cols; ++j) dp[j] = src[j];
+                    for (; j < nr; ++j) dp[j] = 0;
+                }
             }
         } else if (cols == nr) {
             /* column-major B (or B^T of a row-major array): read each column contiguously */
@@ -132,6 +142,36 @@ static inline void LG(ukr)(int isa, ptrdiff_t k, const LT *a, const LT *b, LT *c
 #endif
 }
 
+/* The first n_eff (< NR) columns of a tile into `c` (beta = 0): the SIMD kernels compute
+ * only the vectors those columns need; the generic kernel computes the whole tile. */
+static inline void LG(ukr_narrow)(int isa, ptrdiff_t k, const LT *a, const LT *b, LT *c,
+                                  ptrdiff_t rsc, ptrdiff_t n_eff)
+{
+#if LAMINA_X86
+#if LG_IS_FLOAT
+    if (isa == LAMINA_ISA_AVX512) {
+        lamina_ukr_avx512_s8x48_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 15) / 16));
+        return;
+    }
+    if (isa == LAMINA_ISA_AVX2) {
+        lamina_ukr_avx2_s6x16_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 7) / 8));
+        return;
+    }
+#else
+    if (isa == LAMINA_ISA_AVX512) {
+        lamina_ukr_avx512_d8x24_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 7) / 8));
+        return;
+    }
+    if (isa == LAMINA_ISA_AVX2) {
+        lamina_ukr_avx2_d6x8_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 3) / 4));
+        return;
+    }
+#endif
+#endif
+    (void)n_eff;
+    LG(ukr)(isa, k, a, b, c, rsc, 0);
+}
+
 /* One tile of C (m_eff x n_eff <= MR x NR at strides rsc, csc) from packed panels.  Full
  * tiles with unit column stride go straight to the micro-kernel; edge tiles and strided C
  * go through a local MR x NR buffer and a scalar merge (same roundings: acc + beta*c). */
@@ -145,7 +185,10 @@ static inline void LG(gemm_tile)(int isa, int mr, int nr, ptrdiff_t kc, const LT
         LG(ukr)(isa, kc, a, b, c, rsc, beta);
         return;
     }
-    LG(ukr)(isa, kc, a, b, buf, nr, 0);
+    if (n_eff < nr)
+        LG(ukr_narrow)(isa, kc, a, b, buf, nr, n_eff);
+    else
+        LG(ukr)(isa, kc, a, b, buf, nr, 0);
     for (i = 0; i < m_eff; ++i)
         for (j = 0; j < n_eff; ++j) {
             LT *cp = c + i * rsc + j * csc;
