@@ -172,23 +172,47 @@ static inline void LG(ukr_narrow)(int isa, ptrdiff_t k, const LT *a, const LT *b
     LG(ukr)(isa, k, a, b, c, rsc, 0);
 }
 
-/* One tile of C (m_eff x n_eff <= MR x NR at strides rsc, csc) from packed panels.  Full
+/* A full-width tile from an unpacked row-major B (row stride ldb); SIMD ISAs only (the
+ * caller packs B for the generic kernel). */
+static inline void LG(ukr_ldb)(int isa, ptrdiff_t k, const LT *a, const LT *b, ptrdiff_t ldb,
+                               LT *c, ptrdiff_t rsc, LT beta)
+{
+#if LAMINA_X86
+#if LG_IS_FLOAT
+    if (isa == LAMINA_ISA_AVX512) { lamina_ukr_avx512_s8x48_ldb(k, a, b, ldb, c, rsc, beta); return; }
+    if (isa == LAMINA_ISA_AVX2) { lamina_ukr_avx2_s6x16_ldb(k, a, b, ldb, c, rsc, beta); return; }
+#else
+    if (isa == LAMINA_ISA_AVX512) { lamina_ukr_avx512_d8x24_ldb(k, a, b, ldb, c, rsc, beta); return; }
+    if (isa == LAMINA_ISA_AVX2) { lamina_ukr_avx2_d6x8_ldb(k, a, b, ldb, c, rsc, beta); return; }
+#endif
+#endif
+    (void)isa; (void)k; (void)a; (void)b; (void)ldb; (void)c; (void)rsc; (void)beta;
+}
+
+/* One tile of C (m_eff x n_eff <= MR x NR at strides rsc, csc) from a packed A panel and
+ * a packed B panel (ldb == 0) or NR columns of an unpacked row-major B (row stride ldb).  Full
  * tiles with unit column stride go straight to the micro-kernel; edge tiles and strided C
  * go through a local MR x NR buffer and a scalar merge (same roundings: acc + beta*c). */
 static inline void LG(gemm_tile)(int isa, int mr, int nr, ptrdiff_t kc, const LT *a,
-                                 const LT *b, LT *c, ptrdiff_t rsc, ptrdiff_t csc,
-                                 ptrdiff_t m_eff, ptrdiff_t n_eff, LT beta)
+                                 const LT *b, ptrdiff_t ldb, LT *c, ptrdiff_t rsc,
+                                 ptrdiff_t csc, ptrdiff_t m_eff, ptrdiff_t n_eff, LT beta)
 {
     LT buf[LAMINA_GEMM_MAX_TILE] __attribute__((aligned(64)));
     ptrdiff_t i, j;
-    if (m_eff == mr && n_eff == nr && csc == 1) {
+    if (ldb != 0) {           /* unpacked row-major B (row stride ldb): a full-width panel */
+        if (m_eff == mr && csc == 1) {
+            LG(ukr_ldb)(isa, kc, a, b, ldb, c, rsc, beta);
+            return;
+        }
+        LG(ukr_ldb)(isa, kc, a, b, ldb, buf, nr, 0);
+    } else if (m_eff == mr && n_eff == nr && csc == 1) {
         LG(ukr)(isa, kc, a, b, c, rsc, beta);
         return;
-    }
-    if (n_eff < nr)
+    } else if (n_eff < nr) {
         LG(ukr_narrow)(isa, kc, a, b, buf, nr, n_eff);
-    else
+    } else {
         LG(ukr)(isa, kc, a, b, buf, nr, 0);
+    }
     for (i = 0; i < m_eff; ++i)
         for (j = 0; j < n_eff; ++j) {
             LT *cp = c + i * rsc + j * csc;
@@ -228,6 +252,25 @@ static void LG(gemm_epilogue)(ptrdiff_t m, ptrdiff_t n, LT *c, ptrdiff_t rsc, pt
 {
     ptrdiff_t i, j;
     if (!bias && act == LAMINA_ACT_NONE) return;
+    if (csc == 1 && (!bias || (bias_rs == 0 && bias_cs == 1))
+        && (act == LAMINA_ACT_NONE || act == LAMINA_ACT_RELU)) {
+        /* The dense-layer case (contiguous rows, one bias per column, ReLU or none):
+         * branch-free loops the compiler vectorizes. */
+        for (i = 0; i < m; ++i) {
+            LT *cr = c + i * rsc;
+            if (bias && act == LAMINA_ACT_RELU) {
+                for (j = 0; j < n; ++j) {
+                    LT v = cr[j] + bias[j];
+                    cr[j] = v < 0 ? (LT)0 : v;       /* NaN stays NaN */
+                }
+            } else if (bias) {
+                for (j = 0; j < n; ++j) cr[j] += bias[j];
+            } else {
+                for (j = 0; j < n; ++j) cr[j] = cr[j] < 0 ? (LT)0 : cr[j];
+            }
+        }
+        return;
+    }
     for (i = 0; i < m; ++i)
         for (j = 0; j < n; ++j) {
             LT v = c[i * rsc + j * csc];
