@@ -72,6 +72,10 @@ DEF _NX_TRD = 128
 DEF _SYMV_BLOCK = 32
 # Columns per GEMM of the blocked rank-2k update.
 DEF _SYR2K_BLOCK = 256
+# Level-2 operations (gemv, rank-1 updates, the symmetric matrix-vector product) run on one
+# thread: they are memory-bound (one core saturates this machine's bandwidth) and called
+# once per column, where waking a thread team costs more than it saves -- and on a loaded
+# machine a team waits for its slowest, descheduled member.
 
 
 cdef inline floating _eps(floating x) noexcept nogil:
@@ -95,6 +99,10 @@ cdef inline floating _sign(floating a, floating b) noexcept nogil:
 
 # ---------------------------------------------------------------------------------------
 # Recorded plane rotations, applied in batches to cache-sized row blocks.
+
+# Rows per strip of the rotation kernel: eight 64-byte registers per column.
+DEF _ROT_STRIP_BYTES = 512
+
 
 cdef struct RotBuf:
     Py_ssize_t n
@@ -149,27 +157,47 @@ cdef void _rot_free(RotBuf *b) noexcept nogil:
 
 
 cdef void _rot_flush(RotBuf *b, floating *z) noexcept nogil:
-    """Apply the recorded rotations to every row of Z, one cache-sized row block at a
-    time, blocks split between threads."""
-    cdef Py_ssize_t rb, nblocks, blk, r0, nrot = b.n
+    """Apply the recorded rotations to every row of Z.  Rows go in strips of
+    _ROT_STRIP_BYTES (the register strip of lamina_rot.h), each copied into a contiguous
+    buffer first: with Z's own leading dimension, a power-of-two stride between the
+    columns of a strip would map them all to the same cache sets.  Strips are split
+    between threads."""
+    cdef Py_ssize_t rb, nblocks, blk, r0, nr, j, i, nrot = b.n, ncols = b.ncols
     cdef int nt = b.n_threads, isa = get_isa()
+    cdef floating *buf
     if b.z == NULL or nrot == 0:
         b.n = 0
         return
-    # Rows per block: the block (rb x ncols) should stay within ~256 KiB of L2.
-    rb = (262144 // sizeof(floating)) // max(b.ncols, <Py_ssize_t> 1)
-    rb = max(<Py_ssize_t> 16, min(<Py_ssize_t> 1024, (rb // 16) * 16))
+    rb = _ROT_STRIP_BYTES // sizeof(floating)
     nblocks = (b.nrows + rb - 1) // rb
-    if nt < 1 or nblocks < 2 or nrot * b.nrows < 200000:
+    if nt < 1 or nblocks < 4 or nrot * b.nrows < (1 << 24):
         nt = 1
     for blk in prange(nblocks, num_threads=nt, schedule="dynamic"):
         r0 = blk * rb
+        nr = min(rb, b.nrows - r0)
+        buf = <floating *> malloc(rb * ncols * sizeof(floating))
+        if buf == NULL:
+            # No memory for the packed strip: rotate in place (correct, slower).
+            if floating is double:
+                lamina_drot_rows(nr, z + r0, b.ld, nrot, b.idx, <const double *> b.c,
+                                 <const double *> b.s, isa)
+            else:
+                lamina_srot_rows(nr, z + r0, b.ld, nrot, b.idx, <const float *> b.c,
+                                 <const float *> b.s, isa)
+            continue
+        for j in range(ncols):
+            for i in range(nr):
+                buf[i + j * nr] = z[r0 + i + j * b.ld]
         if floating is double:
-            lamina_drot_rows(min(rb, b.nrows - r0), z + r0, b.ld, nrot, b.idx,
-                             <const double *> b.c, <const double *> b.s, isa)
+            lamina_drot_rows(nr, buf, nr, nrot, b.idx, <const double *> b.c,
+                             <const double *> b.s, isa)
         else:
-            lamina_srot_rows(min(rb, b.nrows - r0), z + r0, b.ld, nrot, b.idx,
-                             <const float *> b.c, <const float *> b.s, isa)
+            lamina_srot_rows(nr, buf, nr, nrot, b.idx, <const float *> b.c,
+                             <const float *> b.s, isa)
+        for j in range(ncols):
+            for i in range(nr):
+                z[r0 + i + j * b.ld] = buf[i + j * nr]
+        free(buf)
     b.n = 0
 
 
@@ -376,9 +404,9 @@ cdef void _symv_lower(Py_ssize_t n, floating alpha, const floating *A, Py_ssize_
         below = n - j0 - jb
         if below > 0:
             gemv_kernel(below, jb, <floating> 1, A + j0 + jb + j0 * ld, 1, ld, x + j0,
-                        <floating> 1, y + j0 + jb, n_threads)
+                        <floating> 1, y + j0 + jb, 1)
             gemv_kernel(jb, below, <floating> 1, A + j0 + jb + j0 * ld, ld, 1,
-                        x + j0 + jb, <floating> 1, y + j0, n_threads)
+                        x + j0 + jb, <floating> 1, y + j0, 1)
         j0 += jb
     if alpha != 1:
         for i in range(n):
@@ -432,9 +460,9 @@ cdef void _latrd(Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld, floati
                 tmp[k] = W[i + k * ldw]
                 tmp[nb + k] = A[i + k * ld]
             gemv_kernel(n - i, i, <floating> -1, A + i, 1, ld, tmp, <floating> 1,
-                        A + i + i * ld, n_threads)
+                        A + i + i * ld, 1)
             gemv_kernel(n - i, i, <floating> -1, W + i, 1, ldw, tmp + nb, <floating> 1,
-                        A + i + i * ld, n_threads)
+                        A + i + i * ld, 1)
         if i < n - 1:
             tau[i] = _larfg(n - i - 1, A + i + 1 + i * ld, A + min(i + 2, n - 1) + i * ld, 1)
             e[i] = A[i + 1 + i * ld]
@@ -446,13 +474,13 @@ cdef void _latrd(Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld, floati
             if i > 0:
                 # wi -= A[i+1:, :i] (W[i+1:, :i]^T v) + W[i+1:, :i] (A[i+1:, :i]^T v)
                 gemv_kernel(i, n - i - 1, <floating> 1, W + i + 1, ldw, 1, v, <floating> 0,
-                            tmp, n_threads)
+                            tmp, 1)
                 gemv_kernel(n - i - 1, i, <floating> -1, A + i + 1, 1, ld, tmp, <floating> 1,
-                            wi, n_threads)
+                            wi, 1)
                 gemv_kernel(i, n - i - 1, <floating> 1, A + i + 1, ld, 1, v, <floating> 0,
-                            tmp, n_threads)
+                            tmp, 1)
                 gemv_kernel(n - i - 1, i, <floating> -1, W + i + 1, 1, ldw, tmp, <floating> 1,
-                            wi, n_threads)
+                            wi, 1)
             for k in range(n - i - 1):
                 wi[k] = tau[i] * wi[k]
             alpha = -0.5 * tau[i] * dot_kernel(n - i - 1, wi, 1, v, 1, 1)
@@ -620,9 +648,9 @@ cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, fl
             A[i + i * ld] = 1
             # A[i:, i+1:] -= tauq v (A[i:, i+1:]^T v)^T
             gemv_kernel(n - i - 1, m - i, <floating> 1, A + i + (i + 1) * ld, ld, 1,
-                        A + i + i * ld, <floating> 0, w, n_threads)
+                        A + i + i * ld, <floating> 0, w, 1)
             ger_kernel(m - i, n - i - 1, -tauq[i], A + i + i * ld, w,
-                       A + i + (i + 1) * ld, 1, ld, True, n_threads)
+                       A + i + (i + 1) * ld, 1, ld, True, 1)
             A[i + i * ld] = d[i]
         if i + 1 < n:
             taup[i] = _larfg(n - i - 1, A + i + (i + 1) * ld, A + i + min(i + 2, n - 1) * ld,
@@ -634,9 +662,9 @@ cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, fl
                 for k in range(1, n - i - 1):
                     u[k] = A[i + (i + 1 + k) * ld]
                 gemv_kernel(m - i - 1, n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, 1,
-                            ld, u, <floating> 0, w, n_threads)
+                            ld, u, <floating> 0, w, 1)
                 ger_kernel(m - i - 1, n - i - 1, -taup[i], w, u, A + i + 1 + (i + 1) * ld,
-                           1, ld, True, n_threads)
+                           1, ld, True, 1)
         else:
             taup[i] = 0
     free(w)
