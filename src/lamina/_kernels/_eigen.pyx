@@ -72,6 +72,9 @@ DEF _NX_TRD = 128
 DEF _SYMV_BLOCK = 32
 # Columns per GEMM of the blocked rank-2k update.
 DEF _SYR2K_BLOCK = 256
+# Bidiagonal reduction: panel width and the size below which the unblocked code runs.
+DEF _NB_BRD = 32
+DEF _NX_BRD = 128
 # Level-2 operations (gemv, rank-1 updates, the symmetric matrix-vector product) run on one
 # thread: they are memory-bound (one core saturates this machine's bandwidth) and called
 # once per column, where waking a thread team costs more than it saves -- and on a loaded
@@ -626,12 +629,9 @@ cdef Py_ssize_t steqr_kernel(Py_ssize_t n, floating *d, floating *e, floating *Z
 # ---------------------------------------------------------------------------------------
 # Bidiagonal reduction (m >= n, upper bidiagonal).
 
-cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d,
-                      floating *e, floating *tauq, floating *taup,
-                      int n_threads) noexcept nogil:
-    """Q^T A P = B, B upper bidiagonal (d, e), m >= n.  Q's reflectors are stored below
-    the diagonal (columns, as geqrf's), P's to the right of the super-diagonal (rows).
-    Returns -1 when the workspace cannot be allocated."""
+cdef int _gebd2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d,
+                floating *e, floating *tauq, floating *taup) noexcept nogil:
+    """Unblocked bidiagonal reduction (LAPACK's gebd2), m >= n."""
     cdef Py_ssize_t i, k
     cdef floating *w
     cdef floating *u
@@ -669,6 +669,126 @@ cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, fl
             taup[i] = 0
     free(w)
     return 0
+
+
+cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld,
+                 floating *d, floating *e, floating *tauq, floating *taup, floating *X,
+                 Py_ssize_t ldx, floating *Y, Py_ssize_t ldy, floating *tmp) noexcept nogil:
+    """Reduce the first nb rows and columns of the m x n trailing matrix (m >= n) and
+    build X (m x nb), Y (n x nb) with the trailing update A - V Y^T - X U^T (LAPACK's
+    dlabrd).  The unit entries of the reflectors are left in A.  tmp holds
+    2 max(m, n) + 2 nb floats."""
+    cdef Py_ssize_t i, k
+    cdef floating *t1 = tmp
+    cdef floating *row = tmp + nb
+    cdef floating *u = row + max(m, n)
+    cdef floating *yi
+    cdef floating *xi
+    for i in range(nb):
+        # Column i: A[i:, i] -= A[i:, :i] Y[i, :i]^T + X[i:, :i] A[:i, i]
+        if i > 0:
+            for k in range(i):
+                t1[k] = Y[i + k * ldy]
+            gemv_kernel(m - i, i, <floating> -1, A + i, 1, ld, t1, <floating> 1,
+                        A + i + i * ld, 1)
+            gemv_kernel(m - i, i, <floating> -1, X + i, 1, ldx, A + i * ld, <floating> 1,
+                        A + i + i * ld, 1)
+        tauq[i] = _larfg(m - i, A + i + i * ld, A + min(i + 1, m - 1) + i * ld, 1)
+        d[i] = A[i + i * ld]
+        if i >= n - 1:
+            taup[i] = 0
+            continue
+        A[i + i * ld] = 1
+        yi = Y + i + 1 + i * ldy
+        # Y[i+1:, i] = tauq (A[i:, i+1:]^T v - Y[i+1:, :i] A[i:, :i]^T v
+        #                     - A[:i, i+1:]^T X[i:, :i]^T v)
+        gemv_kernel(n - i - 1, m - i, <floating> 1, A + i + (i + 1) * ld, ld, 1,
+                    A + i + i * ld, <floating> 0, yi, 1)
+        if i > 0:
+            gemv_kernel(i, m - i, <floating> 1, A + i, ld, 1, A + i + i * ld, <floating> 0,
+                        t1, 1)
+            gemv_kernel(n - i - 1, i, <floating> -1, Y + i + 1, 1, ldy, t1, <floating> 1,
+                        yi, 1)
+            gemv_kernel(i, m - i, <floating> 1, X + i, ldx, 1, A + i + i * ld, <floating> 0,
+                        t1, 1)
+            gemv_kernel(n - i - 1, i, <floating> -1, A + (i + 1) * ld, ld, 1, t1,
+                        <floating> 1, yi, 1)
+        for k in range(n - i - 1):
+            yi[k] = tauq[i] * yi[k]
+        # Row i: A[i, i+1:] -= Y[i+1:, :i+1] A[i, :i+1]^T + A[:i, i+1:]^T X[i, :i]^T
+        for k in range(i + 1):
+            t1[k] = A[i + k * ld]
+        gemv_kernel(n - i - 1, i + 1, <floating> -1, Y + i + 1, 1, ldy, t1, <floating> 0,
+                    row, 1)
+        if i > 0:
+            for k in range(i):
+                t1[k] = X[i + k * ldx]
+            gemv_kernel(n - i - 1, i, <floating> -1, A + (i + 1) * ld, ld, 1, t1,
+                        <floating> 1, row, 1)
+        for k in range(n - i - 1):
+            A[i + (i + 1 + k) * ld] += row[k]
+        taup[i] = _larfg(n - i - 1, A + i + (i + 1) * ld, A + i + min(i + 2, n - 1) * ld, ld)
+        e[i] = A[i + (i + 1) * ld]
+        A[i + (i + 1) * ld] = 1
+        for k in range(n - i - 1):
+            u[k] = A[i + (i + 1 + k) * ld]
+        xi = X + i + 1 + i * ldx
+        # X[i+1:, i] = taup (A[i+1:, i+1:] u - A[i+1:, :i+1] Y[i+1:, :i+1]^T u
+        #                    - X[i+1:, :i] A[:i, i+1:] u)
+        gemv_kernel(m - i - 1, n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, 1, ld, u,
+                    <floating> 0, xi, 1)
+        gemv_kernel(i + 1, n - i - 1, <floating> 1, Y + i + 1, ldy, 1, u, <floating> 0, t1,
+                    1)
+        gemv_kernel(m - i - 1, i + 1, <floating> -1, A + i + 1, 1, ld, t1, <floating> 1, xi,
+                    1)
+        if i > 0:
+            gemv_kernel(i, n - i - 1, <floating> 1, A + (i + 1) * ld, 1, ld, u, <floating> 0,
+                        t1, 1)
+            gemv_kernel(m - i - 1, i, <floating> -1, X + i + 1, 1, ldx, t1, <floating> 1, xi,
+                        1)
+        for k in range(m - i - 1):
+            xi[k] = taup[i] * xi[k]
+
+
+cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d,
+                      floating *e, floating *tauq, floating *taup,
+                      int n_threads) noexcept nogil:
+    """Q^T A P = B, B upper bidiagonal (d, e), m >= n (LAPACK's blocked gebrd).  Q's
+    reflectors are stored below the diagonal (columns, as geqrf's), P's to the right of
+    the super-diagonal (rows).  Panels of _NB_BRD rows and columns are reduced by labrd
+    (level 2); the trailing matrix gets their rank-2nb update as two GEMMs.  Returns -1
+    when the workspace cannot be allocated."""
+    cdef Py_ssize_t i = 0, j, nb = _NB_BRD
+    cdef floating *X
+    cdef floating *Y
+    cdef floating *tmp
+    cdef int rc
+    if n == 0:
+        return 0
+    X = <floating *> malloc((m * nb + n * nb + 2 * (m + n) + 2 * nb) * sizeof(floating))
+    if X == NULL:
+        return -1
+    Y = X + m * nb
+    tmp = Y + n * nb
+    while n - i > _NX_BRD:
+        _labrd(m - i, n - i, nb, A + i + i * ld, ld, d + i, e + i, tauq + i, taup + i,
+               X, m - i, Y, n - i, tmp)
+        # A22 -= V Y2^T + X2 U, V = A[i+nb:, i:i+nb], U = A[i:i+nb, i+nb:]
+        rc = gemm_kernel(m - i - nb, n - i - nb, nb, <floating> -1, A + i + nb + i * ld, 1, ld,
+                         Y + nb, n - i, 1, <floating> 1, A + i + nb + (i + nb) * ld, 1, ld,
+                         n_threads)
+        rc = rc | gemm_kernel(m - i - nb, n - i - nb, nb, <floating> -1, X + nb, 1, m - i,
+                              A + i + (i + nb) * ld, 1, ld, <floating> 1,
+                              A + i + nb + (i + nb) * ld, 1, ld, n_threads)
+        if rc != 0:
+            free(X)
+            return -1
+        for j in range(i, i + nb):
+            A[j + j * ld] = d[j]
+            A[j + (j + 1) * ld] = e[j]
+        i += nb
+    free(X)
+    return _gebd2(m - i, n - i, A + i + i * ld, ld, d + i, e + i, tauq + i, taup + i)
 
 
 # ---------------------------------------------------------------------------------------
