@@ -17,6 +17,15 @@ def _gemm_tiles():
     return "; ".join(parts)
 
 
+def _wait_policy():
+    import os
+
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    if policy:
+        return f"OMP_WAIT_POLICY={policy}"
+    return f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', '(libgomp default)')}"
+
+
 def _info(args):
     import platform
 
@@ -27,7 +36,8 @@ def _info(args):
     from lamina._kernels import _runtime
 
     omp = (f"on (OpenMP {b.OPENMP_VERSION or _runtime.openmp_date()}, max threads "
-           f"{_runtime.omp_max_threads()}, {_runtime.omp_num_procs()} processors)"
+           f"{_runtime.omp_max_threads()}, {_runtime.omp_num_procs()} processors; idle "
+           f"threads: {_wait_policy()})"
            if _runtime.openmp_enabled() else "off (serial build)")
     lines = [
         f"lamina {lamina.__version__}",
