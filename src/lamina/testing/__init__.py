@@ -2,6 +2,8 @@
 
 ``check_backend`` runs every operation a backend implements on a battery of inputs
 (sizes, dtypes, layouts, edge cases and bad inputs) and compares it with lamina's core.
+``check_layer`` checks a layer (shapes, dtypes, finite-difference gradients, state
+save/load, determinism, bad inputs).
 
 Examples
 --------
@@ -20,5 +22,8 @@ Examples
 """
 
 from lamina.testing._backend import ConformanceReport, check_backend
+from lamina.testing._layer import CHECKS as LAYER_CHECKS
+from lamina.testing._layer import LayerCheckReport, check_layer
 
-__all__ = ["ConformanceReport", "check_backend"]
+__all__ = ["LAYER_CHECKS", "ConformanceReport", "LayerCheckReport", "check_backend",
+           "check_layer"]
