@@ -3,9 +3,13 @@
 Forward, with P = N*OH*OW output pixels and K = C/groups*KH*KW taps per group::
 
     cols (C*KH*KW, P)      = im2col(pad(x))                        data movement only
-    Z[:, group] (P, O/g)   = act(cols[group].T @ W[group].T + b)    lamina.gemm, bias and
-                                                                     activation fused
+    Z[group] (O/g, P)      = act(W[group] @ cols[group] + b)        lamina.gemm, bias (as
+                                                                     the broadcast C operand)
+                                                                     and activation fused
     y (N, O, OH, OW)       = Z reshaped and transposed               one copy
+
+(Channel-major Z keeps the long dimension P as the GEMM's n, the shape lamina's GEMM runs
+fastest, and makes the final transpose a copy of contiguous OH*OW runs.)
 
 Backward, with G (O, P) the gradient of the pre-activation in channel-major order::
 
@@ -186,28 +190,30 @@ class Conv2D(Layer):
         cols = im2col(pad(x, self._pads), self.kernel_size, self.stride, self.dilation,
                       self._out_hw)
         w2 = self.weight.reshape(self.filters, -1)
-        z = np.empty((n * oh * ow, self.filters), self.dtype)
+        zt = np.empty((self.filters, n * oh * ow), self.dtype)
         for rows, outs in self._blocks():
-            lamina.gemm(cols[rows], w2[outs], trans_a=True, trans_b=True,
-                        bias=None if self.bias is None else self.bias[outs],
-                        activation=self.activation, out=z[:, outs])
-        y = np.ascontiguousarray(z.reshape(n, oh, ow, self.filters).transpose(0, 3, 1, 2))
-        self._cache = (cols, y, x.shape) if training else None
+            # bias as the broadcast C operand (one value per row), activation fused
+            bias = None if self.bias is None else self.bias[outs, None]
+            lamina.gemm(w2[outs], cols[rows], bias, beta=0.0 if bias is None else 1.0,
+                        activation=self.activation, out=zt[outs])
+        y = np.ascontiguousarray(zt.reshape(self.filters, n, oh, ow).transpose(1, 0, 2, 3))
+        self._cache = (cols, zt, x.shape) if training else None
         return y
 
     def backward(self, grad):
         if self._cache is None:
             raise RuntimeError(f"{self!r}: backward() called before forward(training=True)")
-        cols, y, x_shape = self._cache
-        grad = check_grad(self, grad, y.shape)
-        if self.activation == "relu":
-            grad = np.where(y > 0, grad, 0).astype(self.dtype, copy=False)
-        elif self.activation == "sigmoid":
-            grad = grad * y * (1 - y)
-        elif self.activation == "tanh":
-            grad = grad * (1 - y * y)
-        # (O, N*OH*OW): channel-major, matching the rows of dW and the columns of cols
+        cols, zt, x_shape = self._cache
+        grad = check_grad(self, grad, (x_shape[0], self.filters) + self._out_hw)
+        # (O, N*OH*OW): channel-major like the forward product (may be a view of grad for
+        # a batch of one, so it is never modified in place)
         g = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(self.filters, -1)
+        if self.activation == "relu":
+            g = np.where(zt > 0, g, self.dtype.type(0))
+        elif self.activation == "sigmoid":
+            g = g * (zt * (1 - zt))
+        elif self.activation == "tanh":
+            g = g * (1 - zt * zt)
         w2 = self.weight.reshape(self.filters, -1)
         gw2 = self.grad_weight.reshape(self.filters, -1)
         dcols = np.empty_like(cols)
