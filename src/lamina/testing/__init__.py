@@ -2,6 +2,8 @@
 
 ``check_backend`` runs every operation a backend implements on a battery of inputs
 (sizes, dtypes, layouts, edge cases and bad inputs) and compares it with lamina's core.
+``check_decomposition`` checks an estimator class (``lamina.decompositions`` entry
+points) against the scikit-learn style estimator contract.
 ``check_layer`` checks a layer (shapes, dtypes, finite-difference gradients, state
 save/load, determinism, bad inputs).
 
@@ -22,8 +24,9 @@ Examples
 """
 
 from lamina.testing._backend import ConformanceReport, check_backend
+from lamina.testing._decomposition import DecompositionReport, check_decomposition
 from lamina.testing._layer import CHECKS as LAYER_CHECKS
 from lamina.testing._layer import LayerCheckReport, check_layer
 
-__all__ = ["LAYER_CHECKS", "ConformanceReport", "LayerCheckReport", "check_backend",
-           "check_layer"]
+__all__ = ["LAYER_CHECKS", "ConformanceReport", "DecompositionReport", "LayerCheckReport",
+           "check_backend", "check_decomposition", "check_layer"]
