@@ -5,6 +5,7 @@ import time
 import numpy as np
 from lamina_conv import Conv2D, MaxPool2D
 
+import lamina
 from lamina.datasets import load_digits
 from lamina.nn import Adam, CosineAnnealingLR, Dense, Flatten, Sequential
 
@@ -24,8 +25,12 @@ def test_cnn_on_digits():
     ], random_state=0)
     optimizer = Adam(lr=3e-3)
     start = time.perf_counter()
-    model.fit(X[train], y[train], optimizer=optimizer, epochs=15, batch_size=32,
-              scheduler=CosineAnnealingLR(optimizer, 15), progress=False, random_state=0)
+    # One thread: the products of a batch of 32 are small, so a second thread gains little,
+    # and on a shared CI machine (or beside PyTorch's OpenMP pool, imported by other tests)
+    # OpenMP barriers get expensive.  Results do not depend on the thread count.
+    with lamina.threads(1):
+        model.fit(X[train], y[train], optimizer=optimizer, epochs=15, batch_size=32,
+                  scheduler=CosineAnnealingLR(optimizer, 15), progress=False, random_state=0)
     seconds = time.perf_counter() - start
     accuracy = model.evaluate(X[test], y[test])["accuracy"]
     print(f"digits CNN: test accuracy {accuracy:.4f} after {seconds:.2f} s of training")
