@@ -1,9 +1,15 @@
 """Planted low-rank tensors shared by the tests (NumPy builds them: it is the oracle)."""
 
+import importlib.util
+import pathlib
 import types
 
 import numpy as np
 import pytest
+
+if importlib.util.find_spec("lamina_tensor") is None:   # one visible skip instead
+    collect_ignore = [p.name for p in pathlib.Path(__file__).parent.glob("test_*.py")
+                      if p.name != "test_installed.py"]
 
 
 def orthonormal(rng, n, r):
