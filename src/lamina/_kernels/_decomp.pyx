@@ -42,6 +42,8 @@ from lamina._kernels._lapack cimport potrf_kernel
 # Sweeps below this many multiply-adds run on one thread: an OpenMP team costs more than
 # it saves on them (and much more when the cores are shared).
 DEF _CD_PARALLEL_WORK = 4000000
+# Elementwise passes over fewer entries than this run on one thread, for the same reason.
+DEF _ELEMENTWISE_PARALLEL = 262144
 
 
 cdef double cdnmf_row(Py_ssize_t k, floating *w, const floating *HHt, const floating *xht,
@@ -108,6 +110,8 @@ def mu_apply(floating[:, ::1] W, floating[:, ::1] numer, const floating[:, :] de
         raise ValueError("mu_apply: inconsistent shapes")
     if n == 0 or k == 0:
         return
+    if n * k < _ELEMENTWISE_PARALLEL:
+        n_threads = 1
     with nogil:
         for i in prange(n, schedule="static", num_threads=n_threads):
             for j in range(k):
@@ -132,6 +136,8 @@ def kl_ratio(const floating[:, ::1] X, floating[:, ::1] WH, double eps, int n_th
         raise ValueError("kl_ratio: inconsistent shapes")
     if n == 0 or m == 0:
         return
+    if n * m < _ELEMENTWISE_PARALLEL:
+        n_threads = 1
     with nogil:
         for i in prange(n, schedule="static", num_threads=n_threads):
             for j in range(m):
@@ -148,6 +154,8 @@ def sq_diff_sum(const floating[:, ::1] X, const floating[:, ::1] WH, double[::1]
     cdef double acc, d, total = 0
     if WH.shape[0] != n or WH.shape[1] != m or rows.shape[0] != n:
         raise ValueError("sq_diff_sum: inconsistent shapes")
+    if n * m < _ELEMENTWISE_PARALLEL:
+        n_threads = 1
     with nogil:
         for i in prange(n, schedule="static", num_threads=n_threads):
             acc = 0
@@ -167,6 +175,8 @@ def kl_terms(const floating[:, ::1] X, const floating[:, ::1] WH, double eps,
     cdef double acc, acc2, x, w, t1 = 0, t2 = 0
     if WH.shape[0] != n or WH.shape[1] != m or rows.shape[0] != n or rows2.shape[0] != n:
         raise ValueError("kl_terms: inconsistent shapes")
+    if n * m < _ELEMENTWISE_PARALLEL:
+        n_threads = 1
     with nogil:
         for i in prange(n, schedule="static", num_threads=n_threads):
             acc = 0
@@ -252,6 +262,8 @@ def als_solve(const index_t[::1] indptr, const index_t[::1] indices,
         return 0
     if indptr[n] > indices.shape[0] or indptr[n] > data.shape[0]:
         raise ValueError("als_solve: indptr exceeds the stored entries")
+    if (indptr[n] + n * k) * k * k < _CD_PARALLEL_WORK:
+        n_threads = 1
     with nogil:
         for u in prange(n, schedule="dynamic", chunksize=16, num_threads=n_threads):
             tid = threadid()

@@ -16,7 +16,7 @@ def available():
     Examples
     --------
     >>> import lamina.decomposition
-    >>> {"nmf", "als"} <= set(lamina.decomposition.available())
+    >>> {"pca", "truncated_svd", "nmf", "lda", "als"} <= set(lamina.decomposition.available())
     True
     """
     return sorted({e.name for e in entries(GROUP) if e.state in ("ok", "not-loaded")})
@@ -44,7 +44,7 @@ def get(name):
     Examples
     --------
     >>> import lamina.decomposition
-    >>> lamina.decomposition.get("nmf") is lamina.decomposition.NMF
+    >>> lamina.decomposition.get("pca") is lamina.decomposition.PCA
     True
     """
     if not isinstance(name, str):

@@ -163,7 +163,7 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
     Examples
     --------
     >>> import lamina.testing
-    >>> report = lamina.testing.check_decomposition("als")
+    >>> report = lamina.testing.check_decomposition("pca")
     >>> report.ok, report.failures
     (True, {})
     """
