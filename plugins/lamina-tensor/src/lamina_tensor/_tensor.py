@@ -19,8 +19,8 @@ import numpy as np
 
 import lamina
 
-__all__ = ["fold", "gram", "khatri_rao", "leading_left_singular_vectors", "mode_dot",
-           "multi_mode_dot", "unfold"]
+__all__ = ["fold", "frobenius", "gram", "khatri_rao", "leading_left_singular_vectors",
+           "mode_dot", "multi_mode_dot", "unfold"]
 
 
 def unfold(x, mode):
@@ -93,13 +93,6 @@ def leading_left_singular_vectors(matrix, k):
     u, _, _ = lamina.linalg.svd(matrix, full_matrices=False)
     u = u[:, :k]
     return _fix_signs(u)
-
-
-def leading_eigenvectors(sym, k):
-    """Eigenvectors of the ``k`` largest eigenvalues of a symmetric matrix (lamina's eigh),
-    largest first, signs fixed as in :func:`leading_left_singular_vectors`."""
-    _, v = lamina.linalg.eigh(sym)
-    return _fix_signs(np.ascontiguousarray(v[:, ::-1][:, :k]))
 
 
 def _fix_signs(u):
