@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lamina_conv import Conv2D
 
 import lamina.testing
@@ -160,3 +162,43 @@ def test_bad_shapes():
     layer.forward(np.ones((2, 3, 6, 6)), training=True)
     with pytest.raises(ValueError, match="gradient of shape"):
         layer.backward(np.ones((2, 2, 3, 3)))
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.integers(1, 3))
+    channels = groups * draw(st.integers(1, 2))
+    filters = groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = draw(st.one_of(st.sampled_from(["same", "valid"]),
+                             st.tuples(st.integers(0, 2), st.integers(0, 2))))
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True)]
+    size = (draw(st.integers(span[0], span[0] + 4)), draw(st.integers(span[1], span[1] + 4)))
+    batch = draw(st.integers(1, 3))
+    return dict(filters=filters, kernel_size=kernel, stride=stride, padding=padding,
+                dilation=dilation, groups=groups), (batch, channels) + size
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_cases(), st.integers(0, 2**16))
+def test_random_configurations(case, seed):
+    """Forward equals the direct convolution, and backward is its exact adjoint:
+    <conv(x), g> = <x, dx> = <W, dW> for the bias-free (linear) layer."""
+    config, shape = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    layer = Conv2D(**config, use_bias=False, random_state=seed)
+    layer.build(shape[1:], np.float64)
+    y = layer.forward(x, training=True)
+    expected = reference_conv(x, layer.weight, None, layer.stride, layer._pads,
+                              layer.dilation, layer.groups)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    dx = layer.backward(g)
+    assert dx.shape == x.shape
+    inner = np.sum(y * g)
+    assert np.sum(x * dx) == pytest.approx(inner, rel=1e-10, abs=1e-10)
+    assert np.sum(layer.weight * layer.grad_weight) == pytest.approx(inner, rel=1e-10,
+                                                                     abs=1e-10)
