@@ -43,8 +43,19 @@ from lamina_tensor._tensor import (
 __all__ = ["CP"]
 
 
-def _solve_normal(v, m):
-    """A with A @ v = m for symmetric positive (semi)definite v (R x R), m (I x R)."""
+def _mttkrp_t(unfolding, kr):
+    """The MTTKRP transposed, ``(unfolding @ kr).T`` (R x I_n), as one lamina GEMM.
+
+    With the long contraction (prod of the other sizes) and R small, computing the
+    R x I_n product reads both operands in their stored order and runs faster than the
+    I_n x R one.
+    """
+    return lamina.gemm(kr, unfolding, trans_a=True, trans_b=True)
+
+
+def _solve_normal(v, mt):
+    """A (I x R) with A @ v = M for symmetric positive (semi)definite v (R x R), given
+    mt = M^T (R x I)."""
     try:
         factor = lamina.linalg.cho_factor(v, lower=True, check_finite=False)
     except lamina.LinAlgError:
@@ -52,7 +63,7 @@ def _solve_normal(v, m):
         ridge = eps * max(float(np.trace(v)), float(np.finfo(v.dtype).tiny)) * v.shape[0]
         factor = lamina.linalg.cho_factor(v + ridge * np.eye(v.shape[0], dtype=v.dtype),
                                           lower=True, check_finite=False)
-    return np.ascontiguousarray(lamina.linalg.cho_solve(factor, m.T, check_finite=False).T)
+    return np.ascontiguousarray(lamina.linalg.cho_solve(factor, mt, check_finite=False).T)
 
 
 def _column_norms(a):
@@ -152,13 +163,13 @@ class CP(TensorEstimator):
                 others = [k for k in range(n_modes) if k != n]
                 v = np.prod([grams[k] for k in others], axis=0)
                 kr = khatri_rao([factors[k] for k in others])
-                m = lamina.matmul(unfoldings[n], kr)
-                a = _solve_normal(v, m)
+                mt = _mttkrp_t(unfoldings[n], kr)
+                a = _solve_normal(v, mt)
                 weights = _column_norms(a)
                 safe = np.where(weights > 0, weights, 1).astype(X.dtype)
                 factors[n] = a / safe
                 grams[n] = gram(factors[n])
-            residual = self._residual(unfoldings[-1], factors[-1] * weights, kr, m, v,
+            residual = self._residual(unfoldings[-1], factors[-1] * weights, kr, mt, v,
                                       grams[-1], weights, norm_x)
             new_fit = 1.0 - residual / norm_x if norm_x else 1.0
             if abs(new_fit - fit) <= tol:
@@ -180,7 +191,7 @@ class CP(TensorEstimator):
         return self
 
     @staticmethod
-    def _residual(x_last, a_last, kr, m, v, gram_last, weights, norm_x):
+    def _residual(x_last, a_last, kr, mt, v, gram_last, weights, norm_x):
         """||X - X^|| after a sweep.
 
         float64: from <X, X^> = sum(M * A_n w) and ||X^||^2 = w^T (A_n^T A_n * V) w, with
@@ -191,7 +202,7 @@ class CP(TensorEstimator):
         if x_last.dtype == np.float32:
             res = lamina.gemm(a_last, kr, x_last, alpha=-1.0, beta=1.0, trans_b=True)
             return frobenius(res)
-        inner = float(np.sum(m * a_last))
+        inner = float(np.sum(mt.T * a_last))
         model_sq = float(np.sum(gram_last * v * np.outer(weights, weights)))
         return math.sqrt(max(norm_x ** 2 + model_sq - 2 * inner, 0.0))
 
@@ -212,9 +223,9 @@ class CP(TensorEstimator):
         X = self._check_tensor(X, reset=False)
         others = self.factors_[1:]
         v = np.prod([gram(a) for a in others], axis=0)
-        m = lamina.matmul(X.reshape(X.shape[0], -1), khatri_rao(others).astype(X.dtype,
-                                                                           copy=False))
-        return _solve_normal(v.astype(X.dtype, copy=False), m)
+        kr = khatri_rao(others).astype(X.dtype, copy=False)
+        mt = _mttkrp_t(X.reshape(X.shape[0], -1), kr)
+        return _solve_normal(v.astype(X.dtype, copy=False), mt)
 
     def inverse_transform(self, X):
         """Samples (n, I_1, ..., I_{N-1}) rebuilt from coefficients (n, R)."""

@@ -90,9 +90,14 @@ def leading_left_singular_vectors(matrix, k):
     Each vector's largest-magnitude entry is made positive so results do not depend on
     the SVD's arbitrary signs.  Returns an (m, k) array with orthonormal columns.
     """
+    m, n = matrix.shape
+    if n > m:
+        # Wide (every unfolding of a tensor with more than a few modes is): with
+        # matrix^T = Q R, matrix = R^T Q^T has the left singular vectors of the small
+        # m x m R^T, so only R is formed (Householder QR, backward stable like the SVD).
+        matrix = lamina.linalg.qr(matrix.T, mode="r").T
     u, _, _ = lamina.linalg.svd(matrix, full_matrices=False)
-    u = u[:, :k]
-    return _fix_signs(u)
+    return _fix_signs(np.ascontiguousarray(u[:, :k]))
 
 
 def _fix_signs(u):
