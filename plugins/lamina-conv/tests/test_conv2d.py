@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lamina_conv import Conv2D
+from lamina_conv import Conv2D, MaxPool2D
 
 import lamina.testing
 
@@ -119,6 +119,11 @@ def test_input_not_modified_and_any_layout_accepted():
     x_view = np.ascontiguousarray(x[:, :, ::-1])[:, :, ::-1]
     np.testing.assert_array_equal(layer(x_f), y)
     np.testing.assert_array_equal(layer(x_view), y)
+    unpadded = Conv2D(4, 3, stride=2, random_state=0)       # reads x's own strides
+    y0 = unpadded(x)
+    np.testing.assert_array_equal(unpadded(x_f), y0)
+    np.testing.assert_array_equal(unpadded(x_view), y0)
+    np.testing.assert_array_equal(MaxPool2D(2)(x_view), MaxPool2D(2)(x))
     before = x.copy()
     layer.forward(x, training=True)
     layer.backward(np.ones_like(y))
