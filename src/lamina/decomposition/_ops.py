@@ -3,34 +3,38 @@
 import numpy as np
 
 from lamina.blas import gemm, syrk
-from lamina.sparse import CSR, csr_matmat
+from lamina.sparse import CSR
 
-__all__ = ["gram", "matmul", "matmul_tn", "sparse_rmatmul"]
+__all__ = ["gram", "matmul", "transpose_csr"]
+
+# Products of fewer multiply-adds than this run on one thread: the iterative fits call
+# many small ones, and waking a thread team for each costs more than it saves (much more
+# when the cores are shared with other work).
+SERIAL_WORK = 1 << 23
+
+
+def _threads(work):
+    return 1 if work < SERIAL_WORK else None
 
 
 def matmul(a, b, *, trans_a=False, trans_b=False, out=None):
     """op(a) @ op(b) on lamina's GEMM (dense operands)."""
-    return gemm(a, b, trans_a=trans_a, trans_b=trans_b, out=out)
-
-
-def matmul_tn(a, b, out=None):
-    """a.T @ b without copying the transpose."""
-    return gemm(a, b, trans_a=True, out=out)
+    m = a.shape[1] if trans_a else a.shape[0]
+    k = a.shape[0] if trans_a else a.shape[1]
+    n = b.shape[0] if trans_b else b.shape[1]
+    return gemm(a, b, trans_a=trans_a, trans_b=trans_b, out=out,
+                n_threads=_threads(m * n * k))
 
 
 def gram(a, *, trans=True):
     """The full symmetric Gram matrix a.T @ a (``trans``) or a @ a.T, by SYRK."""
-    g = syrk(a, trans=trans, lower=True)
+    n, k = (a.shape[1], a.shape[0]) if trans else a.shape
+    g = syrk(a, trans=trans, lower=True, n_threads=_threads(n * n * k // 2))
     n = g.shape[0]
     if n > 1:
         upper = ~np.tri(n, dtype=bool)
         np.copyto(g, g.T, where=upper)
     return g
-
-
-def sparse_rmatmul(csr_t, b):
-    """(A^T) @ b given the CSR of A^T (``csr_t``)."""
-    return csr_matmat(csr_t, b)
 
 
 def transpose_csr(a):
