@@ -167,3 +167,29 @@ def test_arguments_are_validated():
 def test_exported():
     assert lamina.testing.check_layer is check_layer
     assert "check_layer" in lamina.testing.__all__
+
+
+class ShortcutDiffers(nn.Dense):
+    """backward is right; the shortcut used for a model's first layer is not."""
+
+    _in_backward = False
+
+    def backward(self, grad):
+        self._in_backward = True
+        try:
+            return super().backward(grad)
+        finally:
+            self._in_backward = False
+
+    def backward_parameters(self, grad):
+        dz = super().backward_parameters(grad)
+        if not self._in_backward:
+            self.grad_weight *= 2
+        return dz
+
+
+def test_backward_parameters_must_agree_with_backward():
+    report = check_layer(ShortcutDiffers, (5,), kwargs={"units": 3})
+    assert "backward" in report.failures, str(report)
+    assert "backward_parameters" in report.failures["backward"]
+    assert "gradients" not in report.failures

@@ -155,8 +155,9 @@ def check_layer(layer, input_shape=(6,), *, kwargs=None, batch_size=4, random_st
         and the float32 output matches the float64 one for the same parameters.
     ``backward``
         The input gradient has the input's shape and dtype, ``gradients()`` has the
-        keys, shapes and dtypes of ``parameters()``, and the output gradient passed in
-        is not modified.
+        keys, shapes and dtypes of ``parameters()``, the output gradient passed in is
+        not modified, and ``backward_parameters`` (the shortcut training takes for a
+        model's first trainable layer) stores the same parameter gradients.
     ``gradients``
         Finite-difference check of the input and parameter gradients (float64).
     ``state``
@@ -315,6 +316,17 @@ class _Context:
         for name, p in params.items():
             _expect(grads[name].shape == p.shape, f"gradient {name!r} has shape "
                     f"{grads[name].shape}, parameter has {p.shape}")
+        if hasattr(layer, "backward_parameters") and params:
+            # the shortcut Sequential.fit takes for the first trainable layer must store
+            # the same parameter gradients as backward
+            full = {k: v.copy() for k, v in grads.items()}
+            for v in grads.values():
+                v[...] = np.nan
+            layer.forward(x, training=True)
+            layer.backward_parameters(g)
+            for name, v in layer.gradients().items():
+                _expect(_close(v, full[name], 1e-12), f"backward_parameters stores a "
+                        f"different gradient {name!r} than backward")
 
     def check_gradients(self):
         layer, _ = self.built(np.float64)

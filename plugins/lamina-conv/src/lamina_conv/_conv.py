@@ -204,6 +204,14 @@ class Conv2D(Layer):
         return y
 
     def backward(self, grad):
+        return self._backward(grad, input_gradient=True)
+
+    def backward_parameters(self, grad):
+        """The parameter gradients only (the first layer of a model in training): skips
+        the column-gradient GEMM and col2im, about half of the backward pass."""
+        self._backward(grad, input_gradient=False)
+
+    def _backward(self, grad, input_gradient):
         if self._cache is None:
             raise RuntimeError(f"{self!r}: backward() called before forward(training=True)")
         cols, zt, x_shape = self._cache
@@ -219,7 +227,7 @@ class Conv2D(Layer):
             g = g * (1 - zt * zt)
         w2 = self.weight.reshape(self.filters, -1)
         gw2 = self.grad_weight.reshape(self.filters, -1)
-        dcols = np.empty_like(cols)
+        dcols = np.empty_like(cols) if input_gradient else None
         one_filter = self.filters == self.groups
         for rows, outs in self._blocks():
             if one_filter:
@@ -227,12 +235,16 @@ class Conv2D(Layer):
                 # matrix-vector product and an outer product; lamina's level-2 kernels
                 # run them several times faster than a GEMM with m = 1
                 lamina.matvec(cols[rows], g[outs.start], out=gw2[outs.start])
-                lamina.outer(w2[outs.start], g[outs.start], out=dcols[rows])
+                if input_gradient:
+                    lamina.outer(w2[outs.start], g[outs.start], out=dcols[rows])
             else:
                 lamina.gemm(g[outs], cols[rows], trans_b=True, out=gw2[outs])
-                lamina.gemm(w2[outs], g[outs], trans_a=True, out=dcols[rows])
+                if input_gradient:
+                    lamina.gemm(w2[outs], g[outs], trans_a=True, out=dcols[rows])
         if self.use_bias:
             np.sum(g, axis=1, out=self.grad_bias)
+        if not input_gradient:
+            return None
         padded = (x_shape[0], x_shape[1], x_shape[2] + self._pads[0] + self._pads[1],
                   x_shape[3] + self._pads[2] + self._pads[3])
         dxp = col2im(dcols, padded, self.kernel_size, self.stride, self.dilation,
