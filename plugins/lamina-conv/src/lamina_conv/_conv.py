@@ -34,7 +34,7 @@ import numpy as np
 
 import lamina
 from lamina.nn import Layer
-from lamina_conv._im2col import col2im, conv_geometry, crop, im2col, normalize_padding, pad, pair
+from lamina_conv._im2col import col2im, conv_geometry, im2col, normalize_padding, pad, pair
 
 __all__ = ["Conv2D"]
 
@@ -245,11 +245,8 @@ class Conv2D(Layer):
             np.sum(g, axis=1, out=self.grad_bias)
         if not input_gradient:
             return None
-        padded = (x_shape[0], x_shape[1], x_shape[2] + self._pads[0] + self._pads[1],
-                  x_shape[3] + self._pads[2] + self._pads[3])
-        dxp = col2im(dcols, padded, self.kernel_size, self.stride, self.dilation,
-                     self._out_hw, self.dtype)
-        return crop(dxp, self._pads, x_shape[2:])
+        return col2im(dcols, x_shape, self._pads, self.kernel_size, self.stride,
+                      self.dilation, self._out_hw, self.dtype)
 
     # -- parameters and state -----------------------------------------------------------
     def parameters(self):

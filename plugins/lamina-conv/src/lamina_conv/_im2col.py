@@ -11,8 +11,9 @@ j*dw + ow*sw]``, viewed as a (C*KH*KW, N*OH*OW) matrix.  Its rows are contiguous
 * the GEMMs read it either way round through their packing (``trans_a``/``trans_b``).
 
 col2im (the adjoint, used by the input gradient) adds the KH*KW shifted planes back in
-KH*KW vectorized slice additions: overlapping windows make a single strided scatter
-impossible without ``np.add.at``, which is an order of magnitude slower.
+KH*KW vectorized slice additions (into a channel-major buffer, the column matrix's row
+order): overlapping windows make a single strided scatter impossible without
+``np.add.at``, which is an order of magnitude slower.
 """
 
 import math
@@ -114,17 +115,22 @@ def plane(kh, kw, stride, dilation, out_hw):
             slice(kw * dw, kw * dw + sw * (ow - 1) + 1, sw))
 
 
-def col2im(cols, padded_shape, kernel, stride, dilation, out_hw, dtype):
-    """Adjoint of :func:`im2col`: sum the columns back into a zero (N, C, Hp, Wp) array."""
-    n, c = padded_shape[:2]
-    kh_n, kw_n = kernel
-    cols = cols.reshape((c, kh_n, kw_n, n) + tuple(out_hw))
-    dxp = np.zeros(padded_shape, dtype=dtype)
-    for kh in range(kh_n):
-        for kw in range(kw_n):
-            dxp[plane(kh, kw, stride, dilation, out_hw)] += \
-                cols[:, kh, kw].transpose(1, 0, 2, 3)
-    return dxp
+def col2im(cols, x_shape, pads, kernel, stride, dilation, out_hw, dtype):
+    """Adjoint of :func:`im2col` (of the padded input), cropped: the (N, C, H, W) input
+    gradient, C-contiguous.
+
+    The planes are added into a channel-major (C, N, Hp, Wp) buffer, the layout of the
+    column matrix's rows, so each of the KH*KW additions reads its source in order; one
+    transposing copy at the end gives NCHW.
+    """
+    n, c, h, w = x_shape
+    top, bottom, left, right = pads
+    cols = cols.reshape((c, kernel[0], kernel[1], n) + tuple(out_hw))
+    acc = np.zeros((c, n, h + top + bottom, w + left + right), dtype=dtype)
+    for kh in range(kernel[0]):
+        for kw in range(kernel[1]):
+            acc[plane(kh, kw, stride, dilation, out_hw)] += cols[:, kh, kw]
+    return np.ascontiguousarray(acc[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3))
 
 
 def crop(dxp, pads, in_hw):
