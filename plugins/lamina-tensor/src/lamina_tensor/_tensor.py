@@ -24,7 +24,18 @@ __all__ = ["fold", "frobenius", "gram", "khatri_rao", "leading_left_singular_vec
 
 
 def unfold(x, mode):
-    """The mode-``mode`` unfolding, shape (I_mode, prod of the other sizes)."""
+    """The mode-``mode`` unfolding, shape (I_mode, prod of the other sizes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lamina_tensor import fold, unfold
+    >>> x = np.arange(24.0).reshape(2, 3, 4)
+    >>> unfold(x, 1).shape
+    (3, 8)
+    >>> bool((fold(unfold(x, 1), 1, x.shape) == x).all())
+    True
+    """
     if mode == 0:
         return x.reshape(x.shape[0], -1)
     return np.moveaxis(x, mode, 0).reshape(x.shape[mode], -1)
@@ -58,6 +69,14 @@ def multi_mode_dot(x, matrices, *, skip=None, transpose=False):
 
     The products run in the order that shrinks the tensor fastest (largest reduction
     ratio first), which for truncating projections keeps every later GEMM small.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lamina_tensor import multi_mode_dot
+    >>> x = np.ones((4, 5, 6))
+    >>> multi_mode_dot(x, [np.ones((4, 2)), None, np.ones((6, 3))], transpose=True).shape
+    (2, 5, 3)
     """
     order = [k for k, m in enumerate(matrices) if k != skip and m is not None]
 
@@ -71,7 +90,15 @@ def multi_mode_dot(x, matrices, *, skip=None, transpose=False):
 
 
 def khatri_rao(matrices):
-    """Column-wise Kronecker product of matrices with a common column count."""
+    """Column-wise Kronecker product of matrices with a common column count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lamina_tensor import khatri_rao
+    >>> khatri_rao([np.array([[1.0], [2.0]]), np.array([[1.0], [10.0]])]).ravel()
+    array([ 1., 10.,  2., 20.])
+    """
     out = matrices[0]
     rank = out.shape[1]
     for m in matrices[1:]:
