@@ -84,7 +84,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     threads = args.threads or lamina.get_num_threads()
     try:
-        import tensorly
+        import tensorly  # (first: it loads SciPy's BLAS, limited below too)
     except ImportError:
         tensorly = None
     limit = None
@@ -92,8 +92,9 @@ def main(argv=None):
         from threadpoolctl import threadpool_info, threadpool_limits
 
         limit = threadpool_limits(threads, user_api="blas")
-        blas = next((f"{i['internal_api']} {i['version']} arch={i.get('architecture')}"
-                     for i in threadpool_info() if i["user_api"] == "blas"), "unknown")
+        blas = "; ".join(f"{i['prefix']} {i['internal_api']} {i['version']} "
+                         f"arch={i.get('architecture')}"
+                         for i in threadpool_info() if i["user_api"] == "blas") or "unknown"
     except ImportError:
         blas = "unknown (threadpoolctl not installed)"
     print(f"{args.dtype}, {threads} thread(s); lamina {lamina.__version__} "
