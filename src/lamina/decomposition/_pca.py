@@ -35,6 +35,7 @@ from lamina._errors import LinAlgError
 from lamina._validation import as_float_array, assert_finite
 from lamina.decomposition._base import (
     BaseDecomposition,
+    TransformerMixin,
     check_int,
     check_is_fitted,
     check_option,
@@ -110,7 +111,7 @@ def _sparse_column_variance_sum(A):
     return float(ss.sum() / n)
 
 
-class PCA(BaseDecomposition):
+class PCA(TransformerMixin, BaseDecomposition):
     """Principal component analysis (scikit-learn's ``PCA``, on lamina's kernels).
 
     Parameters
@@ -381,7 +382,7 @@ class PCA(BaseDecomposition):
         return float(np.mean(self.score_samples(X)))
 
 
-class TruncatedSVD(BaseDecomposition):
+class TruncatedSVD(TransformerMixin, BaseDecomposition):
     """Dimensionality reduction by truncated SVD (no centering; sparse input welcome).
 
     Parameters
