@@ -152,6 +152,7 @@ def test_custom_init_and_progress(capsys):
         NMF(3, init="custom").fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::lamina.ConvergenceWarning")
 def test_transform_fewer_samples_than_components_with_nndsvd_init():
     m = NMF(5, init="nndsvda", random_state=0, max_iter=500, tol=1e-6).fit(_dense())
     W = m.transform(_dense((1, 30), seed=3))

@@ -71,8 +71,9 @@ class _Operator:
         if self.sparse:
             # a scatter over A's rows: no transpose is formed, A and x are read in order
             return csr_rmatmat(self.a, x, n_threads=self.threads)
-        # (x^T A)^T: GEMM packs the row-major A as its right operand, in order
-        return matmul(x.T, self.a, n_threads=self.threads).T
+        # (x^T A)^T: a short, wide product with A read in its own (row) order, which
+        # lamina's GEMM does without packing A (faster than A^T x for few columns).
+        return matmul(np.ascontiguousarray(x.T), self.a, n_threads=self.threads).T
 
 
 def _range_finder(op, size, n_iter, normalizer, rng, threads):
