@@ -4,11 +4,16 @@ import numpy as np
 import pytest
 
 import lamina.decomposition
-from lamina.decomposition._base import BaseDecomposition, check_int, check_random_state
+from lamina.decomposition._base import (
+    BaseDecomposition,
+    TransformerMixin,
+    check_int,
+    check_random_state,
+)
 from lamina.testing import DecompositionReport, check_decomposition
 
 
-class Projection(BaseDecomposition):
+class Projection(TransformerMixin, BaseDecomposition):
     """A minimal correct estimator: a seeded random projection of centered data."""
 
     def __init__(self, n_components=2, *, random_state=None):

@@ -150,3 +150,10 @@ def test_custom_init_and_progress(capsys):
     assert "NMF (cd)" in capsys.readouterr().err
     with pytest.raises(ValueError, match="W and H"):
         NMF(3, init="custom").fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::lamina.ConvergenceWarning")
+def test_transform_fewer_samples_than_components_with_nndsvd_init():
+    m = NMF(5, init="nndsvda", random_state=0, max_iter=500, tol=1e-6).fit(_dense())
+    W = m.transform(_dense((1, 30), seed=3))
+    assert W.shape == (1, 5) and (W >= 0).all()

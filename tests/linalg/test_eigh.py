@@ -106,6 +106,10 @@ def test_errors():
     with pytest.raises(TypeError, match="complex"):
         la.eigh(np.eye(2, dtype=complex))
     assert issubclass(lamina.LinAlgError, np.linalg.LinAlgError)
+    with pytest.raises(lamina.LinAlgError, match="did not converge"):
+        la.eigvalsh(np.array([[1.0, 0.0], [np.inf, 1.0]]), check_finite=False)
+    # The ignored triangle may hold anything.
+    assert la.eigvalsh(np.array([[1.0, np.nan], [0.0, 1.0]]), check_finite=False)[0] == 1
     w, z = la.eigh(np.zeros((0, 0)))
     assert w.shape == (0,) and z.shape == (0, 0)
 

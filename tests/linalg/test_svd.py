@@ -111,3 +111,5 @@ def test_errors():
         la.svd(np.ones(3))
     with pytest.raises(TypeError, match="complex"):
         la.svdvals(np.eye(2, dtype=complex))
+    with pytest.raises(np.linalg.LinAlgError, match="did not converge"):
+        la.svd(np.array([[1.0, np.nan], [0.0, 1.0]]), check_finite=False)

@@ -19,6 +19,7 @@ Cost: SpMV O(nnz + n) reads, vector kernels O(n).
 Each kernel has a ``*_ref`` plain-loop twin used by the tests.
 """
 from cython.parallel cimport prange
+from libc.string cimport memset
 
 import numpy as np
 
@@ -304,6 +305,43 @@ def csr_matmat(const csr_index[::1] indptr, const csr_index[::1] indices,
         return
     for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=n_threads):
         _spmm_rows(blocks[blk], blocks[blk + 1], &indptr[0], ip, dp, xp, k, &Y[0, 0])
+
+
+cdef void _spmm_t_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,
+                       const csr_index *indices, const floating *data, const floating *X,
+                       Py_ssize_t k, floating *Y) noexcept nogil:
+    """Y[indices[p], :] += data[p] X[i, :] over the rows i in [i0, i1): A^T X as a scatter,
+    reading X and A once, in order (Y, n x k, is the part that must stay in cache)."""
+    cdef Py_ssize_t i, p, c
+    cdef floating a
+    cdef const floating *x
+    cdef floating *y
+    for i in range(i0, i1):
+        x = X + i * k
+        for p in range(indptr[i], indptr[i + 1]):
+            a = data[p]
+            y = Y + indices[p] * k
+            for c in range(k):
+                y[c] += a * x[c]
+
+
+def csr_rmatmat(const csr_index[::1] indptr, const csr_index[::1] indices,
+                const floating[::1] data, const Py_ssize_t[::1] bounds,
+                const floating[:, ::1] X, floating[:, :, ::1] partial, int n_threads=1):
+    """partial[c] = (rows bounds[c]:bounds[c+1] of A)^T X[those rows] for every chunk c
+    (zeroed first); the caller sums the chunks in order, so the result depends on the
+    chunk count only, never on the thread count."""
+    cdef Py_ssize_t n_chunks = bounds.shape[0] - 1, c, k = X.shape[1]
+    if partial.shape[0] < n_chunks or partial.shape[2] != k:
+        raise ValueError("csr_rmatmat: inconsistent shapes")
+    if n_chunks <= 0 or k == 0 or partial.shape[1] == 0:
+        return
+    cdef const floating *xp = &X[0, 0] if X.shape[0] else NULL
+    cdef const floating *dp = &data[0] if data.shape[0] else NULL
+    cdef const csr_index *ip = &indices[0] if indices.shape[0] else NULL
+    for c in prange(n_chunks, nogil=True, schedule="static", num_threads=max(n_threads, 1)):
+        memset(&partial[c, 0, 0], 0, partial.shape[1] * k * sizeof(floating))
+        _spmm_t_rows(bounds[c], bounds[c + 1], &indptr[0], ip, dp, xp, k, &partial[c, 0, 0])
 
 
 def csr_matvec_ref(const csr_index[::1] indptr, const csr_index[::1] indices,

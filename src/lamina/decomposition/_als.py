@@ -260,7 +260,3 @@ class ALS(BaseDecomposition):
         order = part[np.argsort(-scores[part], kind="stable")]
         return order, scores[order]
 
-    @property
-    def _n_features_out(self):
-        return self.n_factors
-

@@ -24,6 +24,7 @@ from lamina.sparse import as_csr, is_sparse
 
 __all__ = [
     "BaseDecomposition",
+    "TransformerMixin",
     "NotFittedError",
     "check_is_fitted",
     "check_random_state",
@@ -227,7 +228,10 @@ class BaseDecomposition:
                                  f"features as input")
         return X
 
-    # -- the transformer protocol ---------------------------------------------------------
+
+class TransformerMixin:
+    """``fit_transform`` and ``get_feature_names_out`` for estimators with ``transform``."""
+
     def fit_transform(self, X, y=None, **fit_params):
         """Fit to ``X`` and return its transform (one pass where the model allows)."""
         return self.fit(X, y, **fit_params).transform(X)

@@ -23,6 +23,7 @@ import numpy as np
 from lamina._validation import as_float_array
 from lamina.decomposition._base import (
     BaseDecomposition,
+    TransformerMixin,
     check_int,
     check_is_fitted,
     check_option,
@@ -127,7 +128,7 @@ def _softmax(z):
     return z
 
 
-class LinearDiscriminantAnalysis(BaseDecomposition):
+class LinearDiscriminantAnalysis(TransformerMixin, BaseDecomposition):
     """Linear discriminant analysis (scikit-learn's model and attributes).
 
     Parameters

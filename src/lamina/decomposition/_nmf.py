@@ -27,6 +27,7 @@ from lamina._errors import ConvergenceWarning
 from lamina._kernels import _decomp
 from lamina.decomposition._base import (
     BaseDecomposition,
+    TransformerMixin,
     check_int,
     check_is_fitted,
     check_option,
@@ -147,7 +148,7 @@ class _Divergence:
         return float(res)
 
 
-class NMF(BaseDecomposition):
+class NMF(TransformerMixin, BaseDecomposition):
     """Non-negative matrix factorization ``X ~ W H`` with W, H >= 0.
 
     scikit-learn's ``NMF`` model and parameters, on lamina's GEMM and Cython kernels.
@@ -224,7 +225,7 @@ class NMF(BaseDecomposition):
         self.progress = progress
 
     # -- parameter checks -----------------------------------------------------------------
-    def _validated(self, X):
+    def _validated(self, X, fitting=True):
         n_samples, n_features = X.shape
         k = self.n_components
         if k is None or k == "auto":
@@ -239,7 +240,7 @@ class NMF(BaseDecomposition):
         if init is None:
             init = "nndsvda" if k <= min(n_samples, n_features) else "random"
         check_option(init, "init", _INITS)
-        if init.startswith("nndsvd") and k > min(n_samples, n_features):
+        if fitting and init.startswith("nndsvd") and k > min(n_samples, n_features):
             raise ValueError(f"init={init!r} needs n_components <= min(n_samples, "
                              f"n_features) = {min(n_samples, n_features)}; got {k}")
         tol = check_real(self.tol, "tol", low=0.0)
@@ -256,11 +257,11 @@ class NMF(BaseDecomposition):
                              f"({name}): NMF needs a non-negative matrix")
 
     # -- fitting --------------------------------------------------------------------------
-    def _initial(self, X, k, init, W, H, update_H):
+    def _initial(self, X, k, init, W, H, update_H, solver):
         n_samples, n_features = X.shape
         dtype = X.dtype
         if not update_H:
-            if self._solver_used == "mu":
+            if solver == "mu":
                 avg = np.sqrt(X.mean() / k)
                 return np.full((n_samples, k), avg, dtype=dtype), H
             return np.zeros((n_samples, k), dtype=dtype), H
@@ -335,8 +336,7 @@ class NMF(BaseDecomposition):
         self._check_nonnegative(X)
         settings = self._validated(X)
         k, solver, beta, init = settings[:4]
-        self._solver_used = solver
-        W0, H0 = self._initial(X, k, init, W, H, True)
+        W0, H0 = self._initial(X, k, init, W, H, True, solver)
         W, H, n_iter = self._solve(X, W0, H0, True, settings)
         self.reconstruction_err_ = _Divergence(X, beta, resolve_threads(None))(W, H)
         self.n_components_ = H.shape[0]
@@ -363,9 +363,10 @@ class NMF(BaseDecomposition):
         check_is_fitted(self, "components_")
         X = self._check_X(X, reset=False, dtype=self.components_.dtype)
         self._check_nonnegative(X)
-        settings = self._validated(X)
+        settings = self._validated(X, fitting=False)
         settings = (self.n_components_,) + settings[1:]
-        W0, H = self._initial(X, self.n_components_, None, None, self.components_, False)
+        W0, H = self._initial(X, self.n_components_, None, None, self.components_, False,
+                              settings[1])
         W, _, _ = self._solve(X, W0, H, False, settings)
         return W
 

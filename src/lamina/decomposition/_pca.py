@@ -35,6 +35,7 @@ from lamina._errors import LinAlgError
 from lamina._validation import as_float_array, assert_finite
 from lamina.decomposition._base import (
     BaseDecomposition,
+    TransformerMixin,
     check_int,
     check_is_fitted,
     check_option,
@@ -110,7 +111,7 @@ def _sparse_column_variance_sum(A):
     return float(ss.sum() / n)
 
 
-class PCA(BaseDecomposition):
+class PCA(TransformerMixin, BaseDecomposition):
     """Principal component analysis (scikit-learn's ``PCA``, on lamina's kernels).
 
     Parameters
@@ -381,7 +382,7 @@ class PCA(BaseDecomposition):
         return float(np.mean(self.score_samples(X)))
 
 
-class TruncatedSVD(BaseDecomposition):
+class TruncatedSVD(TransformerMixin, BaseDecomposition):
     """Dimensionality reduction by truncated SVD (no centering; sparse input welcome).
 
     Parameters
@@ -433,16 +434,13 @@ class TruncatedSVD(BaseDecomposition):
         from lamina.linalg import randomized_svd
 
         check_option(self.algorithm, "algorithm", ("randomized",))
-        raw = X
         X = self._check_X(X, reset=True)
         n, p = X.shape
         k = check_int(self.n_components, "n_components", low=1, high=p)
         n_iter = check_int(self.n_iter, "n_iter", low=0)
-        # a SciPy sparse input goes to randomized_svd as it came (lamina's CSR kernels
-        # multiply it there); dense input as converted
-        A = raw if is_sparse(raw) and raw.dtype == X.dtype else X
+        # X is dense or already lamina's CSR (converted once, by _check_X)
         _, S, Vt = randomized_svd(
-            A, k, n_oversamples=self.n_oversamples, n_iter=n_iter,
+            X, k, n_oversamples=self.n_oversamples, n_iter=n_iter,
             power_iteration_normalizer=self.power_iteration_normalizer,
             random_state=check_random_state(self.random_state), flip_sign=False)
         _, Vt = svd_flip(None, Vt)

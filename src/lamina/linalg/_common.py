@@ -12,6 +12,7 @@ __all__ = [
     "estimate_inverse_norm1",
     "matrices",
     "prepare",
+    "require_finite",
     "safe_scale",
     "work_copy",
 ]
@@ -112,3 +113,13 @@ def safe_scale(a, dtype):
     if anrm == 0 or not np.isfinite(anrm) or rmin <= anrm <= rmax:
         return 1.0
     return anrm
+
+
+def require_finite(a, what):
+    """Iterations on NaN or Inf never converge: say so at once (reached only with
+    check_finite=False; NumPy raises LinAlgError in the same case)."""
+    from lamina._errors import LinAlgError
+
+    if not np.isfinite(a).all():
+        raise LinAlgError(f"{what} did not converge: the input contains NaN or Inf "
+                          "(check_finite=False skipped the check)")

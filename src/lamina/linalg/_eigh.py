@@ -6,7 +6,7 @@ from lamina._config import resolve_threads
 from lamina._errors import LinAlgError
 from lamina._kernels import _eigen, _lapack
 from lamina._registry import dispatchable
-from lamina.linalg._common import matrices, prepare, safe_scale, work_copy
+from lamina.linalg._common import matrices, prepare, require_finite, safe_scale, work_copy
 
 __all__ = ["eigh", "eigvalsh"]
 
@@ -47,7 +47,9 @@ def _eigh_2d(mat, lower, vectors, overwrite, threads):
     f = work_copy(mat if lower else mat.T, overwrite)
     # Only the lower triangle is referenced: mirror it so scaling and the reduction see a
     # finite, symmetric matrix even when the other triangle holds garbage.
-    scale = safe_scale(np.tril(f), f.dtype)
+    low = np.tril(f)
+    require_finite(low, "eigh")
+    scale = safe_scale(low, f.dtype)
     if scale != 1.0:
         f /= scale
     d = np.zeros(n, dtype=f.dtype)

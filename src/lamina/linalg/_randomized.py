@@ -8,7 +8,7 @@ from lamina._config import resolve_threads
 from lamina._registry import dispatchable
 from lamina._validation import as_float_array
 from lamina.blas import matmul
-from lamina.sparse import CSR, as_csr, csr_matmat, is_sparse
+from lamina.sparse import CSR, as_csr, csr_matmat, csr_rmatmat, is_sparse
 
 __all__ = ["randomized_svd"]
 
@@ -69,8 +69,11 @@ class _Operator:
 
     def rmatmat(self, x):
         if self.sparse:
-            return csr_matmat(self.at, x, n_threads=self.threads)
-        return matmul(self.a.T, x, n_threads=self.threads)
+            # a scatter over A's rows: no transpose is formed, A and x are read in order
+            return csr_rmatmat(self.a, x, n_threads=self.threads)
+        # (x^T A)^T: a short, wide product with A read in its own (row) order, which
+        # lamina's GEMM does without packing A (faster than A^T x for few columns).
+        return matmul(np.ascontiguousarray(x.T), self.a, n_threads=self.threads).T
 
 
 def _range_finder(op, size, n_iter, normalizer, rng, threads):

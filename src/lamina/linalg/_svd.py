@@ -8,7 +8,14 @@ from lamina._errors import LinAlgError
 from lamina._kernels import _eigen, _lapack
 from lamina._registry import dispatchable
 from lamina.blas import matmul, vector_norm
-from lamina.linalg._common import eps, matrices, prepare, safe_scale, work_copy
+from lamina.linalg._common import (
+    eps,
+    matrices,
+    prepare,
+    require_finite,
+    safe_scale,
+    work_copy,
+)
 
 __all__ = ["matrix_rank", "pinv", "svd", "svdvals"]
 
@@ -101,6 +108,7 @@ def _svd_tall(a, full, vectors, method, threads, overwrite):
     """(u, s, v) of an m x n matrix with m >= n, a = u[:, :n] diag(s) v^T."""
     m, n = a.shape
     f = work_copy(a, overwrite)
+    require_finite(f, "svd")
     scale = safe_scale(f, f.dtype)
     if scale != 1.0:
         f /= scale

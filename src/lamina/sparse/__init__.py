@@ -1,10 +1,11 @@
 """Sparse matrices: the CSR kernels behind lamina's iterative solvers.
 
-:func:`csr_matvec` and :func:`csr_matmat` multiply a sparse matrix -- a SciPy sparse
-matrix or array in any format, or a :class:`CSR` from :func:`as_csr` -- by a dense
-vector or matrix.  float32/float64 values, int32/int64 indices (kept as given), OpenMP
-over row blocks balanced by nonzeros, identical results for any thread count.  SciPy is
-never imported by lamina; its sparse types are recognized by duck typing.
+:func:`csr_matvec`, :func:`csr_matmat` and :func:`csr_rmatmat` (``a.T @ b``) multiply a
+sparse matrix -- a SciPy sparse matrix or array in any format, or a :class:`CSR` from
+:func:`as_csr` -- by a dense vector or matrix.  float32/float64 values, int32/int64
+indices (kept as given), OpenMP over row blocks balanced by nonzeros, identical results
+for any thread count.  SciPy is never imported by lamina; its sparse types are recognized
+by duck typing.
 
 Examples
 --------
@@ -16,6 +17,6 @@ Examples
 array([2., 2., 2.])
 """
 
-from lamina.sparse._csr import CSR, as_csr, csr_matmat, csr_matvec, is_sparse
+from lamina.sparse._csr import CSR, as_csr, csr_matmat, csr_matvec, csr_rmatmat, is_sparse
 
-__all__ = ["CSR", "as_csr", "csr_matmat", "csr_matvec", "is_sparse"]
+__all__ = ["CSR", "as_csr", "csr_matmat", "csr_matvec", "csr_rmatmat", "is_sparse"]

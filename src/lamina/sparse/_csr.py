@@ -7,7 +7,7 @@ from lamina._kernels import _sparse
 from lamina._registry import dispatchable
 from lamina._validation import as_float_array, assert_finite, check_out, float_dtype_of
 
-__all__ = ["CSR", "as_csr", "csr_matmat", "csr_matvec", "is_sparse"]
+__all__ = ["CSR", "as_csr", "csr_matmat", "csr_matvec", "csr_rmatmat", "is_sparse"]
 
 _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
@@ -204,6 +204,76 @@ def csr_matmat(a, b, *, out=None, n_threads=None):
     if y.size:
         _sparse.csr_matmat(a.indptr, a.indices, a.data, a.blocks, b, y,
                            resolve_threads(n_threads))
+    if out is not None:
+        out[...] = y
+        return out
+    return y
+
+
+# A^T B by scattering: the rows of A are cut into this many chunks (of about equal
+# nonzeros) when the product is large enough; each chunk accumulates into its own copy
+# of the result and the copies are summed in order.  The chunk count depends on the
+# problem only, so results are identical for every thread count.
+_RMATMAT_CHUNKS = 4
+_RMATMAT_CHUNKED_WORK = 1 << 22
+_RMATMAT_MAX_PARTIAL_BYTES = 1 << 28
+
+
+@dispatchable("csr_rmatmat")
+def csr_rmatmat(a, b, *, out=None, n_threads=None):
+    """Transposed sparse times dense: ``a.T @ b`` without forming ``a.T``.
+
+    Each row of ``a`` scatters into the rows of the result, so ``a`` and ``b`` are read
+    once, in order; only the (small) result is accessed at random.  This is the product
+    that randomized SVDs and least-squares methods need against a tall sparse matrix.
+
+    Parameters
+    ----------
+    a : sparse matrix, shape (m, n)
+    b : array_like, shape (m, k)
+    out : ndarray, shape (n, k), optional
+    n_threads : int, optional
+        Threads over chunks of rows; the result does not depend on it.
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, lamina.sparse
+    >>> a = sp.csr_array(np.array([[2.0, 0.0], [1.0, 3.0]]))
+    >>> lamina.sparse.csr_rmatmat(a, np.eye(2))
+    array([[2., 1.],
+           [0., 3.]])
+    """
+    a = as_csr(a, "a")
+    b = as_float_array(b, "b", ndim=2)
+    m, n = a.shape
+    if b.shape[0] != m:
+        raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}: b must have "
+                         f"{m} rows (the product is a.T @ b)")
+    dtype = np.result_type(a.dtype, b.dtype)
+    a = a.astype(dtype)
+    b = np.ascontiguousarray(b, dtype=dtype)
+    k = b.shape[1]
+    if out is not None:
+        check_out(out, (n, k), dtype)
+    chunks = 1
+    if (a.nnz + m) * k >= _RMATMAT_CHUNKED_WORK and \
+            _RMATMAT_CHUNKS * n * k * dtype.itemsize <= _RMATMAT_MAX_PARTIAL_BYTES:
+        chunks = min(_RMATMAT_CHUNKS, max(m, 1))
+    targets = np.linspace(0, a.nnz, chunks + 1)
+    bounds = np.searchsorted(np.asarray(a.indptr, dtype=np.int64), targets, side="left")
+    bounds[0], bounds[-1] = 0, m
+    bounds = np.maximum.accumulate(np.clip(bounds, 0, m)).astype(np.intp)
+    partial = np.empty((chunks, n, k), dtype=dtype)
+    if n and k:
+        _sparse.csr_rmatmat(a.indptr, a.indices, a.data, bounds, b, partial,
+                            resolve_threads(n_threads))
+    y = partial[0]
+    for c in range(1, chunks):
+        y += partial[c]
     if out is not None:
         out[...] = y
         return out

@@ -4,6 +4,8 @@
 (sizes, dtypes, layouts, edge cases and bad inputs) and compares it with lamina's core.
 ``check_decomposition`` checks an estimator class (``lamina.decompositions`` entry
 points) against the scikit-learn style estimator contract.
+``check_layer`` checks a layer (shapes, dtypes, finite-difference gradients, state
+save/load, determinism, bad inputs).
 
 Examples
 --------
@@ -23,5 +25,8 @@ Examples
 
 from lamina.testing._backend import ConformanceReport, check_backend
 from lamina.testing._decomposition import DecompositionReport, check_decomposition
+from lamina.testing._layer import CHECKS as LAYER_CHECKS
+from lamina.testing._layer import LayerCheckReport, check_layer
 
-__all__ = ["ConformanceReport", "DecompositionReport", "check_backend", "check_decomposition"]
+__all__ = ["LAYER_CHECKS", "ConformanceReport", "DecompositionReport", "LayerCheckReport",
+           "check_backend", "check_decomposition", "check_layer"]

@@ -541,6 +541,14 @@ def cases_csr_matmat():
     yield from _csr_cases("csr_matmat", lambda r, n, dt: r.standard_normal((n, 3)).astype(dt))
 
 
+def cases_csr_rmatmat():
+    for case in _csr_cases("csr_rmatmat", lambda r, n, dt: None):
+        sparse = case.args[0]
+        r = _rng(12)
+        rhs = r.standard_normal((sparse.shape[0], 3)).astype(sparse.dtype)
+        yield Case(case.label, (sparse, rhs), size=case.size)
+
+
 
 # ---------------------------------------------------------------------------------------
 # lamina.linalg.  Inputs are well conditioned so unique results (solutions, inverses,
@@ -1085,6 +1093,7 @@ CASES = {
     "elastic_net_penalty": cases_elastic_net_penalty,
     "csr_matvec": cases_csr_matvec,
     "csr_matmat": cases_csr_matmat,
+    "csr_rmatmat": cases_csr_rmatmat,
     "cg": cases_cg,
     "minres": cases_minres,
     "gmres": cases_gmres,
