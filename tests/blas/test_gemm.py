@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import lamina
 from lamina._kernels import _gemm, _runtime
 
-from ..conftest import layouts
+from ..conftest import layouts, tol
 
 
 @contextlib.contextmanager
@@ -365,3 +365,22 @@ def test_gemm_unpacked_b_matches_packed(isa, dtype, rng, shape):
             direct = lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="relu")
         np.testing.assert_array_equal(direct, packed)
         _check(lamina.gemm(a, b), a, b)
+
+
+@pytest.mark.parametrize("m, n", [(1, 300), (300, 1), (1, 1)])
+def test_gemm_vector_shapes_take_the_gemv_route(isa, dtype, rng, m, n):
+    """A row or column vector operand runs as a GEMV: same contract (alpha, beta == 0
+    ignoring NaN in C, the epilogue, out=) and the same result for 1 and 2 threads."""
+    k = 2000
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+    c = np.full((m, n), np.nan, dtype)
+    got = lamina.gemm(a, b, c, alpha=0.5, beta=0.0, bias=bias, activation="relu",
+                      n_threads=1)
+    expected = np.maximum(0.5 * (a.astype(np.float64) @ b) + bias, 0)
+    np.testing.assert_allclose(got, expected, rtol=tol(dtype, k), atol=tol(dtype, k) * 50)
+    c2 = rng.standard_normal((m, n)).astype(dtype)
+    one = lamina.gemm(a, b, c2, beta=2.0, n_threads=1)
+    np.testing.assert_array_equal(one, lamina.gemm(a, b, c2, beta=2.0, n_threads=2))
+    _check(one, a, b, beta=2.0, c=c2.astype(np.float64))

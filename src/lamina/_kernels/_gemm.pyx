@@ -34,6 +34,7 @@ from cython.parallel cimport parallel, threadid
 from libc.math cimport fabs
 from libc.stdint cimport uintptr_t
 
+from lamina._kernels._blas2 cimport gemv_kernel
 from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_omp.h" nogil:
@@ -300,6 +301,17 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         return gemm_ex(n, m, k, alpha, B, csb, rsb, A, csa, rsa, beta, C, csc, rsc,
                        bias, bias_cs, bias_rs, act, n_threads)
     flops = <double> m * <double> n * <double> k
+    if n == 1 and rsc == 1 and rsb == 1 and k >= 8:
+        # A matrix-vector product: the GEMV kernel streams A once, where the packed path
+        # would fill MR x NR tiles that are almost all padding.
+        gemv_kernel(m, k, alpha, A, rsa, csa, B, beta, C, n_threads)
+        _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
+        return 0
+    if m == 1 and csc == 1 and csa == 1 and k >= 8:
+        # A row vector times a matrix: C^T = B^T A^T as a GEMV over B^T.
+        gemv_kernel(n, k, alpha, B, csb, rsb, A, beta, C, n_threads)
+        _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
+        return 0
     if flops <= _small_flops:
         record_team_size(1)
         if floating is double:
