@@ -1,6 +1,8 @@
 """Dense factorizations and solvers beside SciPy's LAPACK: LU, Cholesky, QR (economic,
-Q formed), solve with one right-hand side, least squares on a tall matrix; float32 and
-float64, 1 and 2 threads, with GFLOP/s tracked."""
+Q formed), solve with one right-hand side, least squares on a tall matrix, the symmetric
+eigenproblem (eigh with vectors, eigvalsh), the SVD (economic with vectors against SciPy's
+default gesdd, svdvals) and randomized_svd against scikit-learn's; float32 and float64,
+1 and 2 threads, with GFLOP/s tracked."""
 
 import time
 
@@ -11,6 +13,7 @@ import lamina
 from .common import DTYPES, THREADS, ThreadLimit, optional, rng, skip_unless, warm_up_openmp
 
 scipy_linalg = optional("scipy.linalg")
+sklearn_extmath = optional("sklearn.utils.extmath")
 
 IMPLS = ["lamina", "scipy"]
 SIZES = [128, 512, 1024, 2048, 4096]
@@ -114,4 +117,73 @@ class Lstsq(_Factorization):
         else:
             self.fn = lambda: scipy_linalg.lstsq(a, b)          # SciPy's default driver (gelsd)
         self.flops = _flops("lstsq", n, m)
+        self.fn()
+
+
+# -- eigenvalues and singular values -------------------------------------------------------
+
+SPECTRAL_SIZES = [256, 1024, 2048]
+# Classic operation counts (LAPACK's working notes): tridiagonal QR with vectors, the
+# reduction alone, Golub-Kahan SVD with vectors, the bidiagonal reduction alone.
+_SPECTRAL_FLOPS = {"eigh": 9.0, "eigvalsh": 4 / 3, "svd": 21.0, "svdvals": 8 / 3}
+
+
+class _Spectral(_Factorization):
+    params = (IMPLS, SPECTRAL_SIZES, DTYPES, THREADS)
+    param_names = ["impl", "n", "dtype", "threads"]
+
+    def setup(self, impl, n, dtype, threads):
+        skip_unless(impl == "lamina" or scipy_linalg is not None)
+        a = rng().standard_normal((n, n)).astype(dtype)
+        s = (a + a.T) / 2
+        self.limit = ThreadLimit(threads)
+        self.limit.start()
+        warm_up_openmp()
+        lib = lamina.linalg if impl == "lamina" else scipy_linalg
+        self.fn = {
+            "eigh": lambda: lib.eigh(s),
+            "eigvalsh": lambda: lib.eigvalsh(s),
+            "svd": lambda: lib.svd(a, full_matrices=False),     # SciPy: gesdd (its default)
+            "svdvals": lambda: lib.svdvals(a),
+        }[self.op]
+        self.flops = _SPECTRAL_FLOPS[self.op] * n ** 3
+        self.fn()
+
+
+class Eigh(_Spectral):
+    op = "eigh"
+
+
+class Eigvalsh(_Spectral):
+    op = "eigvalsh"
+
+
+class Svd(_Spectral):
+    op = "svd"
+
+
+class Svdvals(_Spectral):
+    op = "svdvals"
+
+
+class RandomizedSvd(_Factorization):
+    """8000 x 2000, 50 components, scikit-learn's defaults (10 oversamples, n_iter 7, LU
+    normalization) on both sides."""
+
+    op = "randomized_svd"
+    params = (["lamina", "sklearn"], ["8000x2000", "2000x500"], DTYPES, THREADS)
+    param_names = ["impl", "shape", "dtype", "threads"]
+
+    def setup(self, impl, shape, dtype, threads):
+        skip_unless(impl == "lamina" or sklearn_extmath is not None)
+        m, n = (int(v) for v in shape.split("x"))
+        k = 50 if m >= 8000 else 20
+        a = rng().standard_normal((m, n)).astype(dtype)
+        self.limit = ThreadLimit(threads)
+        self.limit.start()
+        warm_up_openmp()
+        lib = lamina.linalg if impl == "lamina" else sklearn_extmath
+        self.fn = lambda: lib.randomized_svd(a, k, random_state=0)
+        q = 7 if k < 0.1 * min(m, n) else 4
+        self.flops = (4 * q + 4) * m * n * (k + 10)
         self.fn()

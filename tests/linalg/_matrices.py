@@ -118,3 +118,123 @@ def qr_ratios(a, q, r):
     fact = _ratio(norm1(r64 - q64.T @ a64), max(1, m) * norm1(a64), e) if a.size else 0.0
     orth = norm1(np.eye(q64.shape[1]) - q64.T @ q64) / (max(1, m) * e)
     return fact, orth
+
+
+# ---------------------------------------------------------------------------------------
+# Symmetric eigenproblem and SVD (LAPACK's TESTING/EIG: dchkst / dchkbd style).
+
+EIG_THRESHOLD = 60.0
+SVD_THRESHOLD = 50.0
+SPECTRAL_KINDS = (
+    "zero", "identity",
+    "evenly", "geometric", "clustered",
+    "evenly_big", "geometric_big", "clustered_big",
+    "evenly_small", "geometric_small", "clustered_small",
+    "random", "banded",
+)
+SVD_KINDS = SPECTRAL_KINDS + ("rank_deficient",)
+
+
+def _spectral_values(kind, k, dtype):
+    """Values between 1 and eps: evenly spaced, geometric, or clustered (one at 1, the
+    rest at eps), and the scale factor of the kind (sqrt(overflow) or sqrt(underflow))."""
+    e = eps(dtype)
+    base, _, scale = kind.partition("_")
+    i = np.arange(k)
+    if k <= 1:
+        v = np.ones(k)
+    elif base == "evenly":
+        v = 1 - i / (k - 1) * (1 - e)
+    elif base == "geometric":
+        v = e ** (i / (k - 1))
+    else:
+        v = np.where(i == 0, 1.0, e)
+    factor = {"": 1.0, "big": 0.25 * np.sqrt(float(np.finfo(dtype).max)),
+              "small": 4 * np.sqrt(float(np.finfo(dtype).tiny))}[scale]
+    return v, factor
+
+
+def symmetric_matrix(kind, n, dtype, rng):
+    """A symmetric test matrix of kind ``kind`` (SPECTRAL_KINDS)."""
+    if kind == "zero":
+        a = np.zeros((n, n))
+    elif kind == "identity":
+        a = np.eye(n)
+    elif kind == "random":
+        g = rng.standard_normal((n, n))
+        a = (g + g.T) / 2
+    elif kind == "banded":
+        g = rng.standard_normal((n, n))
+        a = np.triu(np.tril(g + g.T, 2), -2) / 2
+    else:
+        v, factor = _spectral_values(kind, n, dtype)
+        v = v * rng.choice([-1.0, 1.0], n)
+        q = _orthogonal(n, rng)
+        a = (q * v) @ q.T
+        a = (a + a.T) / 2 * factor
+    return a.astype(dtype)
+
+
+def general_matrix(kind, m, n, dtype, rng):
+    """An m x n test matrix of kind ``kind`` (SVD_KINDS)."""
+    k = min(m, n)
+    if kind == "zero":
+        a = np.zeros((m, n))
+    elif kind == "identity":
+        a = np.eye(m, n)
+    elif kind == "random":
+        a = rng.standard_normal((m, n))
+    elif kind == "banded":
+        a = np.triu(np.tril(rng.standard_normal((m, n)), 2), -1)
+    elif kind == "rank_deficient":
+        r = k // 2
+        a = rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+    else:
+        v, factor = _spectral_values(kind, k, dtype)
+        u = _orthogonal(m, rng)[:, :k]
+        w = _orthogonal(n, rng)[:, :k]
+        a = (u * v) @ w.T * factor
+    return a.astype(dtype)
+
+
+def _ratio_or_abs(num, den, e):
+    """num / den / e, or (when the matrix is zero) num measured in units of e."""
+    if num == 0:
+        return 0.0
+    return num / (den if den > 0 else 1.0) / e
+
+
+def eigh_ratios(a, w, z):
+    """(||A - Z D Z^T|| / (||A|| n eps), ||I - Z^T Z|| / (n eps))."""
+    n = a.shape[0]
+    e = eps(a.dtype)
+    a64, w64, z64 = (np.asarray(t, np.float64) for t in (a, w, z))
+    # Compare with the triangle eigh reads (lower), mirrored.
+    sym = np.tril(a64) + np.tril(a64, -1).T
+    fact = _ratio_or_abs(norm1(sym - (z64 * w64) @ z64.T), max(n, 1) * norm1(sym), e)
+    orth = norm1(np.eye(z64.shape[1]) - z64.T @ z64) / (max(n, 1) * e)
+    return fact, orth
+
+
+def values_ratio(w1, w2, dtype):
+    """max |w1 - w2| / (len * eps * max |w|)."""
+    w1, w2 = np.asarray(w1, np.float64), np.asarray(w2, np.float64)
+    if w1.size == 0:
+        return 0.0
+    den = max(w1.size, 1) * eps(dtype) * max(np.abs(w1).max(), np.abs(w2).max())
+    diff = np.abs(w1 - w2).max()
+    return 0.0 if diff == 0 else diff / (den if den > 0 else 1.0)
+
+
+def svd_ratios(a, u, s, vt):
+    """(||A - U S V^T|| / (||A|| max(m,n) eps), ||I - U^T U|| / (m eps),
+    ||I - V^T V|| / (n eps))."""
+    m, n = a.shape
+    k = s.shape[0]
+    e = eps(a.dtype)
+    a64, u64, s64, v64 = (np.asarray(t, np.float64) for t in (a, u, s, vt))
+    rec = (u64[:, :k] * s64) @ v64[:k]
+    fact = _ratio_or_abs(norm1(a64 - rec), max(m, n, 1) * norm1(a64), e)
+    orth_u = norm1(np.eye(u64.shape[1]) - u64.T @ u64) / (max(m, 1) * e)
+    orth_v = norm1(np.eye(v64.shape[0]) - v64 @ v64.T) / (max(n, 1) * e)
+    return fact, orth_u, orth_v

@@ -77,3 +77,12 @@ def test_errors():
         la.lstsq(np.ones((3, 2)), np.ones(4))
     with pytest.raises(ValueError, match="NaN"):
         la.lstsq(np.full((3, 2), np.nan), np.ones(3))
+
+
+@pytest.mark.parametrize("m, n, r", [(20, 10, 10), (20, 10, 4), (10, 20, 4), (6, 6, 6)])
+def test_reports_singular_values(m, n, r, dtype, rng):
+    a = (rng.standard_normal((m, r)) @ rng.standard_normal((r, n))).astype(dtype)
+    s = la.lstsq(a, rng.standard_normal(m).astype(dtype))[3]
+    ref = np.linalg.svd(a.astype(np.float64), compute_uv=False)
+    assert s.shape == (min(m, n),) and s.dtype == dtype
+    np.testing.assert_allclose(s, ref, atol=100 * eps(dtype) * ref[0] * max(m, n))

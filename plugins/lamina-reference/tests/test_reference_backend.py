@@ -64,3 +64,44 @@ def test_kit_detects_a_wrong_backend():
     assert report.passed_ops == ["asum"]
     with pytest.raises(AssertionError, match="dot"):
         report.raise_for_failures()
+
+
+def test_kit_checks_factorizations_by_their_properties():
+    """Sign flips of singular/eigen vectors pass; a broken factor does not."""
+    from lamina_reference._backend import ReferenceBackend
+
+    class Flipped(ReferenceBackend):
+        name = "flipped"
+
+        def svd(self, a, full_matrices=True, compute_uv=True, **kw):
+            out = super().svd(a, full_matrices=full_matrices, compute_uv=compute_uv, **kw)
+            if not compute_uv:
+                return out
+            u, s, vt = out
+            return -u, s, -vt
+
+        def eigh(self, a, lower=True, eigvals_only=False, **kw):
+            out = super().eigh(a, lower=lower, eigvals_only=eigvals_only, **kw)
+            return out if eigvals_only else (out[0], -out[1])
+
+    class Broken(ReferenceBackend):
+        name = "broken"
+
+        def svd(self, a, full_matrices=True, compute_uv=True, **kw):
+            out = super().svd(a, full_matrices=full_matrices, compute_uv=compute_uv, **kw)
+            if not compute_uv:
+                return out
+            u, s, vt = out
+            return u, s, vt[..., ::-1, :]          # rows of Vh out of order
+
+        def eigh(self, a, lower=True, eigvals_only=False, **kw):
+            out = super().eigh(a, lower=lower, eigvals_only=eigvals_only, **kw)
+            return out if eigvals_only else (out[0], out[1] * 1.01)
+
+        def randomized_svd(self, a, n_components, *args, **kw):
+            u, s, vt = super().randomized_svd(a, n_components, n_iter=0, n_oversamples=0)
+            return u, s, vt
+
+    assert lamina.testing.check_backend(Flipped(), ops=["svd", "eigh"]).ok
+    report = lamina.testing.check_backend(Broken(), ops=["svd", "eigh", "randomized_svd"])
+    assert set(report.failures) == {"svd", "eigh", "randomized_svd"}

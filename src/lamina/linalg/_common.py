@@ -12,6 +12,7 @@ __all__ = [
     "estimate_inverse_norm1",
     "matrices",
     "prepare",
+    "safe_scale",
     "work_copy",
 ]
 
@@ -95,3 +96,19 @@ def norm1(a):
     if a.size == 0:
         return 0.0
     return float(np.abs(a).sum(axis=0).max())
+
+
+def safe_scale(a, dtype):
+    """The factor to divide ``a`` by before an eigenvalue or singular value iteration:
+    its largest magnitude when that lies outside LAPACK's safe range [sqrt(tiny/eps),
+    sqrt(1/(tiny/eps))] (where squares and products of entries would underflow or
+    overflow), else 1.  Dividing by the largest magnitude cannot overflow."""
+    if a.size == 0:
+        return 1.0
+    anrm = float(np.max(np.abs(a)))
+    info = np.finfo(dtype)
+    small = float(info.tiny) / float(info.eps)
+    rmin, rmax = np.sqrt(small), np.sqrt(1.0 / small)
+    if anrm == 0 or not np.isfinite(anrm) or rmin <= anrm <= rmax:
+        return 1.0
+    return anrm

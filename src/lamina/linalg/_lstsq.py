@@ -36,6 +36,12 @@ def _triangular_rcond(r, threads):
     return 1.0 / rn / inv_norm
 
 
+def _singular_values(a, threads):
+    from lamina.linalg._svd import svdvals
+
+    return svdvals(a, check_finite=False, n_threads=threads)
+
+
 def _upper_solve(r, x, threads):
     _lapack.trsm(True, False, False, r, x, threads)
 
@@ -111,24 +117,28 @@ def lstsq(a, b, rcond=None, overwrite_a=False, overwrite_b=False, check_finite=T
         Squared 2-norms of the residual columns when M > N and the rank is N, else empty.
     rank : int
         Effective rank.
-    rdiag : ndarray, shape (min(M, N),)
-        The rank-revealing report: ``|R[i, i]|`` of the triangular factor (of the
-        column-pivoted QR whenever pivoting was needed, then non-increasing).  These
-        track but do not equal the singular values; lamina has no SVD yet.
+    s : ndarray, shape (min(M, N),)
+        Singular values of ``a``, non-increasing (:func:`svdvals`; of the triangular
+        factor R, which has the same ones, when the full-rank QR path ran).
 
     Notes
     -----
     Full-rank over-determined problems (the rank decided by a condition estimate of R,
     as LAPACK's gelsy does) use blocked Householder QR: x = R^-1 (Q^T b)[:N].  Otherwise
-    column-pivoted QR decides the rank and a second QR gives the minimum-norm solution.
+    column-pivoted QR decides the rank (``|R[i, i]| > rcond |R[0, 0]|``) and a second QR
+    gives the minimum-norm solution, as gelsy does; the rank is therefore decided by the
+    pivoted R, which tracks the singular values within modest factors (it may differ from
+    ``count(s > rcond * s[0])`` for values right at the threshold).
 
     Examples
     --------
     >>> import numpy as np, lamina
     >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-    >>> x, res, rank, rdiag = lamina.linalg.lstsq(a, [1.0, 2.0, 3.0])
+    >>> x, res, rank, s = lamina.linalg.lstsq(a, [1.0, 2.0, 3.0])
     >>> np.round(x, 12), rank
     (array([1., 1.]), 2)
+    >>> bool(np.allclose(s, np.linalg.svd(a, compute_uv=False)))
+    True
     """
     a = prepare(a, "a", check_finite=check_finite)
     if a.ndim != 2:
@@ -167,10 +177,11 @@ def lstsq(a, b, rcond=None, overwrite_a=False, overwrite_b=False, check_finite=T
         keep = np.array(f, order="F") if f is a else None
         tau = np.zeros(n, dtype=dtype)
         _lapack.geqrf(f, tau, threads)
-        rdiag = np.abs(np.diagonal(f)).copy()
         if _triangular_rcond(f[:n, :n], threads) > rcond:
+            sv = _singular_values(np.triu(f[:n, :n]), threads)
             x, res = _full_rank_tall(f, tau, qtb, threads)
-            return finish(x, res, n, rdiag)
+            return finish(x, res, n, sv)
         f = keep if keep is not None else np.array(a, dtype=dtype, order="F")
-    x, rank, rdiag = _minimum_norm(f, qtb, rcond, threads)
-    return finish(x, np.empty(0, dtype=dtype), rank, rdiag)
+    sv = _singular_values(f, threads)
+    x, rank, _ = _minimum_norm(f, qtb, rcond, threads)
+    return finish(x, np.empty(0, dtype=dtype), rank, sv)

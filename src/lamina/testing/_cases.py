@@ -644,8 +644,12 @@ def _check_cho_factor(actual, expected, case):
 
 def _check_cond(actual, expected, case):
     act, exp = float(actual), float(expected)
-    if np.isinf(exp) or np.isinf(act):
-        return None if np.isinf(exp) == np.isinf(act) else f"cond {act} vs core {exp}"
+    # Singular: inf, or a value past 1/eps (the smallest singular value is rounding noise).
+    huge = 0.1 / _eps_of(expected)
+    if np.isinf(exp) or np.isinf(act) or exp > huge or act > huge:
+        if (np.isinf(exp) or exp > huge) and (np.isinf(act) or act > huge):
+            return None
+        return f"cond {act} vs core {exp}"
     # The core estimates (a lower bound within a small factor); exact peers are accepted.
     return None if exp / 4 <= act <= exp * 4 else f"cond {act:.4g} vs core estimate {exp:.4g}"
 
@@ -825,6 +829,9 @@ def cases_matrix_norm():
         for ord in ("fro", 1, -1, np.inf, -np.inf):
             yield Case(f"matrix_norm ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
                        size=35)
+        for ord in (2, -2, "nuc"):
+            yield Case(f"matrix_norm ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
+                       size=35, tol=64)
 
 
 def cases_norm():
@@ -834,6 +841,9 @@ def cases_norm():
         for ord in (None, "fro", 1, np.inf):
             yield Case(f"norm matrix ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
                        size=30)
+        for ord in (2, -2, "nuc"):
+            yield Case(f"norm matrix ord={ord} {np.dtype(dtype).name}", (a,), {"ord": ord},
+                       size=30, tol=64)
         yield Case(f"norm vector {np.dtype(dtype).name}", (a[0],), size=5)
         yield Case(f"norm axis pair {np.dtype(dtype).name}", (a[None],), {"axis": (1, 2)},
                    size=30)
@@ -843,10 +853,182 @@ def cases_cond():
     for dtype in DTYPES:
         for n in (2, 10, 60):
             a = _rng(230 + n).standard_normal((n, n)).astype(dtype)
-            for p in (1, np.inf):
+            for p in (None, 1, -1, 2, -2, np.inf, "fro", "nuc"):
                 yield Case(f"cond n={n} p={p} {np.dtype(dtype).name}", (a,), {"p": p},
                            check=_check_cond)
+        yield Case(f"cond 7x4 {np.dtype(dtype).name}",
+                   (_rng(239).standard_normal((7, 4)).astype(dtype),), check=_check_cond)
     yield Case("cond singular", (np.ones((3, 3)),), check=_check_cond)
+
+# -- symmetric eigenproblem and SVD: eigenvalues and singular values compared with the
+# core's, eigenvectors and singular vectors by reconstruction and orthogonality (their
+# signs, and bases of repeated values, are not unique).
+
+def _symmetric(n, dtype, seed):
+    g = _rng(seed).standard_normal((n, n))
+    return ((g + g.T) / 2).astype(dtype)
+
+
+def _check_orthonormal_columns(q, label):
+    q64 = np.asarray(q, np.float64)
+    return _ratio_ok(_n1(np.eye(q64.shape[1]) - q64.T @ q64), 1.0, q, label)
+
+
+def _check_eigh(actual, expected, case):
+    if case.kwargs.get("eigvals_only", False):
+        return _compare(actual, expected, case)
+    w, v = (np.asarray(t) for t in actual)
+    ew, ev = (np.asarray(t) for t in expected)
+    if v.shape != ev.shape or v.dtype != ev.dtype:
+        return f"eigenvectors have shape {v.shape} / {v.dtype}, core {ev.shape} / {ev.dtype}"
+    msg = _compare(w, ew, case)
+    if msg:
+        return "eigenvalues: " + msg
+    a = np.asarray(case.args[0], np.float64)
+    lower = case.kwargs.get("lower", True)
+    tri = (np.tril(a), np.tril(a, -1)) if lower else (np.triu(a), np.triu(a, 1))
+    sym = tri[0] + np.swapaxes(tri[1], -1, -2)
+    v64 = v.astype(np.float64)
+    # A V = V diag(w) for the returned (possibly partial) set of vectors.
+    msg = _ratio_ok(_n1(sym @ v64 - v64 * w.astype(np.float64)[..., None, :]), _n1(sym), v,
+                    "A V - V W")
+    for idx in np.ndindex(*v.shape[:-2]):
+        msg = msg or _check_orthonormal_columns(v[idx], "I - V^T V")
+    return msg
+
+
+def _check_svd(actual, expected, case):
+    if not case.kwargs.get("compute_uv", True):
+        return _compare(actual, expected, case)
+    u, s, vt = (np.asarray(t) for t in actual)
+    eu, es, evt = (np.asarray(t) for t in expected)
+    if u.shape != eu.shape or vt.shape != evt.shape or u.dtype != eu.dtype:
+        return (f"U, Vh have shapes {u.shape}, {vt.shape} ({u.dtype}); core {eu.shape}, "
+                f"{evt.shape} ({eu.dtype})")
+    msg = _compare(s, es, case)
+    if msg:
+        return "singular values: " + msg
+    a = np.asarray(case.args[0], np.float64)
+    k = s.shape[-1]
+    rec = (u[..., :k].astype(np.float64) * s.astype(np.float64)[..., None, :]) @ vt[..., :k, :]
+    msg = _ratio_ok(_n1(a - rec), _n1(a), u, "A - U S Vh")
+    if msg:
+        return msg
+    for idx in np.ndindex(*u.shape[:-2]):
+        msg = (_check_orthonormal_columns(u[idx], "I - U^T U")
+               or _check_orthonormal_columns(vt[idx].T, "I - Vh Vh^T"))
+        if msg:
+            return msg
+    return None
+
+
+def _check_randomized_svd(actual, expected, case):
+    """Same shapes, orthonormal factors, leading singular values and a spectral error no
+    worse than 1.5 times the core's (the random test matrices may differ)."""
+    u, s, vt = (np.asarray(t) for t in actual)
+    eu, es, evt = (np.asarray(t) for t in expected)
+    if u.shape != eu.shape or s.shape != es.shape or vt.shape != evt.shape:
+        return f"shapes {u.shape}, {s.shape}, {vt.shape} differ from the core's"
+    if u.dtype != eu.dtype:
+        return f"dtype {u.dtype} != core's {eu.dtype}"
+    e = _eps_of(u)
+    a = np.asarray(case.args[0], np.float64)
+    if not np.allclose(s, es, rtol=1e3 * e, atol=1e3 * e * float(es[0])):
+        return f"singular values {s} differ from the core's {es}"
+    err = np.linalg.norm(a - (u.astype(np.float64) * s) @ vt, 2)
+    err_core = np.linalg.norm(a - (eu.astype(np.float64) * es) @ evt, 2)
+    if err > 1.5 * err_core + 1e3 * e * float(es[0]):
+        return f"spectral error {err:.3g} exceeds 1.5 x the core's {err_core:.3g}"
+    return (_check_orthonormal_columns(u, "I - U^T U")
+            or _check_orthonormal_columns(vt.T, "I - Vh Vh^T"))
+
+
+def cases_eigh():
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for n in (1, 2, 5, 33, 80):
+            a = _symmetric(n, dtype, 240 + n)
+            yield Case(f"eigh n={n} {name}", (a,), size=n, tol=64, check=_check_eigh)
+        a = _symmetric(20, dtype, 250)
+        yield Case(f"eigh upper {name}", (np.triu(a),), {"lower": False}, size=20, tol=64,
+                   check=_check_eigh)
+        yield Case(f"eigh eigvals_only {name}", (a,), {"eigvals_only": True}, size=20,
+                   tol=64, check=_check_eigh)
+        yield Case(f"eigh subset {name}", (a,), {"subset_by_index": (2, 7)}, size=20, tol=64,
+                   check=_check_eigh)
+        yield Case(f"eigh stacked {name}",
+                   (np.stack([_symmetric(6, dtype, 251), _symmetric(6, dtype, 252)]),),
+                   size=6, tol=64, check=_check_eigh)
+    yield Case("eigh not square", (np.ones((2, 3)),), raises=ValueError)
+    yield Case("eigh NaN", (np.array([[1.0, np.nan], [np.nan, 1.0]]),), raises=ValueError)
+
+
+def cases_eigvalsh():
+    for dtype in DTYPES:
+        for n in (1, 3, 40):
+            yield Case(f"eigvalsh n={n} {np.dtype(dtype).name}", (_symmetric(n, dtype, 260 + n),),
+                       size=n, tol=64)
+        yield Case(f"eigvalsh upper {np.dtype(dtype).name}", (_symmetric(9, dtype, 269),),
+                   {"lower": False}, size=9, tol=64)
+
+
+def cases_svd():
+    for dtype in DTYPES:
+        name = np.dtype(dtype).name
+        for m, n in ((1, 1), (5, 3), (3, 5), (40, 40), (130, 30), (30, 130)):
+            a = _rng(270 + m + n).standard_normal((m, n)).astype(dtype)
+            for full in (False, True):
+                yield Case(f"svd {m}x{n} full={full} {name}", (a,), {"full_matrices": full},
+                           size=max(m, n), tol=64, check=_check_svd)
+            yield Case(f"svd {m}x{n} values {name}", (a,), {"compute_uv": False},
+                       size=max(m, n), tol=64, check=_check_svd)
+        a = _rng(280).standard_normal((2, 7, 4)).astype(dtype)
+        yield Case(f"svd stacked {name}", (a,), {"full_matrices": False}, size=7, tol=64,
+                   check=_check_svd)
+    yield Case("svd bad method", (np.eye(2),), {"method": "qr"}, raises=ValueError)
+
+
+def cases_svdvals():
+    for dtype in DTYPES:
+        for m, n in ((1, 1), (6, 4), (4, 6), (50, 50)):
+            a = _rng(290 + m * n).standard_normal((m, n)).astype(dtype)
+            yield Case(f"svdvals {m}x{n} {np.dtype(dtype).name}", (a,), size=max(m, n),
+                       tol=64)
+
+
+def cases_randomized_svd():
+    for dtype in DTYPES:
+        for m, n in ((120, 60), (60, 120)):
+            r = _rng(300 + m)
+            k = min(m, n)
+            u = np.linalg.qr(r.standard_normal((m, k)))[0]
+            v = np.linalg.qr(r.standard_normal((n, k)))[0]
+            a = ((u * 0.7 ** np.arange(k)) @ v.T).astype(dtype)
+            yield Case(f"randomized_svd {m}x{n} {np.dtype(dtype).name}", (a, 5),
+                       {"random_state": 0}, check=_check_randomized_svd)
+    yield Case("randomized_svd too many components", (np.ones((4, 3)), 4), raises=ValueError)
+
+
+def cases_pinv():
+    for dtype in DTYPES:
+        for m, n in ((1, 1), (6, 4), (4, 6), (30, 30)):
+            a = _well_conditioned(n, dtype, 310 + m, m)
+            yield Case(f"pinv {m}x{n} {np.dtype(dtype).name}", (a,), size=max(m, n), tol=256)
+        r = _rng(319)
+        a = (r.standard_normal((8, 3)) @ r.standard_normal((3, 6))).astype(dtype)
+        yield Case(f"pinv rank 3 {np.dtype(dtype).name}", (a,), size=8, tol=4096)
+
+
+def cases_matrix_rank():
+    r = _rng(320)
+    for dtype in DTYPES:
+        for m, n, k in ((6, 6, 6), (10, 5, 2), (5, 10, 3), (4, 4, 0)):
+            a = (r.standard_normal((m, k)) @ r.standard_normal((k, n))).astype(dtype)
+            yield Case(f"matrix_rank {m}x{n} rank {k} {np.dtype(dtype).name}", (a,))
+        yield Case(f"matrix_rank stacked {np.dtype(dtype).name}",
+                   (np.stack([np.eye(3, dtype=dtype), np.diag([1, 0, 0]).astype(dtype)]),))
+
+
 
 def cases_linear_softmax_cross_entropy():
     r = _rng(21)
@@ -927,4 +1109,11 @@ CASES = {
     "matrix_norm": cases_matrix_norm,
     "norm": cases_norm,
     "cond": cases_cond,
+    "eigh": cases_eigh,
+    "eigvalsh": cases_eigvalsh,
+    "svd": cases_svd,
+    "svdvals": cases_svdvals,
+    "randomized_svd": cases_randomized_svd,
+    "pinv": cases_pinv,
+    "matrix_rank": cases_matrix_rank,
 }

@@ -386,6 +386,255 @@ class ReferenceBackend:
         grad = lam * (r * np.sign(x) + (1 - r) * x)
         return _penalty_result(value, grad, _float(w, "w"), grad_out)
 
+    # -- sparse and iterative solvers ----------------------------------------------------
+    # SciPy is the oracle here (imported on first use so discovery stays cheap).
+    def csr_matvec(self, a, x, *, out=None, n_threads=None):
+        a = _scipy_csr(a)
+        x = _float(x, "x", 1)
+        if x.shape[0] != a.shape[1]:
+            raise ValueError(f"x has shape {x.shape} but a has shape {a.shape}")
+        dtype = np.result_type(a.dtype, x.dtype)
+        return _write(out, np.asarray(a.astype(dtype) @ x.astype(dtype)))
+
+    def csr_matmat(self, a, b, *, out=None, n_threads=None):
+        a = _scipy_csr(a)
+        b = _float(b, "b", 2)
+        if b.shape[0] != a.shape[1]:
+            raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}")
+        dtype = np.result_type(a.dtype, b.dtype)
+        return _write(out, np.asarray(a.astype(dtype) @ b.astype(dtype)))
+
+    def cg(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=None,
+           progress=False, n_threads=None):
+        return _krylov("cg", A, b, x0, rtol, atol, maxiter, M, callback)
+
+    def minres(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None,
+               callback=None, progress=False, n_threads=None):
+        return _krylov("minres", A, b, x0, rtol, atol, maxiter, M, callback)
+
+    def gmres(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, restart=None, maxiter=None,
+              M=None, callback=None, progress=False, n_threads=None):
+        return _krylov("gmres", A, b, x0, rtol, atol, maxiter, M, callback, restart=restart)
+
+    def bicgstab(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None,
+                 callback=None, progress=False, n_threads=None):
+        return _krylov("bicgstab", A, b, x0, rtol, atol, maxiter, M, callback)
+
+    def jacobi(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, callback=None,
+               progress=False, n_threads=None):
+        return _stationary("jacobi", A, b, x0, rtol, atol, maxiter, callback, 1.0)
+
+    def gauss_seidel(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None,
+                     callback=None, progress=False, n_threads=None):
+        return _stationary("gauss_seidel", A, b, x0, rtol, atol, maxiter, callback, 1.0)
+
+    def sor(self, A, b, x0=None, *, omega=1.5, rtol=1e-5, atol=0.0, maxiter=None,
+            callback=None, progress=False, n_threads=None):
+        if not 0 < omega < 2:
+            raise ValueError(f"omega must be in (0, 2), got {omega}")
+        return _stationary("sor", A, b, x0, rtol, atol, maxiter, callback, omega)
+
+    # -- linalg (SciPy / NumPy's LAPACK) --------------------------------------------------
+    @staticmethod
+    def _sl():
+        import scipy.linalg
+
+        return scipy.linalg
+
+    def lu_factor(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        a = _float(a, "a")
+        lu, piv = self._sl().lu_factor(a, check_finite=check_finite)
+        return lu, piv.astype(np.intp)
+
+    def lu_solve(self, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
+                 n_threads=None):
+        lu, piv = lu_and_piv
+        return self._sl().lu_solve((np.asarray(lu), np.asarray(piv)), _float(b, "b"),
+                                   trans=trans, check_finite=check_finite)
+
+    def lu(self, a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False,
+           *, n_threads=None):
+        return self._sl().lu(_float(a, "a"), permute_l=permute_l, check_finite=check_finite,
+                             p_indices=p_indices)
+
+    def solve(self, a, b, lower=False, overwrite_a=False, overwrite_b=False,
+              check_finite=True, assume_a="gen", transposed=False, *, n_threads=None):
+        a, b = _common(_float(a, "a"), _float(b, "b"))
+        if a.ndim > 2:
+            return np.linalg.solve(a, b if b.ndim > 1 else b[..., None])[
+                ..., 0] if b.ndim == 1 else np.linalg.solve(a, b)
+        return self._sl().solve(a, b, lower=lower, check_finite=check_finite,
+                                assume_a=assume_a, transposed=transposed)
+
+    def inv(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        return np.linalg.inv(_float(a, "a"))
+
+    def det(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        a = _float(a, "a")
+        return np.asarray(np.linalg.det(a), dtype=a.dtype)[()]
+
+    def slogdet(self, a, *, n_threads=None):
+        a = _float(a, "a")
+        sign, logdet = np.linalg.slogdet(a)
+        return np.asarray(sign, a.dtype)[()], np.asarray(logdet, a.dtype)[()]
+
+    def cholesky(self, a, lower=False, overwrite_a=False, check_finite=True, *,
+                 n_threads=None):
+        a = _float(a, "a")
+        if a.ndim > 2:
+            low = np.linalg.cholesky(a if lower else np.swapaxes(a, -1, -2))
+            return low if lower else np.swapaxes(low, -1, -2)
+        return self._sl().cholesky(a, lower=lower, check_finite=check_finite)
+
+    def cho_factor(self, a, lower=False, overwrite_a=False, check_finite=True, *,
+                   n_threads=None):
+        return self._sl().cho_factor(_float(a, "a"), lower=lower, check_finite=check_finite)
+
+    def cho_solve(self, c_and_lower, b, overwrite_b=False, check_finite=True, *,
+                  n_threads=None):
+        c, lower = c_and_lower
+        return self._sl().cho_solve((np.asarray(c), lower), _float(b, "b"),
+                                    check_finite=check_finite)
+
+    def solve_triangular(self, a, b, trans=0, lower=False, unit_diagonal=False,
+                         overwrite_b=False, check_finite=True, *, n_threads=None):
+        a, b = _common(_float(a, "a", 2), _float(b, "b"))
+        return self._sl().solve_triangular(a, b, trans=trans, lower=lower,
+                                           unit_diagonal=unit_diagonal,
+                                           check_finite=check_finite)
+
+    def qr(self, a, mode="reduced", pivoting=False, overwrite_a=False, check_finite=True, *,
+           n_threads=None):
+        a = _float(a, "a")
+        names = {"reduced": "reduced", "economic": "reduced", "complete": "complete",
+                 "full": "complete", "r": "r", "raw": "raw"}
+        if mode not in names:
+            raise ValueError(f"mode must be one of {sorted(names)}, got {mode!r}")
+        if pivoting:
+            scipy_mode = {"reduced": "economic", "complete": "full"}.get(names[mode], names[mode])
+            return self._sl().qr(a, mode=scipy_mode, pivoting=True, check_finite=check_finite)
+        if names[mode] == "raw":
+            (h, tau), _ = self._sl().qr(a, mode="raw", check_finite=check_finite)
+            return h, tau
+        return np.linalg.qr(a, mode=names[mode])
+
+    def qr_multiply(self, a, c, mode="right", pivoting=False, conjugate=False,
+                    overwrite_a=False, overwrite_c=False, *, n_threads=None):
+        a, c = _common(_float(a, "a", 2), _float(c, "c"))
+        return self._sl().qr_multiply(a, c, mode=mode, pivoting=pivoting)
+
+    def lstsq(self, a, b, rcond=None, overwrite_a=False, overwrite_b=False,
+              check_finite=True, *, n_threads=None):
+        a, b = _common(_float(a, "a", 2), _float(b, "b"))
+        m, n = a.shape
+        cond = np.finfo(a.dtype).eps * max(m, n, 1) if rcond is None else rcond
+        x, res, rank, s = self._sl().lstsq(a, b, cond=cond, check_finite=check_finite)
+        return x.astype(a.dtype), np.asarray(res, a.dtype), int(rank), s
+
+    def matrix_norm(self, x, ord="fro", keepdims=False):
+        x = _float(x, "x")
+        return np.asarray(np.linalg.matrix_norm(x, ord=ord, keepdims=keepdims), x.dtype)[()]
+
+    def norm(self, x, ord=None, axis=None, keepdims=False):
+        x = _float(x, "x")
+        return np.asarray(np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims),
+                          x.dtype)[()]
+
+    def cond(self, x, p=None, *, n_threads=None):
+        x = _float(x, "x")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            try:
+                r = np.linalg.cond(x, p)
+            except np.linalg.LinAlgError:
+                r = np.inf
+        return np.asarray(np.where(np.isnan(r), np.inf, r), x.dtype)[()]
+
+    # -- eigenvalues and singular values (NumPy's LAPACK) ----------------------------------
+    def eigh(self, a, lower=True, eigvals_only=False, overwrite_a=False, check_finite=True,
+             subset_by_index=None, *, n_threads=None):
+        a = _float(a, "a")
+        if check_finite and not np.all(np.isfinite(a)):
+            raise ValueError("a must not contain NaN or Inf")
+        if a.shape[-1] != a.shape[-2]:
+            raise ValueError(f"a must be square, got shape {a.shape}")
+        uplo = "L" if lower else "U"
+        n = a.shape[-1]
+        lo, hi = (0, n - 1) if subset_by_index is None else (int(v) for v in subset_by_index)
+        if n and not 0 <= lo <= hi <= n - 1:
+            raise ValueError(f"subset_by_index {subset_by_index!r} out of range")
+        if eigvals_only:
+            return np.linalg.eigvalsh(a, UPLO=uplo)[..., lo:hi + 1].astype(a.dtype)
+        w, v = np.linalg.eigh(a, UPLO=uplo)
+        return w[..., lo:hi + 1].astype(a.dtype), v[..., lo:hi + 1].astype(a.dtype)
+
+    def eigvalsh(self, a, lower=True, overwrite_a=False, check_finite=True,
+                 subset_by_index=None, *, n_threads=None):
+        return self.eigh(a, lower=lower, eigvals_only=True, check_finite=check_finite,
+                         subset_by_index=subset_by_index)
+
+    def svd(self, a, full_matrices=True, compute_uv=True, overwrite_a=False,
+            check_finite=True, method="auto", *, n_threads=None):
+        if method not in ("auto", "gesdd-like", "jacobi"):
+            raise ValueError(f"unknown method {method!r}")
+        a = _float(a, "a")
+        if check_finite and not np.all(np.isfinite(a)):
+            raise ValueError("a must not contain NaN or Inf")
+        if not compute_uv:
+            return np.linalg.svd(a, compute_uv=False).astype(a.dtype)
+        u, s, vt = np.linalg.svd(a, full_matrices=full_matrices)
+        return u.astype(a.dtype), s.astype(a.dtype), vt.astype(a.dtype)
+
+    def svdvals(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        return self.svd(a, compute_uv=False, check_finite=check_finite)
+
+    def randomized_svd(self, a, n_components, n_oversamples=10, n_iter="auto",
+                       power_iteration_normalizer="auto", random_state=None, flip_sign=True,
+                       *, transpose="auto", n_threads=None):
+        """Halko-Martinsson-Tropp with QR re-normalization, in NumPy."""
+        a = _float(a, "a", 2)
+        m, n = a.shape
+        if not 1 <= n_components <= min(m, n):
+            raise ValueError(f"n_components={n_components} must be in [1, {min(m, n)}]")
+        rng = (random_state if isinstance(random_state, np.random.RandomState)
+               else np.random.RandomState(random_state))
+        if n_iter == "auto":
+            n_iter = 7 if n_components < 0.1 * min(m, n) else 4
+        transpose = m < n if transpose == "auto" else transpose
+        mat = a.T if transpose else a
+        size = min(n_components + n_oversamples, *mat.shape)
+        q = rng.normal(size=(mat.shape[1], size)).astype(a.dtype)
+        for _ in range(n_iter):
+            q = np.linalg.qr(mat @ q)[0]
+            q = np.linalg.qr(mat.T @ q)[0]
+        q = np.linalg.qr(mat @ q)[0]
+        uhat, s, vt = np.linalg.svd(q.T @ mat, full_matrices=False)
+        u = q @ uhat
+        if transpose:
+            u, vt = vt.T, u.T
+        u, s, vt = u[:, :n_components], s[:n_components], vt[:n_components]
+        if flip_sign:
+            signs = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(u.shape[1])])
+            signs[signs == 0] = 1
+            u, vt = u * signs, vt * signs[:, None]
+        return u.astype(a.dtype), s.astype(a.dtype), vt.astype(a.dtype)
+
+    def pinv(self, a, rtol=None, *, atol=None, return_rank=False, check_finite=True,
+             n_threads=None):
+        a = _float(a, "a")
+        m, n = a.shape[-2:]
+        if rtol is None:
+            rtol = max(m, n) * np.finfo(a.dtype).eps if not atol else 0.0
+        out = self._sl().pinv(a, atol=atol, rtol=rtol, return_rank=return_rank,
+                              check_finite=check_finite)
+        if return_rank:
+            return out[0].astype(a.dtype), out[1]
+        return out.astype(a.dtype)
+
+    def matrix_rank(self, A, tol=None, hermitian=False, *, rtol=None, n_threads=None):
+        A = _float(A, "A")
+        r = np.linalg.matrix_rank(A, tol=tol, hermitian=hermitian, rtol=rtol)
+        return int(r) if np.ndim(r) == 0 else r
+
 
 def _weights(sample_weight, n):
     if sample_weight is None:
@@ -436,55 +685,6 @@ def _penalty_result(value, grad, x, grad_out):
         return value, np.asarray(grad).astype(x.dtype)
     grad_out += np.asarray(grad).astype(x.dtype)
     return value, grad_out
-    # -- sparse and iterative solvers ----------------------------------------------------
-    # SciPy is the oracle here (imported on first use so discovery stays cheap).
-    def csr_matvec(self, a, x, *, out=None, n_threads=None):
-        a = _scipy_csr(a)
-        x = _float(x, "x", 1)
-        if x.shape[0] != a.shape[1]:
-            raise ValueError(f"x has shape {x.shape} but a has shape {a.shape}")
-        dtype = np.result_type(a.dtype, x.dtype)
-        return _write(out, np.asarray(a.astype(dtype) @ x.astype(dtype)))
-
-    def csr_matmat(self, a, b, *, out=None, n_threads=None):
-        a = _scipy_csr(a)
-        b = _float(b, "b", 2)
-        if b.shape[0] != a.shape[1]:
-            raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}")
-        dtype = np.result_type(a.dtype, b.dtype)
-        return _write(out, np.asarray(a.astype(dtype) @ b.astype(dtype)))
-
-    def cg(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=None,
-           progress=False, n_threads=None):
-        return _krylov("cg", A, b, x0, rtol, atol, maxiter, M, callback)
-
-    def minres(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None,
-               callback=None, progress=False, n_threads=None):
-        return _krylov("minres", A, b, x0, rtol, atol, maxiter, M, callback)
-
-    def gmres(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, restart=None, maxiter=None,
-              M=None, callback=None, progress=False, n_threads=None):
-        return _krylov("gmres", A, b, x0, rtol, atol, maxiter, M, callback, restart=restart)
-
-    def bicgstab(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None,
-                 callback=None, progress=False, n_threads=None):
-        return _krylov("bicgstab", A, b, x0, rtol, atol, maxiter, M, callback)
-
-    def jacobi(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, callback=None,
-               progress=False, n_threads=None):
-        return _stationary("jacobi", A, b, x0, rtol, atol, maxiter, callback, 1.0)
-
-    def gauss_seidel(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None,
-                     callback=None, progress=False, n_threads=None):
-        return _stationary("gauss_seidel", A, b, x0, rtol, atol, maxiter, callback, 1.0)
-
-    def sor(self, A, b, x0=None, *, omega=1.5, rtol=1e-5, atol=0.0, maxiter=None,
-            callback=None, progress=False, n_threads=None):
-        if not 0 < omega < 2:
-            raise ValueError(f"omega must be in (0, 2), got {omega}")
-        return _stationary("sor", A, b, x0, rtol, atol, maxiter, callback, omega)
-
-
 def _scipy_csr(a):
     import scipy.sparse as sp
 
@@ -607,115 +807,3 @@ def _stationary(method, A, b, x0, rtol, atol, maxiter, callback, omega):
         if callback is not None:
             callback(x)
     return _result(method, x, history[-1] <= tol, it, history, tol)
-
-    # -- linalg (SciPy / NumPy's LAPACK) --------------------------------------------------
-    @staticmethod
-    def _sl():
-        import scipy.linalg
-
-        return scipy.linalg
-
-    def lu_factor(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
-        a = _float(a, "a")
-        lu, piv = self._sl().lu_factor(a, check_finite=check_finite)
-        return lu, piv.astype(np.intp)
-
-    def lu_solve(self, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
-                 n_threads=None):
-        lu, piv = lu_and_piv
-        return self._sl().lu_solve((np.asarray(lu), np.asarray(piv)), _float(b, "b"),
-                                   trans=trans, check_finite=check_finite)
-
-    def lu(self, a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False,
-           *, n_threads=None):
-        return self._sl().lu(_float(a, "a"), permute_l=permute_l, check_finite=check_finite,
-                             p_indices=p_indices)
-
-    def solve(self, a, b, lower=False, overwrite_a=False, overwrite_b=False,
-              check_finite=True, assume_a="gen", transposed=False, *, n_threads=None):
-        a, b = _common(_float(a, "a"), _float(b, "b"))
-        if a.ndim > 2:
-            return np.linalg.solve(a, b if b.ndim > 1 else b[..., None])[
-                ..., 0] if b.ndim == 1 else np.linalg.solve(a, b)
-        return self._sl().solve(a, b, lower=lower, check_finite=check_finite,
-                                assume_a=assume_a, transposed=transposed)
-
-    def inv(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
-        return np.linalg.inv(_float(a, "a"))
-
-    def det(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
-        a = _float(a, "a")
-        return np.asarray(np.linalg.det(a), dtype=a.dtype)[()]
-
-    def slogdet(self, a, *, n_threads=None):
-        a = _float(a, "a")
-        sign, logdet = np.linalg.slogdet(a)
-        return np.asarray(sign, a.dtype)[()], np.asarray(logdet, a.dtype)[()]
-
-    def cholesky(self, a, lower=False, overwrite_a=False, check_finite=True, *,
-                 n_threads=None):
-        a = _float(a, "a")
-        if a.ndim > 2:
-            low = np.linalg.cholesky(a if lower else np.swapaxes(a, -1, -2))
-            return low if lower else np.swapaxes(low, -1, -2)
-        return self._sl().cholesky(a, lower=lower, check_finite=check_finite)
-
-    def cho_factor(self, a, lower=False, overwrite_a=False, check_finite=True, *,
-                   n_threads=None):
-        return self._sl().cho_factor(_float(a, "a"), lower=lower, check_finite=check_finite)
-
-    def cho_solve(self, c_and_lower, b, overwrite_b=False, check_finite=True, *,
-                  n_threads=None):
-        c, lower = c_and_lower
-        return self._sl().cho_solve((np.asarray(c), lower), _float(b, "b"),
-                                    check_finite=check_finite)
-
-    def solve_triangular(self, a, b, trans=0, lower=False, unit_diagonal=False,
-                         overwrite_b=False, check_finite=True, *, n_threads=None):
-        a, b = _common(_float(a, "a", 2), _float(b, "b"))
-        return self._sl().solve_triangular(a, b, trans=trans, lower=lower,
-                                           unit_diagonal=unit_diagonal,
-                                           check_finite=check_finite)
-
-    def qr(self, a, mode="reduced", pivoting=False, overwrite_a=False, check_finite=True, *,
-           n_threads=None):
-        a = _float(a, "a")
-        names = {"reduced": "reduced", "economic": "reduced", "complete": "complete",
-                 "full": "complete", "r": "r", "raw": "raw"}
-        if mode not in names:
-            raise ValueError(f"mode must be one of {sorted(names)}, got {mode!r}")
-        if pivoting:
-            scipy_mode = {"reduced": "economic", "complete": "full"}.get(names[mode], names[mode])
-            return self._sl().qr(a, mode=scipy_mode, pivoting=True, check_finite=check_finite)
-        if names[mode] == "raw":
-            (h, tau), _ = self._sl().qr(a, mode="raw", check_finite=check_finite)
-            return h, tau
-        return np.linalg.qr(a, mode=names[mode])
-
-    def qr_multiply(self, a, c, mode="right", pivoting=False, conjugate=False,
-                    overwrite_a=False, overwrite_c=False, *, n_threads=None):
-        a, c = _common(_float(a, "a", 2), _float(c, "c"))
-        return self._sl().qr_multiply(a, c, mode=mode, pivoting=pivoting)
-
-    def lstsq(self, a, b, rcond=None, overwrite_a=False, overwrite_b=False,
-              check_finite=True, *, n_threads=None):
-        a, b = _common(_float(a, "a", 2), _float(b, "b"))
-        m, n = a.shape
-        cond = np.finfo(a.dtype).eps * max(m, n, 1) if rcond is None else rcond
-        x, res, rank, s = self._sl().lstsq(a, b, cond=cond, check_finite=check_finite)
-        return x.astype(a.dtype), np.asarray(res, a.dtype), int(rank), s
-
-    def matrix_norm(self, x, ord="fro", keepdims=False):
-        x = _float(x, "x")
-        return np.asarray(np.linalg.matrix_norm(x, ord=ord, keepdims=keepdims), x.dtype)[()]
-
-    def norm(self, x, ord=None, axis=None, keepdims=False):
-        x = _float(x, "x")
-        return np.asarray(np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims),
-                          x.dtype)[()]
-
-    def cond(self, x, p=1, *, n_threads=None):
-        x = _float(x, "x")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.linalg.cond(x, p)
-        return np.asarray(np.where(np.isnan(r), np.inf, r), x.dtype)[()]

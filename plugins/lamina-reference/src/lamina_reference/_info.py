@@ -29,6 +29,8 @@ def get_info():
                 "lu_factor", "lu", "lu_solve", "solve", "inv", "det", "slogdet", "cholesky",
                 "cho_factor", "cho_solve", "solve_triangular", "qr", "qr_multiply", "lstsq",
                 "matrix_norm", "norm", "cond",
+                # eigenvalues and singular values
+                "eigh", "eigvalsh", "svd", "svdvals", "randomized_svd", "pinv", "matrix_rank",
             )
         },
     }
