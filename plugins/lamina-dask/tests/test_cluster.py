@@ -48,6 +48,34 @@ def test_tsqr_on_a_tall_array(client):
     np.testing.assert_allclose(np.abs(r), np.abs(r_core), rtol=1e-10, atol=1e-10)
 
 
+def test_randomized_svd_and_pca_on_a_tall_array(client):
+    rng = _rng(4)
+    # A planted rank-8 signal plus small noise.
+    u = np.linalg.qr(rng.standard_normal((6000, 8)))[0]
+    v = np.linalg.qr(rng.standard_normal((60, 8)))[0]
+    s = np.geomspace(100, 10, 8)
+    a = (u * s) @ v.T + 1e-3 * rng.standard_normal((6000, 60))
+    ad = da.from_array(a, chunks=(1000, 60))
+    uu, ss, vt = lamina_dask.randomized_svd(ad, 8, n_oversamples=10, n_iter=2,
+                                            random_state=0)
+    uu, ss, vt = da.compute(uu, ss, vt)
+    _, s_exact, vt_exact = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(ss, s_exact[:8], rtol=1e-8)
+    np.testing.assert_allclose(np.abs(vt @ vt_exact[:8].T), np.eye(8), atol=1e-8)
+    np.testing.assert_allclose(np.abs(vt @ v), np.eye(8), atol=1e-3)   # the planted signal
+    np.testing.assert_allclose((uu * ss) @ vt, a, atol=1e-2)
+
+    pca = lamina_dask.PCA(n_components=3, random_state=0).fit(ad + 5.0)
+    centered = a - a.mean(axis=0)
+    sv = np.linalg.svd(centered, compute_uv=False)
+    np.testing.assert_allclose(pca.explained_variance_, sv[:3] ** 2 / (6000 - 1), rtol=1e-6)
+    np.testing.assert_allclose(pca.mean_, a.mean(axis=0) + 5.0, rtol=1e-12)
+    z = pca.transform(ad + 5.0)
+    assert isinstance(z, da.Array) and z.shape == (6000, 3)
+    np.testing.assert_allclose(np.abs(z.compute()), np.abs(centered @ pca.components_.T),
+                               rtol=1e-8, atol=1e-8)
+
+
 def _poisson(m):
     import scipy.sparse as sp
 

@@ -58,3 +58,14 @@ def test_listed_ok_after_use():
     rows = [r for r in lamina.plugins.status() if r["distribution"] == "lamina-dask"]
     assert {r["group"] for r in rows} == {"lamina.backends", "lamina.backend_info"}
     assert all(r["state"] == "ok" for r in rows)
+
+
+def test_signatures_are_exactly_the_cores():
+    import inspect
+
+    for op in OPS:
+        core = inspect.signature(lamina._registry.OPS[op].core)
+        ours = inspect.signature(getattr(DaskBackend, op))
+        params = list(ours.parameters.values())[1:]                  # drop self
+        assert [(p.name, p.kind, p.default) for p in params] == \
+            [(p.name, p.kind, p.default) for p in core.parameters.values()], op

@@ -12,6 +12,8 @@ import lamina.testing
 
 
 def test_every_claimed_op_passes_the_kit():
+    import lamina.linalg  # noqa: F401  (registers the linalg ops)
+
     report = lamina.testing.check_backend("torch", ops=list(OPS))
     print(report)
     report.raise_for_failures()
@@ -56,3 +58,14 @@ def test_kit_catches_a_broken_torch_backend():
     assert list(report.failures) == ["gemm"]
     with pytest.raises(AssertionError, match="gemm"):
         report.raise_for_failures()
+
+
+def test_signatures_are_exactly_the_cores():
+    import inspect
+
+    for op in OPS:
+        core = inspect.signature(lamina._registry.OPS[op].core)
+        ours = inspect.signature(getattr(TorchBackend, op))
+        params = list(ours.parameters.values())[1:]                  # drop self
+        assert [(p.name, p.kind, p.default) for p in params] == \
+            [(p.name, p.kind, p.default) for p in core.parameters.values()], op

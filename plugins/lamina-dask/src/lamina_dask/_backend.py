@@ -5,7 +5,7 @@ import dataclasses
 import dask.array as da
 import numpy as np
 
-from lamina_dask import __version__, _losses
+from lamina_dask import __version__, _losses, _rsvd
 from lamina_dask._cg import cg as _cg
 from lamina_dask._matmul import matmul as _matmul
 from lamina_dask._matmul import matvec as _matvec
@@ -78,6 +78,17 @@ class DaskBackend:
             from lamina import BackendNotImplemented
             raise BackendNotImplemented(verdict)
         return tsqr(a, mode=names[mode])
+
+    def randomized_svd(self, a, n_components, n_oversamples=10, n_iter="auto",
+                       power_iteration_normalizer="auto", random_state=None, flip_sign=True,
+                       *, transpose="auto", n_threads=None):
+        return _rsvd.randomized_svd(
+            a, n_components, n_oversamples=n_oversamples, n_iter=n_iter,
+            power_iteration_normalizer=power_iteration_normalizer, random_state=random_state,
+            flip_sign=flip_sign, transpose=transpose)
+
+    def svdvals(self, a, overwrite_a=False, check_finite=True, *, n_threads=None):
+        return _rsvd.svdvals(a)
 
     # -- solvers ------------------------------------------------------------------------
     def cg(self, A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=None,

@@ -2,7 +2,7 @@
 
 #: Operations the backend implements, with lamina's exact signatures.
 OPS = (
-    "matmul", "matvec", "qr", "cg",
+    "matmul", "matvec", "qr", "svdvals", "randomized_svd", "cg",
     "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "mse", "mae", "huber",
     "smooth_l1", "log_cosh", "kl_divergence",
 )

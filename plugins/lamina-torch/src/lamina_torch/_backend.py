@@ -11,9 +11,10 @@ from lamina_torch._common import default_device
 from lamina_torch._linalg import LinalgOps
 from lamina_torch._losses import LossOps
 from lamina_torch._solvers import SolverOps
+from lamina_torch._spectral import SpectralOps
 
 
-class TorchBackend(BlasOps, LinalgOps, LossOps, SolverOps):
+class TorchBackend(BlasOps, LinalgOps, SpectralOps, LossOps, SolverOps):
     """lamina's operations on ``torch.Tensor`` inputs, on the tensors' own device.
 
     Examples
@@ -63,6 +64,8 @@ class TorchBackend(BlasOps, LinalgOps, LossOps, SolverOps):
             return "column-pivoted QR is not available in PyTorch"
         if op == "qr" and kwargs.get("mode") == "raw":
             return "qr mode='raw' (LAPACK's Householder form) is not offered"
+        if op == "svd" and kwargs.get("method") == "jacobi":
+            return "the one-sided Jacobi SVD (method='jacobi') is not offered"
         if op == "cg":
             b = args[1] if len(args) > 1 else kwargs.get("b")
             if getattr(b, "ndim", 1) != 1:

@@ -11,6 +11,8 @@ OPS = (
     "lu_factor", "lu", "lu_solve", "solve", "inv", "det", "slogdet", "cholesky",
     "cho_factor", "cho_solve", "solve_triangular", "qr", "qr_multiply", "lstsq",
     "matrix_norm", "norm", "cond",
+    # spectral decompositions
+    "eigh", "eigvalsh", "svd", "svdvals", "randomized_svd", "pinv", "matrix_rank",
     # sparse products and conjugate gradients (dense, torch.sparse_csr, scipy CSR on CPU)
     "csr_matvec", "csr_matmat", "cg",
     # losses returning (loss, grad)

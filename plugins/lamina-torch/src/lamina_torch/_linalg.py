@@ -304,12 +304,25 @@ class LinalgOps:
         x = as_float(x, "x", device_of(x))
         return torch.linalg.norm(x, ord=ord, dim=axis, keepdim=keepdims)
 
-    def cond(self, x, p=1, *, n_threads=None):
+    def cond(self, x, p=None, *, n_threads=None):
+        if not (p is None or (isinstance(p, str) and p in ("fro", "nuc"))
+                or (not isinstance(p, str) and p in (1, -1, 2, -2, float("inf"),
+                                                     -float("inf")))):
+            raise ValueError(f"p must be one of None, 1, -1, 2, -2, inf, -inf, 'fro', 'nuc', "
+                             f"got {p!r}")
         x = as_float(x, "x", device_of(x), min_ndim=2)
+        check_finite(x, "x")
+        if p in (None, 2, -2):
+            if min(x.shape[-2:]) == 0:
+                return torch.zeros(x.shape[:-2], dtype=x.dtype, device=x.device)
+            s = torch.linalg.svdvals(x)
+            hi, lo = s[..., 0], s[..., -1]
+            if p == -2:
+                return lo / hi
+            return torch.where(lo > 0, hi / torch.where(lo > 0, lo, 1.0),
+                               torch.full_like(hi, float("inf")))
         _square(x, "x")
-        if p in (1, -1, float("inf"), -float("inf"), "fro", "nuc"):
-            inv, info = torch.linalg.inv_ex(x)
-            r = torch.linalg.matrix_norm(x, ord=p) * torch.linalg.matrix_norm(inv, ord=p)
-            return torch.where((info > 0) | ~torch.isfinite(r),
-                               torch.full_like(r, float("inf")), r)
-        return torch.linalg.cond(x, p)
+        inv, info = torch.linalg.inv_ex(x)
+        r = torch.linalg.matrix_norm(x, ord=p) * torch.linalg.matrix_norm(inv, ord=p)
+        return torch.where((info > 0) | ~torch.isfinite(r), torch.full_like(r, float("inf")),
+                           r)
