@@ -4,15 +4,18 @@ import os
 import signal
 import time
 
-import dask.array as da
-import lamina_dask
 import numpy as np
 import pytest
 
-import lamina
-import lamina.linalg
-import lamina.losses
-import lamina.solvers
+pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+lamina_dask = pytest.importorskip("lamina_dask")
+
+import lamina  # noqa: E402
+import lamina.linalg  # noqa: E402
+import lamina.losses  # noqa: E402
+import lamina.solvers  # noqa: E402
 
 
 def _rng(seed=0):

@@ -4,14 +4,19 @@ inputs, so every op runs on several blocks), plus metadata checks."""
 import subprocess
 import sys
 
-import dask
-import dask.array as da
 import numpy as np
-from lamina_dask._backend import DaskBackend
-from lamina_dask._info import OPS, get_info
+import pytest
 
-import lamina
-import lamina.testing
+pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+pytest.importorskip("lamina_dask")
+
+from lamina_dask._backend import DaskBackend  # noqa: E402
+from lamina_dask._info import OPS, get_info  # noqa: E402
+
+import lamina  # noqa: E402
+import lamina.testing  # noqa: E402
 
 
 class ThreeRowBlocks(DaskBackend):

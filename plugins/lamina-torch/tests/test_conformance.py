@@ -4,11 +4,15 @@ import subprocess
 import sys
 
 import pytest
-from lamina_torch._backend import TorchBackend
-from lamina_torch._info import OPS, get_info
 
-import lamina
-import lamina.testing
+torch = pytest.importorskip("torch")
+pytest.importorskip("lamina_torch")
+
+from lamina_torch._backend import TorchBackend  # noqa: E402
+from lamina_torch._info import OPS, get_info  # noqa: E402
+
+import lamina  # noqa: E402
+import lamina.testing  # noqa: E402
 
 
 def test_every_claimed_op_passes_the_kit():

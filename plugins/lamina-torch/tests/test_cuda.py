@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
-import torch
 
-import lamina
-import lamina.linalg
-import lamina.losses
-import lamina.solvers
-import lamina.testing
+torch = pytest.importorskip("torch")
+pytest.importorskip("lamina_torch")
+
+import lamina  # noqa: E402
+import lamina.linalg  # noqa: E402
+import lamina.losses  # noqa: E402
+import lamina.solvers  # noqa: E402
+import lamina.testing  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

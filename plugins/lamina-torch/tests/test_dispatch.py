@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
-import torch
 
-import lamina
-import lamina.linalg
-import lamina.losses
-import lamina.solvers
-import lamina.sparse
+torch = pytest.importorskip("torch")
+pytest.importorskip("lamina_torch")
+
+import lamina  # noqa: E402
+import lamina.linalg  # noqa: E402
+import lamina.losses  # noqa: E402
+import lamina.solvers  # noqa: E402
+import lamina.sparse  # noqa: E402
 
 
 def test_torch_in_torch_out_keeps_dtype(rng):
