@@ -103,7 +103,8 @@ def _worker(impl, case, params, threads):
             import torch
 
             A = torch.sparse_csr_tensor(torch.from_numpy(indptr), torch.from_numpy(indices),
-                                        torch.from_numpy(data), size=(n, n))
+                                        torch.from_numpy(data), size=(n, n),
+                                        check_invariants=True)
             b = torch.from_numpy(b)
         else:
             A = lamina.sparse.CSR(data, indices, indptr, (n, n))
@@ -146,6 +147,14 @@ def main(argv=None):
           f"threads={args.threads}  python {platform.python_version()} "
           f"{platform.machine()}  OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i.get('internal_api')} {i.get('version')} arch={i.get('architecture')}"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+        print(f"NumPy's BLAS (threadpoolctl): {', '.join(blas) or 'none found'}")
+    except ImportError:
+        pass
     problems = _problems(args.quick)
     print(f"{'case':<12} {'problem':<44} {'core ms':>9} {'torch ms':>9} {'core/torch':>10}")
     for case in args.cases:
