@@ -202,3 +202,18 @@ def test_host_arrays_mixed_into_a_cpu_call_are_wrapped_not_copied_to_a_device():
     x = lamina.linalg.lu_solve((lu, piv), torch.tensor([3.0, 4.0], dtype=torch.float64))
     assert isinstance(x, torch.Tensor)
     np.testing.assert_allclose(x.numpy(), [1.0, 1.0])
+
+
+def test_softmax_ce_writes_grad_out_in_place(rng):
+    x = torch.from_numpy(rng.standard_normal((9, 4)))
+    y = torch.from_numpy(rng.integers(0, 4, 9))
+    g = torch.empty_like(x)
+    loss, grad = lamina.losses.softmax_cross_entropy(x, y, grad_out=g, reduction="sum")
+    assert grad is g
+    ref_loss, ref_grad = lamina.losses.softmax_cross_entropy(x.numpy(), y.numpy(),
+                                                             reduction="sum")
+    assert float(loss) == pytest.approx(float(ref_loss), rel=1e-13)
+    np.testing.assert_allclose(g.numpy(), ref_grad, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="grad_out has shape"):
+        lamina.losses.softmax_cross_entropy(x, y, grad_out=torch.empty(3, 4,
+                                                                        dtype=torch.float64))

@@ -32,6 +32,11 @@ def _block_matvec(block, p, n_threads):
     return lamina.matvec(block, p, n_threads=n_threads, backend=CORE)
 
 
+def _all_finite(block):
+    data = block.data if hasattr(block, "indptr") else block
+    return bool(np.isfinite(np.asarray(data)).all())
+
+
 def _is_host_sparse(a):
     return hasattr(a, "tocsr") and hasattr(a, "nnz") and hasattr(a, "shape") or \
         (hasattr(a, "indptr") and hasattr(a, "indices") and hasattr(a, "data"))
@@ -43,8 +48,6 @@ def _row_operator(A, rows_hint):
         a = as_dask(A, "A", ndim=2)
         if a.shape[0] != a.shape[1]:
             raise ValueError(f"A must be square, got shape {a.shape}")
-        if not bool(da.isfinite(a).all().compute()):
-            raise ValueError("A must not contain NaN or Inf")
         a = a.rechunk({1: -1})
         blocks = list(a.to_delayed()[:, 0])
         return blocks, a.chunks[0], a.shape, a.dtype
@@ -101,7 +104,10 @@ def cg(A, b, x0=None, *, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=Non
     if x.shape != b_np.shape:
         raise ValueError(f"x0 has shape {x.shape}, expected {b_np.shape}")
     threads = _threads.current()
+    # Persisted once: the finiteness check and every iteration read the same blocks.
     blocks = list(dask.persist(*blocks))
+    if not all(dask.compute(*[dask.delayed(_all_finite, pure=True)(blk) for blk in blocks])):
+        raise ValueError("A must not contain NaN or Inf")
 
     def apply(v):
         pv = dask.delayed(v, pure=True)

@@ -66,6 +66,26 @@ def host_to_tensor(x, name, device):
     return torch.as_tensor(arr, device=device)
 
 
+def as_index(x, name, device):
+    """Integer data (labels, pivots) as an int64 tensor on ``device``, same device rules."""
+    if isinstance(x, torch.Tensor):
+        if x.device != device:
+            raise ValueError(f"{name} lives on {x.device} but the call runs on {device}; "
+                             "lamina-torch never moves tensors between devices")
+        t = x
+    else:
+        arr = np.asarray(x)
+        if device.type != "cpu" and arr.ndim > 0:
+            raise TypeError(
+                f"{name} is a host {type(x).__name__} but the other inputs are tensors on "
+                f"{device}; lamina-torch does not copy host data to {device.type} silently "
+                f"- pass torch.as_tensor({name}, device=...)")
+        t = torch.as_tensor(arr.copy() if any(st < 0 for st in arr.strides) else arr)
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integers, got {t.dtype}")
+    return t.to(torch.int64)
+
+
 def as_float(x, name, device, *, ndim=None, min_ndim=None):
     """``x`` as a float32/float64 tensor on ``device`` following the input policy."""
     if x is None:
@@ -106,20 +126,25 @@ def check_finite(t, name):
         raise ValueError(f"{name} must not contain NaN or Inf")
 
 
+def check_out(out, like, name="out"):
+    """Raise unless ``out`` is a tensor with ``like``'s shape, dtype and device."""
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor for tensor inputs, got "
+                        f"{type(out).__name__}")
+    if out.device != like.device:
+        raise ValueError(f"{name} lives on {out.device}, the result on {like.device}")
+    if tuple(out.shape) != tuple(like.shape):
+        raise ValueError(f"{name} has shape {tuple(out.shape)}, expected "
+                         f"{tuple(like.shape)}")
+    if out.dtype != like.dtype:
+        raise ValueError(f"{name} has dtype {out.dtype}, expected {like.dtype}")
+
+
 def write_out(out, value, name="out"):
     """Return ``value``, or copy it into the tensor ``out`` and return ``out``."""
     if out is None:
         return value
-    if not isinstance(out, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor for tensor inputs, got "
-                        f"{type(out).__name__}")
-    if out.device != value.device:
-        raise ValueError(f"{name} lives on {out.device}, the result on {value.device}")
-    if tuple(out.shape) != tuple(value.shape):
-        raise ValueError(f"{name} has shape {tuple(out.shape)}, expected "
-                         f"{tuple(value.shape)}")
-    if out.dtype != value.dtype:
-        raise ValueError(f"{name} has dtype {out.dtype}, expected {value.dtype}")
+    check_out(out, value, name)
     out.copy_(value)
     return out
 

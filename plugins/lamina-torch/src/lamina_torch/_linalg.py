@@ -10,7 +10,7 @@ import warnings
 
 import torch
 
-from lamina_torch._common import as_float, check_finite, common, device_of
+from lamina_torch._common import as_float, as_index, check_finite, common, device_of
 
 
 def _linalg_error(msg):
@@ -78,9 +78,8 @@ class LinalgOps:
         lu = as_float(lu, "lu", dev, ndim=2)
         _square(lu, "lu")
         n = lu.shape[0]
-        piv = piv if isinstance(piv, torch.Tensor) else torch.as_tensor(piv, device=dev)
-        if piv.shape != (n,) or piv.dtype.is_floating_point or \
-                (n and bool(((piv < 0) | (piv >= n)).any())):
+        piv = as_index(piv, "piv", dev)
+        if piv.shape != (n,) or (n and bool(((piv < 0) | (piv >= n)).any())):
             raise ValueError(f"piv must be {n} integer row indices in [0, {n})")
         transpose = _trans_flag(trans)
         b = _prepare(b, "b", check_finite, dev, min_ndim=1)

@@ -204,8 +204,8 @@ class SolverOps:
                               "symmetric positive definite")
                     break
                 alpha = rz / pap
-                x.add_(alpha * p)
-                r.sub_(alpha * ap)
+                x.addcmul_(alpha, p)
+                r.addcmul_(alpha, ap, value=-1)
                 if precond is not None:
                     z = precond.apply(r)
                     rz_new = torch.dot(r, z)
