@@ -1,5 +1,6 @@
 """The Dask backend on a real multi-process cluster, against lamina's core."""
 
+import concurrent.futures
 import os
 import signal
 import time
@@ -201,8 +202,11 @@ def test_a_worker_killed_mid_computation(client):
     dense = da.map_blocks(_poisson_rows, chunks=((200,) * 8, (1600,)), m=40,
                           dtype=np.float64)
     start = time.perf_counter()
-    res = lamina.solvers.cg(dense, da.from_array(b, chunks=200), rtol=1e-10,
-                            callback=kill_soon)
+    # A watchdog: the solve must finish (rescheduled) or fail, never hang.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        job = pool.submit(lamina.solvers.cg, dense, da.from_array(b, chunks=200),
+                          rtol=1e-10, callback=kill_soon)
+        res = job.result(timeout=120)
     assert iterations_at_kill, "the solve finished before the worker could be killed"
     assert res.converged
     np.testing.assert_allclose(res.x.compute(), core.x, rtol=1e-8, atol=1e-10)
