@@ -12,7 +12,7 @@ Examples
 32.0
 """
 
-from lamina import blas, datasets, linalg, losses, nn, plugins, solvers, sparse
+from lamina import blas, datasets, decomposition, linalg, losses, nn, plugins, solvers, sparse
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
 from lamina._errors import (
@@ -36,6 +36,7 @@ __all__ = [
     "backend_opts",
     "blas",
     "datasets",
+    "decomposition",
     "dot",
     "explain",
     "gemm",

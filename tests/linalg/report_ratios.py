@@ -2,7 +2,9 @@
 
     python -m tests.linalg.report_ratios
 
-Same matrices, sizes and formulas as the accuracy tests (threshold 30); prints a table.
+Same matrices, sizes and formulas as the accuracy tests (threshold 30 for the
+factorizations, 60 for eigh, 50 for the SVD); prints a table per routine, then the
+worst ratio per routine and matrix type for the eigenproblem and the SVD.
 """
 
 import warnings
@@ -13,12 +15,19 @@ from lamina import LinAlgWarning
 from lamina import linalg as la
 from tests.linalg._matrices import (
     KINDS,
+    SPECTRAL_KINDS,
+    SVD_KINDS,
     cholesky_ratio,
+    eigh_ratios,
+    general_matrix,
     inverse_ratio,
     lu_ratio,
     matrix,
     qr_ratios,
     solve_ratio,
+    svd_ratios,
+    symmetric_matrix,
+    values_ratio,
 )
 
 SIZES = (1, 2, 3, 5, 10, 50, 257)
@@ -56,6 +65,52 @@ def main():
     for name in dict.fromkeys(k[0] for k in worst):
         print(f"{name.ljust(width)}  {worst[(name, 'float32')]:9.3f}  "
               f"{worst[(name, 'float64')]:9.3f}")
+    print()
+    _spectral_report(rng)
+
+
+def _spectral_report(rng):
+    """Worst ratio per routine and matrix type: eigh (threshold 60), svd (threshold 50)."""
+    worst = {}
+
+    def note(routine, kind, dtype, value):
+        key = (routine, kind, np.dtype(dtype).name)
+        worst[key] = max(worst.get(key, 0.0), float(value))
+
+    for dtype in (np.float32, np.float64):
+        for kind in SPECTRAL_KINDS:
+            for n in SIZES:
+                a = symmetric_matrix(kind, n, dtype, rng)
+                w, z = la.eigh(a)
+                fact, orth = eigh_ratios(a, w, z)
+                note("eigh A - Z D Z^T", kind, dtype, fact)
+                note("eigh I - Z^T Z", kind, dtype, orth)
+                note("eigvalsh vs eigh", kind, dtype, values_ratio(la.eigvalsh(a), w, dtype))
+        for kind in SVD_KINDS:
+            for n in SIZES:
+                for m in (n, n + 7, max(1, n // 2)):
+                    for method in ("auto", "jacobi"):
+                        a = general_matrix(kind, m, n, dtype, rng)
+                        u, s, vt = la.svd(a, full_matrices=False, method=method)
+                        tag = "svd" if method == "auto" else "svd jacobi"
+                        for label, value in zip(("A - U S V^T", "I - U^T U", "I - V^T V"),
+                                                svd_ratios(a, u, s, vt), strict=True):
+                            note(f"{tag} {label}", kind, dtype, value)
+                        if method == "auto":
+                            note("svdvals vs svd", kind, dtype,
+                                 values_ratio(la.svdvals(a), s, dtype))
+    routines = list(dict.fromkeys(k[0] for k in worst))
+    kinds = list(dict.fromkeys(k[1] for k in worst))
+    for dtype in ("float32", "float64"):
+        print(f"worst ratio per routine and matrix type, {dtype} "
+              "(thresholds: eigh 60, svd 50)")
+        head = "routine".ljust(22) + "".join(k.rjust(16) for k in kinds)
+        print(head)
+        for r in routines:
+            cells = [worst.get((r, k, dtype)) for k in kinds]
+            print(r.ljust(22) + "".join(("" if c is None else f"{c:.2f}").rjust(16)
+                                        for c in cells))
+        print()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from tests.linalg._matrices import (
     values_ratio,
 )
 
-SIZES = (0, 1, 2, 3, 5, 10, 50)
+# 100 and up: the vectors come from divide and conquer (below: the QL iteration).
+SIZES = (0, 1, 2, 3, 5, 10, 50, 100)
 
 
 @pytest.mark.parametrize("kind", SPECTRAL_KINDS)
@@ -33,7 +34,8 @@ def test_eigh_ratios(kind, n, dtype, rng):
     assert values_ratio(la.eigvalsh(a), w, dtype) < EIG_THRESHOLD
 
 
-@pytest.mark.parametrize("kind", ["geometric", "clustered_big", "random"])
+@pytest.mark.parametrize("kind", ["geometric", "clustered_big", "random", "banded",
+                                  "identity"])
 def test_eigh_257(kind, dtype, rng):
     a = symmetric_matrix(kind, 257, dtype, rng)
     w, z = la.eigh(a)
@@ -106,3 +108,27 @@ def test_errors():
     assert issubclass(lamina.LinAlgError, np.linalg.LinAlgError)
     w, z = la.eigh(np.zeros((0, 0)))
     assert w.shape == (0,) and z.shape == (0, 0)
+
+
+def test_divide_and_conquer_kernel(dtype, rng):
+    """stedc on tridiagonals that exercise deflation: a Wilkinson-like matrix (pairs of
+    nearly equal eigenvalues), tiny couplings, a zero off-diagonal, equal diagonals."""
+    from lamina._kernels import _eigen
+
+    n = 300
+    cases = {
+        "wilkinson": (np.abs(np.arange(n) - n // 2).astype(float), np.ones(n)),
+        "tiny coupling": (np.round(rng.standard_normal(n), 1), rng.standard_normal(n) * 1e-9),
+        "split": (rng.standard_normal(n), np.where(np.arange(n) % 50 == 0, 0.0, 1.0)),
+        "equal diagonal": (np.ones(n), np.full(n, 1e-3)),
+    }
+    eps = np.finfo(dtype).eps
+    for name, (d, e) in cases.items():
+        t = np.diag(d) + np.diag(e[:-1], 1) + np.diag(e[:-1], -1)
+        dd, ee = d.astype(dtype), e.astype(dtype)
+        q = np.zeros((n, n), dtype=dtype, order="F")
+        assert _eigen.stedc(dd, ee, q, 2) == 0
+        assert np.all(np.diff(dd) >= 0), name
+        tn = np.abs(t).sum(0).max()
+        assert np.abs(t @ q - q * dd).sum(0).max() / (n * eps * tn) < 60, name
+        assert np.abs(q.T.astype(float) @ q - np.eye(n)).sum(0).max() / (n * eps) < 60, name

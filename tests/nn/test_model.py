@@ -90,3 +90,21 @@ def test_regression_with_mse():
     model = nn.Sequential([nn.Dense(1)], random_state=0)
     history = model.fit(X, y, loss="mse", optimizer=nn.SGD(lr=0.1), epochs=30, progress=False)
     assert history["loss"][-1] < 1e-3
+
+
+def test_backward_parameters_matches_backward_and_skips_leading_layers():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2, 4))
+    model = nn.Sequential([nn.Flatten(), nn.Dense(5, activation="tanh"), nn.Dense(3)],
+                          dtype=np.float64, random_state=0)
+    model.build(x.shape[1:])
+    g = rng.standard_normal((6, 3))
+    model.forward(x, training=True)
+    model.backward(g)
+    full = {k: v.copy() for k, v in model.gradients().items()}
+    for v in model.gradients().values():
+        v[...] = np.nan
+    model.forward(x, training=True)
+    assert model.backward_parameters(g) is None
+    for key, value in model.gradients().items():
+        np.testing.assert_array_equal(value, full[key])

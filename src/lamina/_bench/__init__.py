@@ -12,4 +12,5 @@ AREAS = {
     "solvers": "lamina._bench.solvers",
     "linalg": "lamina._bench.linalg",
     "nn": "lamina._bench.nn",
+    "decomposition": "lamina._bench.decomposition",
 }

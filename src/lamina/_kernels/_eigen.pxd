@@ -8,6 +8,8 @@ cdef int sytrd_kernel(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, flo
                       floating *tau, int n_threads) noexcept nogil
 cdef Py_ssize_t steqr_kernel(Py_ssize_t n, floating *d, floating *e, floating *Z,
                              Py_ssize_t ldz, Py_ssize_t nrows, int n_threads) noexcept nogil
+cdef Py_ssize_t stedc_kernel(Py_ssize_t n, floating *d, floating *e, floating *Q,
+                             Py_ssize_t ldq, int n_threads) noexcept nogil
 cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d,
                       floating *e, floating *tauq, floating *taup,
                       int n_threads) noexcept nogil

@@ -20,9 +20,17 @@ factors of the reductions with ``_lapack.orgqr`` (compact WY, GEMM).
   organization, Bowdler, Martin, Reinsch and Wilkinson 1968) with the split test
   |e_i| <= eps (|d_i| + |d_i+1|), applied to the input scaled into a safe range.  The
   values-only path never touches vectors (O(n^2)).  With vectors the plane rotations are
-  recorded and applied in batches to cache-sized row blocks of Z by ``lamina_rot.h``
-  (vectorized over rows, row blocks in parallel), instead of streaming Z through memory
-  once per sweep.  About 3 n^3 flops for the vectors in practice.
+  recorded and applied in batches to cache-sized row strips of Z by ``lamina_rot.h``
+  (vectorized over rows, the column shared by consecutive rotations kept in registers,
+  strips in parallel) instead of streaming Z through memory once per sweep.
+* ``stedc`` (tridiagonal eigenproblem with vectors, n >= 64 in eigh): Cuppen's divide and
+  conquer as in LAPACK's stedc.  T = diag(T1, T2) + |rho| w w^T; the halves recursively
+  (QL below 32), then per merge: deflation of negligible components of z and of nearly
+  equal eigenvalues (a Givens rotation), the secular equation solved per root in shifted
+  coordinates by the fixed-weight two-pole model inside a bisection bracket (roots in
+  parallel), z recomputed from the roots (Gu and Eisenstat 1995) so the vectors are
+  orthogonal to working precision, and the vectors formed by one GEMM.  O(n^3) GEMM flops
+  in the worst case, much less with deflation.
 * ``gebrd`` (general -> upper bidiagonal, m >= n): Householder reflections from the left
   and the right, level 2 (gemv + rank-1 updates through lamina's kernels);
   4 m n^2 - 4/3 n^3 flops; backward stable.
@@ -38,7 +46,8 @@ factors of the reductions with ``_lapack.orgqr`` (compact WY, GEMM).
   whatever D; used after a column-pivoted QR (Drmac and Veselic 2008) by
   ``svd(method="jacobi")``.
 
-References: Golub and Van Loan, Matrix Computations (4th ed.), ch. 8; Demmel and Kahan,
+References: Golub and Van Loan, Matrix Computations (4th ed.), ch. 8; Cuppen, Numer. Math.
+36 (1981); Gu and Eisenstat, SIAM J. Matrix Anal. Appl. 16 (1995); Demmel and Kahan,
 SIAM J. Sci. Stat. Comput. 11 (1990); Demmel and Veselic, SIAM J. Matrix Anal. Appl. 13
 (1992); Drmac and Veselic, SIAM J. Matrix Anal. Appl. 29 (2008); LAPACK Users' Guide.
 """
@@ -72,6 +81,8 @@ DEF _NX_TRD = 128
 DEF _SYMV_BLOCK = 32
 # Columns per GEMM of the blocked rank-2k update.
 DEF _SYR2K_BLOCK = 256
+# Divide and conquer: subproblems up to this size go to the QL iteration.
+DEF _DC_LEAF = 32
 # Bidiagonal reduction: panel width and the size below which the unblocked code runs.
 DEF _NB_BRD = 32
 DEF _NX_BRD = 128
@@ -627,6 +638,303 @@ cdef Py_ssize_t steqr_kernel(Py_ssize_t n, floating *d, floating *e, floating *Z
 
 
 # ---------------------------------------------------------------------------------------
+# Symmetric tridiagonal eigenproblem with vectors: Cuppen's divide and conquer.
+
+cdef floating _secular_root(Py_ssize_t K, Py_ssize_t j, const floating *dl,
+                            const floating *zl, floating r, floating *dlt,
+                            Py_ssize_t *origin) noexcept nogil:
+    """Root j of f(x) = 1 + r sum_i zl_i^2 / (dl_i - x) (dl ascending, r > 0): the one in
+    (dl_j, dl_j+1), or in (dl_K-1, dl_K-1 + r ||zl||^2] for the last.  Works in
+    coordinates shifted to the nearer pole (origin) so the differences dl_i - x are
+    exact; returns tau (x = dl[origin] + tau) and writes dlt[i] = dl_i - x.  Iterates the
+    fixed-weight two-pole model (Bunch, Nielsen and Sorensen 1978) inside a bisection
+    bracket, so it always converges."""
+    cdef Py_ssize_t i, _it, o
+    cdef floating lo, hi, tau, mid, f, psi, dpsi, phi, dphi, t, q, a, b, c0, B, C, disc
+    cdef floating dj, dj1, delta, d1, d2, tnew, eps = _eps(<floating> 0), err
+    if j < K - 1:
+        mid = (dl[j + 1] - dl[j]) / 2
+        f = 1
+        for i in range(K):
+            f = f + r * zl[i] * zl[i] / ((dl[i] - dl[j]) - mid)
+        if f >= 0:
+            o = j
+            lo = 0
+            hi = mid
+        else:
+            o = j + 1
+            lo = -mid
+            hi = 0
+    else:
+        o = K - 1
+        lo = 0
+        hi = 0
+        for i in range(K):
+            hi = hi + zl[i] * zl[i]
+        hi = r * hi * (1 + 4 * eps)
+    origin[0] = o
+    for i in range(K):
+        dlt[i] = dl[i] - dl[o]
+    tau = (lo + hi) / 2
+    for _it in range(200):
+        psi = 0
+        dpsi = 0
+        phi = 0
+        dphi = 0
+        for i in range(j + 1):
+            t = zl[i] / (dlt[i] - tau)
+            psi = psi + zl[i] * t
+            dpsi = dpsi + t * t
+        for i in range(j + 1, K):
+            t = zl[i] / (dlt[i] - tau)
+            phi = phi + zl[i] * t
+            dphi = dphi + t * t
+        psi = r * psi
+        dpsi = r * dpsi
+        phi = r * phi
+        dphi = r * dphi
+        f = 1 + psi + phi
+        if f == 0:
+            break
+        if f < 0:
+            lo = tau
+        else:
+            hi = tau
+        err = 8 * eps * K * (1 + fabs(psi) + fabs(phi))
+        if fabs(f) <= err or hi - lo <= 4 * eps * max(fabs(lo), fabs(hi)):
+            break
+        dj = dlt[j] - tau
+        a = dj * dj * dpsi
+        if j < K - 1:
+            dj1 = dlt[j + 1] - tau
+            b = dj1 * dj1 * dphi
+            c0 = 1 + psi - dj * dpsi + phi - dj1 * dphi
+            B = c0 * (dj + dj1) + a + b
+            C = c0 * dj * dj1 + a * dj1 + b * dj
+            if c0 == 0:
+                delta = C / B
+            else:
+                disc = B * B - 4 * c0 * C
+                if disc < 0:
+                    disc = 0
+                if B >= 0:
+                    q = (B + sqrt(disc)) / 2
+                else:
+                    q = (B - sqrt(disc)) / 2
+                d1 = q / c0
+                d2 = C / q if q != 0 else d1
+                delta = d1 if dj < d1 < dj1 else d2
+        else:
+            c0 = 1 + psi - dj * dpsi + phi
+            delta = dj + a / c0 if c0 > 0 else hi - tau
+        tnew = tau + delta
+        if not (lo < tnew < hi):
+            tnew = (lo + hi) / 2
+        if tnew == tau:
+            break
+        tau = tnew
+    for i in range(K):
+        dlt[i] = dlt[i] - tau
+    return tau
+
+
+cdef int _dc_merge(Py_ssize_t n, Py_ssize_t k, floating *d, floating *Q, Py_ssize_t ldq,
+                   floating rho, floating *work, Py_ssize_t *iwork,
+                   int n_threads) noexcept nogil:
+    """Eigen-decomposition of diag(D1, D2) + |rho| w w^T (w = [Q1 row k-1, sign(rho) Q2
+    row 0]) given Q = diag(Q1, Q2) and d = [D1, D2] (each ascending): deflation, the
+    secular equation, Gu and Eisenstat's recomputed z for orthogonal vectors, and one
+    GEMM Q := Q[:, kept] V.  On exit d is ascending and Q holds the vectors.  work holds
+    3 n^2 + 6 n floats, iwork 4 n entries."""
+    cdef Py_ssize_t i, j, t, a, b, pj, K = 0
+    cdef floating r = 2 * fabs(rho), tol, dmax = 0, zmax = 0, c, s, tau, tt, t2
+    cdef floating sgn = 1 if rho >= 0 else -1, nrm, eps = _eps(<floating> 0)
+    cdef floating *z = work
+    cdef floating *dl = z + n
+    cdef floating *zl = dl + n
+    cdef floating *lam = zl + n
+    cdef floating *vals = lam + n
+    cdef floating *tmpv = vals + n
+    cdef floating *V = tmpv + n
+    cdef floating *G = V + n * n
+    cdef floating *Qout = G + n * n
+    cdef Py_ssize_t *perm = iwork
+    cdef Py_ssize_t *kept = iwork + n
+    cdef Py_ssize_t *defl = iwork + 2 * n
+    cdef Py_ssize_t *src = iwork + 3 * n
+    cdef Py_ssize_t ndefl = 0
+    cdef Py_ssize_t orig
+    cdef int rc = 0
+    for i in range(k):
+        z[i] = Q[k - 1 + i * ldq] / sqrt(<floating> 2)
+    for i in range(k, n):
+        z[i] = sgn * Q[k + i * ldq] / sqrt(<floating> 2)
+    # Merge the two ascending halves into one ascending order.
+    a = 0
+    b = k
+    for t in range(n):
+        if b >= n or (a < k and d[a] <= d[b]):
+            perm[t] = a
+            a += 1
+        else:
+            perm[t] = b
+            b += 1
+    for i in range(n):
+        dmax = max(dmax, fabs(d[i]))
+        zmax = max(zmax, fabs(z[i]))
+    tol = 8 * eps * max(dmax, zmax)
+    # Deflation: negligible components of z, then nearly equal eigenvalues (a rotation
+    # of two columns moves the weight of z onto one of them).
+    pj = -1
+    for t in range(n):
+        j = perm[t]
+        if r * fabs(z[j]) <= tol:
+            defl[ndefl] = j
+            ndefl += 1
+            continue
+        if pj < 0:
+            pj = j
+            continue
+        s = z[pj]
+        c = z[j]
+        tau = hypot(c, s)
+        tt = d[j] - d[pj]
+        c = c / tau
+        s = -s / tau
+        if fabs(tt * c * s) <= tol:
+            z[j] = tau
+            z[pj] = 0
+            for i in range(n):
+                t2 = Q[i + pj * ldq]
+                Q[i + pj * ldq] = c * t2 + s * Q[i + j * ldq]
+                Q[i + j * ldq] = c * Q[i + j * ldq] - s * t2
+            t2 = d[pj] * c * c + d[j] * s * s
+            d[j] = d[pj] * s * s + d[j] * c * c
+            d[pj] = t2
+            defl[ndefl] = pj
+            ndefl += 1
+        else:
+            kept[K] = pj
+            K += 1
+        pj = j
+    if pj >= 0:
+        kept[K] = pj
+        K += 1
+    for i in range(K):
+        dl[i] = d[kept[i]]
+        zl[i] = z[kept[i]]
+    if K > 0:
+        # Roots (G[:, j] = dl - lam_j), in parallel.
+        if n_threads < 1 or K < 64:
+            n_threads = 1
+        for j in prange(K, num_threads=n_threads, schedule="dynamic"):
+            tau = _secular_root(K, j, dl, zl, r, G + j * K, &src[j])
+            lam[j] = dl[src[j]] + tau
+        # Gu-Eisenstat: the z for which the computed roots are exact.
+        for i in range(K):
+            t2 = G[i + i * K]
+            for j in range(K):
+                if j != i:
+                    t2 = t2 * (G[i + j * K] / (dl[i] - dl[j]))
+            tmpv[i] = sqrt(-t2) if t2 < 0 else 0
+            if zl[i] < 0:
+                tmpv[i] = -tmpv[i]
+        # Eigenvectors of the rank-one problem: V[:, j] = zhat / (dl - lam_j), normalized.
+        for j in range(K):
+            nrm = 0
+            for i in range(K):
+                V[i + j * K] = tmpv[i] / G[i + j * K]
+            nrm = nrm2_kernel(K, V + j * K, 1, 1)
+            for i in range(K):
+                V[i + j * K] = V[i + j * K] / nrm
+        # G := Q[:, kept] (n x K), then Qout[:, :K] = G V.
+        for j in range(K):
+            for i in range(n):
+                G[i + j * n] = Q[i + kept[j] * ldq]
+        rc = gemm_kernel(n, K, K, <floating> 1, G, 1, n, V, 1, K, <floating> 0, Qout, 1, n,
+                         n_threads)
+        if rc != 0:
+            return -1
+    # Deflated columns follow, then everything is sorted ascending into Q.
+    for t in range(ndefl):
+        j = defl[t]
+        lam[K + t] = d[j]
+        for i in range(n):
+            Qout[i + (K + t) * n] = Q[i + j * ldq]
+    for i in range(n):
+        perm[i] = i
+    # Insertion sort of n values (nearly sorted: two ascending runs).
+    for i in range(1, n):
+        t = perm[i]
+        j = i - 1
+        while j >= 0 and lam[perm[j]] > lam[t]:
+            perm[j + 1] = perm[j]
+            j -= 1
+        perm[j + 1] = t
+    for t in range(n):
+        orig = perm[t]
+        d[t] = lam[orig]
+        for i in range(n):
+            Q[i + t * ldq] = Qout[i + orig * n]
+    return 0
+
+
+cdef Py_ssize_t _stedc_rec(Py_ssize_t n, floating *d, floating *e, floating *Q,
+                           Py_ssize_t ldq, floating *work, Py_ssize_t *iwork,
+                           int n_threads) noexcept nogil:
+    cdef Py_ssize_t k, i, j, info
+    cdef floating rho
+    if n <= _DC_LEAF:
+        for j in range(n):
+            for i in range(n):
+                Q[i + j * ldq] = 1 if i == j else 0
+        return steqr_kernel(n, d, e, Q, ldq, n, 1)
+    k = n // 2
+    rho = e[k - 1]
+    d[k - 1] -= fabs(rho)
+    d[k] -= fabs(rho)
+    info = _stedc_rec(k, d, e, Q, ldq, work, iwork, n_threads)
+    if info != 0:
+        return info
+    info = _stedc_rec(n - k, d + k, e + k, Q + k + k * ldq, ldq, work, iwork, n_threads)
+    if info != 0:
+        return info
+    for j in range(k, n):
+        for i in range(k):
+            Q[i + j * ldq] = 0
+    for j in range(k):
+        for i in range(k, n):
+            Q[i + j * ldq] = 0
+    if _dc_merge(n, k, d, Q, ldq, rho, work, iwork, n_threads) != 0:
+        return -1
+    return 0
+
+
+cdef Py_ssize_t stedc_kernel(Py_ssize_t n, floating *d, floating *e, floating *Q,
+                             Py_ssize_t ldq, int n_threads) noexcept nogil:
+    """Eigenvalues (ascending, into d) and eigenvectors (Q, n x n) of the symmetric
+    tridiagonal (d, e[0:n-1]) by divide and conquer (Cuppen 1981; LAPACK's stedc, with
+    Gu and Eisenstat's orthogonal vectors).  Each merge solves a secular equation and
+    forms its vectors with one GEMM.  Returns 0, > 0 when a leaf's QL iteration did not
+    converge, or -1 when memory could not be allocated."""
+    cdef floating *work
+    cdef Py_ssize_t *iwork
+    cdef Py_ssize_t info
+    if n == 0:
+        return 0
+    work = <floating *> malloc((3 * n * n + 6 * n) * sizeof(floating))
+    iwork = <Py_ssize_t *> malloc(4 * n * sizeof(Py_ssize_t))
+    if work == NULL or iwork == NULL:
+        free(work)
+        free(iwork)
+        return -1
+    info = _stedc_rec(n, d, e, Q, ldq, work, iwork, n_threads)
+    free(work)
+    free(iwork)
+    return info
+
+
+# ---------------------------------------------------------------------------------------
 # Bidiagonal reduction (m >= n, upper bidiagonal).
 
 cdef int _gebd2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d,
@@ -1126,6 +1434,22 @@ def steqr(floating[::1] d, floating[::1] e, floating[::1, :] z, int n_threads):
         info = steqr_kernel(n, &d[0], &e[0], zp, ldz, nrows, n_threads)
     if info < 0:
         raise MemoryError("steqr: workspace allocation failed")
+    return info
+
+
+def stedc(floating[::1] d, floating[::1] e, floating[::1, :] q, int n_threads):
+    """Eigenvalues (ascending) and eigenvectors (into q, n x n) of the tridiagonal (d, e)
+    by divide and conquer.  Returns info."""
+    cdef Py_ssize_t n = d.shape[0], info
+    if n == 0:
+        return 0
+    if e.shape[0] < n or q.shape[0] != n or q.shape[1] != n:
+        raise ValueError("stedc: e needs n entries, q must be n x n")
+    with nogil:
+        info = stedc_kernel(n, &d[0], &e[0], &q[0, 0], _ld(q.strides[1], sizeof(floating)),
+                            n_threads)
+    if info < 0:
+        raise MemoryError("stedc: workspace allocation failed")
     return info
 
 

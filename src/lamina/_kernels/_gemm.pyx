@@ -66,11 +66,11 @@ cdef extern from "lamina_gemm.h" nogil:
                              Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
                              float *dst)
     void lamina_dgemm_tile(int isa, int mr, int nr, Py_ssize_t kc, const double *a,
-                           const double *b, double *c, Py_ssize_t rsc, Py_ssize_t csc,
-                           Py_ssize_t m_eff, Py_ssize_t n_eff, double beta)
+                           const double *b, Py_ssize_t ldb, double *c, Py_ssize_t rsc,
+                           Py_ssize_t csc, Py_ssize_t m_eff, Py_ssize_t n_eff, double beta)
     void lamina_sgemm_tile(int isa, int mr, int nr, Py_ssize_t kc, const float *a,
-                           const float *b, float *c, Py_ssize_t rsc, Py_ssize_t csc,
-                           Py_ssize_t m_eff, Py_ssize_t n_eff, float beta)
+                           const float *b, Py_ssize_t ldb, float *c, Py_ssize_t rsc,
+                           Py_ssize_t csc, Py_ssize_t m_eff, Py_ssize_t n_eff, float beta)
     void lamina_dgemm_epilogue(Py_ssize_t m, Py_ssize_t n, double *c, Py_ssize_t rsc,
                                Py_ssize_t csc, const double *bias, Py_ssize_t bias_rs,
                                Py_ssize_t bias_cs, int act)
@@ -117,6 +117,10 @@ cdef double _small_flops = SMALL_FLOPS
 # idle machine (far more when cores are shared), so a second thread pays off only once the
 # product takes well over that on one core (128^3 is ~25-50 us at 80-170 GFLOP/s).
 cdef double _parallel_min = 128.0 * 128.0 * 128.0
+# Up to this many rows of A (and C), a row-major B is read in place instead of packed:
+# each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
+DIRECT_B_ROWS = 128
+cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
 cdef Py_ssize_t _tri_block = TRI_BLOCK
@@ -148,12 +152,13 @@ cdef inline void _pack_b(Py_ssize_t kc, Py_ssize_t nc, const floating *B, Py_ssi
 
 
 cdef inline void _tile(int isa, int mr, int nr, Py_ssize_t kc, const floating *a,
-                       const floating *b, floating *c, Py_ssize_t rsc, Py_ssize_t csc,
-                       Py_ssize_t m_eff, Py_ssize_t n_eff, floating beta) noexcept nogil:
+                       const floating *b, Py_ssize_t ldb, floating *c, Py_ssize_t rsc,
+                       Py_ssize_t csc, Py_ssize_t m_eff, Py_ssize_t n_eff,
+                       floating beta) noexcept nogil:
     if floating is double:
-        lamina_dgemm_tile(isa, mr, nr, kc, a, b, c, rsc, csc, m_eff, n_eff, beta)
+        lamina_dgemm_tile(isa, mr, nr, kc, a, b, ldb, c, rsc, csc, m_eff, n_eff, beta)
     else:
-        lamina_sgemm_tile(isa, mr, nr, kc, a, b, c, rsc, csc, m_eff, n_eff, beta)
+        lamina_sgemm_tile(isa, mr, nr, kc, a, b, ldb, c, rsc, csc, m_eff, n_eff, beta)
 
 
 cdef inline void _epilogue(Py_ssize_t m, Py_ssize_t n, floating *c, Py_ssize_t rsc,
@@ -188,11 +193,14 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                       const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
                       floating *C, Py_ssize_t rsc, Py_ssize_t csc,
                       const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
-                      floating *bufA, floating *bufB0, floating *bufB1) noexcept nogil:
+                      floating *bufA, floating *bufB0, floating *bufB1,
+                      bint direct_b) noexcept nogil:
     """The five loops as run by thread `tid` of `nt` (all threads run the JC and PC loops,
-    pack a share of B, meet at a barrier, then take every nt-th block of rows)."""
+    pack a share of B, meet at a barrier, then take every nt-th block of rows).  With
+    `direct_b` (row-major B, few rows of A) the full NR-column panels of B are read in
+    place and only a partial last panel is packed."""
     cdef Py_ssize_t jc, pc, ic, jr, ir, nc, kc, mcur, ncur, mcur2, npanels, nblocks, ib
-    cdef Py_ssize_t kc_step
+    cdef Py_ssize_t kc_step, s0, s1, ldb
     cdef floating *bufB
     cdef int parity = 0
     cdef floating beta_eff
@@ -219,8 +227,13 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
             # reaches it only after finishing its work on the panel before).
             bufB = bufB0 if parity == 0 else bufB1
             parity = 1 - parity
-            _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
-                    npanels * tid // nt, npanels * (tid + 1) // nt, bufB)
+            if direct_b:
+                s1 = npanels if tid == 0 and nc % nr != 0 else 0
+                s0 = s1 - 1 if s1 > 0 else 0
+            else:
+                s0 = npanels * tid // nt
+                s1 = npanels * (tid + 1) // nt
+            _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, s0, s1, bufB)
             if nt > 1:
                 lamina_omp_barrier()      # the whole B panel is packed
             ib = tid
@@ -231,7 +244,12 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                 jr = 0
                 while jr < nc:
                     ncur = min(<Py_ssize_t> nr, nc - jr)
-                    bp = bufB + (jr // nr) * nr * kc
+                    if direct_b and ncur == nr:
+                        bp = B + pc * rsb + jc + jr
+                        ldb = rsb
+                    else:
+                        bp = bufB + (jr // nr) * nr * kc
+                        ldb = 0
                     ir = 0
                     while ir < mcur:
                         mcur2 = min(<Py_ssize_t> mr, mcur - ir)
@@ -242,7 +260,8 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                             lamina_gemm_prefetch_tile(cp + mr * rsc, rsc * sizeof(floating),
                                                       min(<Py_ssize_t> mr, mcur - ir - mr),
                                                       ncur * sizeof(floating))
-                        _tile(isa, mr, nr, kc, ap, bp, cp, rsc, csc, mcur2, ncur, beta_eff)
+                        _tile(isa, mr, nr, kc, ap, bp, ldb, cp, rsc, csc, mcur2, ncur,
+                              beta_eff)
                         if last and fuse:
                             _epilogue(mcur2, ncur, cp, rsc, csc,
                                       NULL if bias == NULL
@@ -267,6 +286,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     cdef floating *bufA
     cdef floating *bufB
     cdef double flops
+    cdef bint direct_b
     if m <= 0 or n <= 0:
         return 0
     if k <= 0 or alpha == 0:
@@ -301,6 +321,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
     kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
+    direct_b = csb == 1 and m <= _direct_b_rows and isa != 0     # 0: generic kernels
     # one B panel when serial, two (alternating) when threaded
     bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2) * kc_max * nc_max
                                           * sizeof(floating))
@@ -312,7 +333,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     if nt == 1:
         record_team_size(1)
         _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
-                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB)
+                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB, direct_b)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -321,7 +342,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                 record_team_size(team)
             _gemm_loops(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb,
                         beta, C, rsc, csc, bias, bias_rs, bias_cs, act,
-                        bufA + tid * mc * kc_max, bufB, bufB + kc_max * nc_max)
+                        bufA + tid * mc * kc_max, bufB, bufB + kc_max * nc_max, direct_b)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
     return 0
@@ -657,6 +678,15 @@ def set_small_flops(double limit):
     global _small_flops
     old = _small_flops
     _small_flops = limit
+    return old
+
+
+def set_direct_b_rows(Py_ssize_t rows):
+    """Set the row count up to which a row-major B is read without packing; returns the
+    previous one (tests and block-size experiments)."""
+    global _direct_b_rows
+    old = _direct_b_rows
+    _direct_b_rows = rows
     return old
 
 

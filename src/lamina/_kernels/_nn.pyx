@@ -103,35 +103,94 @@ def activation_backward(int kind, const floating[::1] x, const floating[::1] y,
 
 def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
     """out[j] = sum_i a[i, j] (the bias gradient), rows added in order for every thread count."""
-    cdef Py_ssize_t i, j, m = a.shape[0], n = a.shape[1]
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], c, nchunks
     cdef int nt = _threads(m * n, n_threads)
+    if n == 0:
+        return
+    if m == 0:
+        out[:] = 0
+        return
+    # Whole rows are added into `out` one after another (contiguous, vectorized), each
+    # thread owning a block of columns, so every column sums its rows in order.
+    nchunks = min(<Py_ssize_t> nt, (n + 15) // 16)
     with nogil:
-        # each column is summed by one thread, row by row
-        for j in prange(n, schedule="static", num_threads=nt):
-            out[j] = 0
-            for i in range(m):
-                out[j] += a[i, j]
+        if nchunks <= 1:
+            _column_sums_block(&a[0, 0], n, m, 0, n, &out[0])
+        else:
+            for c in prange(nchunks, schedule="static", num_threads=nt):
+                _column_sums_block(&a[0, 0], n, m, n * c // nchunks, n * (c + 1) // nchunks,
+                                   &out[0])
+
+
+cdef void _column_sums_block(const floating *a, Py_ssize_t ld, Py_ssize_t m, Py_ssize_t j0,
+                             Py_ssize_t j1, floating *out) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef const floating *row
+    for j in range(j0, j1):
+        out[j] = a[j]
+    for i in range(1, m):
+        row = a + i * ld
+        for j in range(j0, j1):
+            out[j] += row[j]
 
 
 # ---------------------------------------------------------------------------------------
 # fused optimizer updates (PyTorch's update rules)
+#
+# Each update runs over [lo, hi) blocks with its options hoisted out of the element loop,
+# so the loop is branch-free and vectorizes; one block when serial, one per thread else.
+
+cdef void _sgd_block(floating *p, const floating *g, floating *vel, Py_ssize_t lo,
+                     Py_ssize_t hi, floating eta, floating mu, floating wd, bint nesterov,
+                     bint first_step) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating d, v
+    if mu == 0:
+        for i in range(lo, hi):
+            p[i] = p[i] - eta * (g[i] + wd * p[i])
+    elif first_step and nesterov:
+        for i in range(lo, hi):
+            d = g[i] + wd * p[i]
+            vel[i] = d
+            p[i] = p[i] - eta * (d + mu * d)
+    elif first_step:
+        for i in range(lo, hi):
+            d = g[i] + wd * p[i]
+            vel[i] = d
+            p[i] = p[i] - eta * d
+    elif nesterov:
+        for i in range(lo, hi):
+            d = g[i] + wd * p[i]
+            v = mu * vel[i] + d
+            vel[i] = v
+            p[i] = p[i] - eta * (d + mu * v)
+    else:
+        for i in range(lo, hi):
+            v = mu * vel[i] + (g[i] + wd * p[i])
+            vel[i] = v
+            p[i] = p[i] - eta * v
+
 
 def sgd_update(floating[::1] p, const floating[::1] g, floating[::1] velocity, double lr,
                double momentum, double weight_decay, bint nesterov, bint first_step,
                int n_threads):
     """p -= lr * step, step from momentum/Nesterov with L2 weight decay, in one pass."""
-    cdef Py_ssize_t i, n = p.shape[0]
+    cdef Py_ssize_t n = p.shape[0], c
     cdef int nt = _threads(n, n_threads)
-    cdef floating d, v, mu = <floating> momentum, wd = <floating> weight_decay
+    cdef floating mu = <floating> momentum, wd = <floating> weight_decay
     cdef floating eta = <floating> lr
+    cdef floating *vel = NULL
+    if n == 0:
+        return
+    if mu != 0:
+        vel = &velocity[0]
     with nogil:
-        for i in prange(n, schedule="static", num_threads=nt):
-            d = g[i] + wd * p[i]
-            if mu != 0:
-                v = d if first_step else mu * velocity[i] + d
-                velocity[i] = v
-                d = d + mu * v if nesterov else v
-            p[i] = p[i] - eta * d
+        if nt <= 1:
+            _sgd_block(&p[0], &g[0], vel, 0, n, eta, mu, wd, nesterov, first_step)
+        else:
+            for c in prange(nt, schedule="static", num_threads=nt):
+                _sgd_block(&p[0], &g[0], vel, n * c // nt, n * (c + 1) // nt, eta, mu, wd,
+                           nesterov, first_step)
 
 
 def adam_update(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,

@@ -10,6 +10,10 @@ from lamina.linalg._common import matrices, prepare, safe_scale, work_copy
 
 __all__ = ["eigh", "eigvalsh"]
 
+# With vectors, tridiagonal problems from this size on go to divide and conquer (its merges
+# are GEMMs); smaller ones to the QL iteration, rotating the reduction's Q directly.
+_DC_MIN = 64
+
 
 def _check_subset(subset_by_index, n):
     if subset_by_index is None:
@@ -50,8 +54,20 @@ def _eigh_2d(mat, lower, vectors, overwrite, threads):
     e = np.zeros(n, dtype=f.dtype)
     tau = np.zeros(n, dtype=f.dtype)
     _eigen.sytrd(f, d, e, tau, threads)
-    z = _tridiagonal_q(f, tau, threads) if vectors else None
-    info = _eigen.steqr(d, e, z, threads)
+    z = None
+    if vectors and n >= _DC_MIN:
+        w = np.zeros((n, n), dtype=f.dtype, order="F")
+        info = _eigen.stedc(d, e, w, threads)
+        # Z := Q W with Q = diag(1, Q'), Q' from the reflectors in f[1:, :n-1].
+        lower_rows = np.array(w[1:], order="F")
+        _lapack.ormqr(False, np.array(f[1:, :n - 1], order="F"), tau[:n - 1], lower_rows,
+                      threads)
+        z = np.empty((n, n), dtype=f.dtype, order="F")
+        z[0] = w[0]
+        z[1:] = lower_rows
+    else:
+        z = _tridiagonal_q(f, tau, threads) if vectors else None
+        info = _eigen.steqr(d, e, z, threads)
     if info:
         raise LinAlgError(f"eigh: the implicit QL iteration did not converge: {info} "
                           "off-diagonal elements of the tridiagonal form did not reach zero")
@@ -99,10 +115,13 @@ def eigh(a, lower=True, eigvals_only=False, overwrite_a=False, check_finite=True
     Notes
     -----
     Blocked Householder tridiagonalization (LAPACK's sytrd: panels by latrd, the trailing
-    rank-2k update through lamina's GEMM), implicit QL with Wilkinson's shift on the
-    tridiagonal matrix, and the eigenvectors accumulated into the orthogonal factor of the
-    reduction (formed from its compact WY blocks with GEMM).  The plane rotations of the QL
-    iteration are recorded and applied to cache-sized row blocks of the vectors.  The input
+    rank-2k update through lamina's GEMM), then for the tridiagonal matrix: implicit QL
+    with Wilkinson's shift for the values only (O(n^2)); with vectors, Cuppen's divide and
+    conquer (LAPACK's stedc: deflation, the secular equation, Gu and Eisenstat's
+    orthogonal vectors, one GEMM per merge) from n = 64 on, and below that the QL
+    iteration with its rotations applied to cache-sized row blocks of the vectors.  The
+    vectors are back-transformed by the reduction's reflectors in compact WY blocks
+    (GEMMs).  The input
     is scaled into a safe range first, so matrices near the overflow or underflow threshold
     work.  Residual ``||A - V diag(w) V^T|| = O(n eps ||A||)`` and ``||V^T V - I|| =
     O(n eps)``.

@@ -53,6 +53,13 @@ class Layer:
     def backward(self, grad):
         raise NotImplementedError
 
+    def backward_parameters(self, grad):
+        """Like :meth:`backward` when the gradient with respect to the input is not needed
+        (the first trainable layer of a model during training): stores the parameter
+        gradients; what it returns is not used.  Layers override it to skip the work of the
+        input gradient (a whole GEMM for ``Dense``); the default runs ``backward``."""
+        self.backward(grad)
+
     def __call__(self, x, training=False):
         x = np.asarray(x)
         if not self.built:

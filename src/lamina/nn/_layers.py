@@ -139,6 +139,12 @@ class Dense(Layer):
         return y
 
     def backward(self, grad):
+        dz = self.backward_parameters(grad)
+        return _product(dz, self.weight.T, np.empty(self._x.shape, self.dtype))
+
+    def backward_parameters(self, grad):
+        """The weight and bias gradients only; returns the pre-activation gradient (the
+        input gradient, one more GEMM, is left to :meth:`backward`)."""
         self._require_forward("_x")
         grad = np.ascontiguousarray(grad, dtype=self.dtype)
         if grad.shape != self._y.shape:
@@ -154,7 +160,7 @@ class Dense(Layer):
         _product(self._x.T, dz, self.grad_weight)
         if self.use_bias:
             _nn.column_sums(dz, self.grad_bias, threads())
-        return _product(dz, self.weight.T, np.empty(self._x.shape, self.dtype))
+        return dz
 
     def parameters(self):
         self._require_built("parameters")

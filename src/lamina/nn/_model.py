@@ -102,6 +102,16 @@ class Sequential(Layer):
             grad = layer.backward(grad)
         return grad
 
+    def backward_parameters(self, grad):
+        # Layers before the first one with parameters need no gradient at all, and that
+        # one needs none with respect to its input.
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
+        if first is None:
+            return
+        for layer in self.layers[:first:-1]:
+            grad = layer.backward(grad)
+        self.layers[first].backward_parameters(grad)
+
     def _prepare_x(self, X, name="X"):
         X = as_float_array(X, name, min_ndim=2, dtype=self.model_dtype, check_finite=True)
         if not self.built:
@@ -214,6 +224,7 @@ class Sequential(Layer):
         n = X.shape[0]
         n_batches = max(1, math.ceil(n / batch_size))
         bar = _progress_bar(epochs * n_batches, "training") if progress and epochs else None
+        next_postfix = 0.0
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -232,7 +243,7 @@ class Sequential(Layer):
                     raise FloatingPointError(
                         f"training diverged in epoch {epoch + 1}: the model's outputs are "
                         "not finite (lower the learning rate?)") from exc
-                self.backward(grad)
+                self.backward_parameters(grad)
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
                 optimizer.step()
@@ -241,12 +252,19 @@ class Sequential(Layer):
                 if classify:
                     correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
                 if bar is not None:
-                    post = {"epoch": f"{epoch + 1}/{epochs}", "loss": f"{total_loss / seen:.4f}"}
-                    if classify:
-                        post["acc"] = f"{correct / seen:.3f}"
-                    if history.get("val_accuracy"):
-                        post["val_acc"] = f"{history['val_accuracy'][-1]:.3f}"
-                    bar.set_postfix(post, refresh=False)
+                    # The postfix is formatted only as often as the bar redraws (a few
+                    # times a second) and on an epoch's last batch: per batch it would cost
+                    # a noticeable share of a small model's step.
+                    now = time.perf_counter()
+                    if now >= next_postfix or b == n_batches - 1:
+                        next_postfix = now + bar.mininterval
+                        post = {"epoch": f"{epoch + 1}/{epochs}",
+                                "loss": f"{total_loss / seen:.4f}"}
+                        if classify:
+                            post["acc"] = f"{correct / seen:.3f}"
+                        if history.get("val_accuracy"):
+                            post["val_acc"] = f"{history['val_accuracy'][-1]:.3f}"
+                        bar.set_postfix(post, refresh=False)
                     bar.update(1)
             if not math.isfinite(total_loss):
                 if bar is not None:

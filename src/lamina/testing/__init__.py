@@ -2,6 +2,8 @@
 
 ``check_backend`` runs every operation a backend implements on a battery of inputs
 (sizes, dtypes, layouts, edge cases and bad inputs) and compares it with lamina's core.
+``check_decomposition`` checks an estimator class (``lamina.decompositions`` entry
+points) against the scikit-learn style estimator contract.
 
 Examples
 --------
@@ -20,5 +22,6 @@ Examples
 """
 
 from lamina.testing._backend import ConformanceReport, check_backend
+from lamina.testing._decomposition import DecompositionReport, check_decomposition
 
-__all__ = ["ConformanceReport", "check_backend"]
+__all__ = ["ConformanceReport", "DecompositionReport", "check_backend", "check_decomposition"]

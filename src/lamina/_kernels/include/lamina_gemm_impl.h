@@ -50,7 +50,9 @@ static void LG(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdiff_t r
     }
 }
 
-/* Pack the NR-column micro-panels s0 <= s < s1 of B[0:kc, 0:nc] (strides rsb, csb). */
+/* Pack the NR-column micro-panels s0 <= s < s1 of B[0:kc, 0:nc] (strides rsb, csb).
+ * The row copies are a few hundred bytes: inline vector moves, never memcpy/memset calls. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
 static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdiff_t rsb,
                                   ptrdiff_t csb, const int nr, ptrdiff_t s0, ptrdiff_t s1,
                                   LT *LAMINA_RESTRICT dst)
@@ -60,11 +62,19 @@ static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdi
         ptrdiff_t j0 = s * nr, cols = nc - j0 < nr ? nc - j0 : nr;
         const LT *b0 = B + j0 * csb;
         LT *d = dst + s * nr * kc;
-        if (cols == nr && csb == 1) {
-            for (p = 0; p < kc; ++p) {
-                const LT *src = b0 + p * rsb;
-                _Pragma("omp simd")
-                for (j = 0; j < nr; ++j) d[p * nr + j] = src[j];
+        if (csb == 1) {
+            /* row-major B: whole rows of the panel are contiguous.  Fixed-size copies (nr
+             * is a constant here) compile to a few vector moves, not a library call. */
+            if (cols == nr) {
+                for (p = 0; p < kc; ++p)
+                    __builtin_memcpy(d + p * nr, b0 + p * rsb, nr * sizeof(LT));
+            } else {
+                for (p = 0; p < kc; ++p) {
+                    const LT *src = b0 + p * rsb;
+                    LT *dp = d + p * nr;
+                    for (j = 0; j < cols; ++j) dp[j] = src[j];
+                    for (; j < nr; ++j) dp[j] = 0;
+                }
             }
         } else if (cols == nr) {
             /* column-major B (or B^T of a row-major array): read each column contiguously */
@@ -132,20 +142,77 @@ static inline void LG(ukr)(int isa, ptrdiff_t k, const LT *a, const LT *b, LT *c
 #endif
 }
 
-/* One tile of C (m_eff x n_eff <= MR x NR at strides rsc, csc) from packed panels.  Full
+/* The first n_eff (< NR) columns of a tile into `c` (beta = 0): the SIMD kernels compute
+ * only the vectors those columns need; the generic kernel computes the whole tile. */
+static inline void LG(ukr_narrow)(int isa, ptrdiff_t k, const LT *a, const LT *b, LT *c,
+                                  ptrdiff_t rsc, ptrdiff_t n_eff)
+{
+#if LAMINA_X86
+#if LG_IS_FLOAT
+    if (isa == LAMINA_ISA_AVX512) {
+        lamina_ukr_avx512_s8x48_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 15) / 16));
+        return;
+    }
+    if (isa == LAMINA_ISA_AVX2) {
+        lamina_ukr_avx2_s6x16_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 7) / 8));
+        return;
+    }
+#else
+    if (isa == LAMINA_ISA_AVX512) {
+        lamina_ukr_avx512_d8x24_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 7) / 8));
+        return;
+    }
+    if (isa == LAMINA_ISA_AVX2) {
+        lamina_ukr_avx2_d6x8_narrow(k, a, b, c, rsc, 0, (int)((n_eff + 3) / 4));
+        return;
+    }
+#endif
+#endif
+    (void)n_eff;
+    LG(ukr)(isa, k, a, b, c, rsc, 0);
+}
+
+/* A full-width tile from an unpacked row-major B (row stride ldb); SIMD ISAs only (the
+ * caller packs B for the generic kernel). */
+static inline void LG(ukr_ldb)(int isa, ptrdiff_t k, const LT *a, const LT *b, ptrdiff_t ldb,
+                               LT *c, ptrdiff_t rsc, LT beta)
+{
+#if LAMINA_X86
+#if LG_IS_FLOAT
+    if (isa == LAMINA_ISA_AVX512) { lamina_ukr_avx512_s8x48_ldb(k, a, b, ldb, c, rsc, beta); return; }
+    if (isa == LAMINA_ISA_AVX2) { lamina_ukr_avx2_s6x16_ldb(k, a, b, ldb, c, rsc, beta); return; }
+#else
+    if (isa == LAMINA_ISA_AVX512) { lamina_ukr_avx512_d8x24_ldb(k, a, b, ldb, c, rsc, beta); return; }
+    if (isa == LAMINA_ISA_AVX2) { lamina_ukr_avx2_d6x8_ldb(k, a, b, ldb, c, rsc, beta); return; }
+#endif
+#endif
+    (void)isa; (void)k; (void)a; (void)b; (void)ldb; (void)c; (void)rsc; (void)beta;
+}
+
+/* One tile of C (m_eff x n_eff <= MR x NR at strides rsc, csc) from a packed A panel and
+ * a packed B panel (ldb == 0) or NR columns of an unpacked row-major B (row stride ldb).  Full
  * tiles with unit column stride go straight to the micro-kernel; edge tiles and strided C
  * go through a local MR x NR buffer and a scalar merge (same roundings: acc + beta*c). */
 static inline void LG(gemm_tile)(int isa, int mr, int nr, ptrdiff_t kc, const LT *a,
-                                 const LT *b, LT *c, ptrdiff_t rsc, ptrdiff_t csc,
-                                 ptrdiff_t m_eff, ptrdiff_t n_eff, LT beta)
+                                 const LT *b, ptrdiff_t ldb, LT *c, ptrdiff_t rsc,
+                                 ptrdiff_t csc, ptrdiff_t m_eff, ptrdiff_t n_eff, LT beta)
 {
     LT buf[LAMINA_GEMM_MAX_TILE] __attribute__((aligned(64)));
     ptrdiff_t i, j;
-    if (m_eff == mr && n_eff == nr && csc == 1) {
+    if (ldb != 0) {           /* unpacked row-major B (row stride ldb): a full-width panel */
+        if (m_eff == mr && csc == 1) {
+            LG(ukr_ldb)(isa, kc, a, b, ldb, c, rsc, beta);
+            return;
+        }
+        LG(ukr_ldb)(isa, kc, a, b, ldb, buf, nr, 0);
+    } else if (m_eff == mr && n_eff == nr && csc == 1) {
         LG(ukr)(isa, kc, a, b, c, rsc, beta);
         return;
+    } else if (n_eff < nr) {
+        LG(ukr_narrow)(isa, kc, a, b, buf, nr, n_eff);
+    } else {
+        LG(ukr)(isa, kc, a, b, buf, nr, 0);
     }
-    LG(ukr)(isa, kc, a, b, buf, nr, 0);
     for (i = 0; i < m_eff; ++i)
         for (j = 0; j < n_eff; ++j) {
             LT *cp = c + i * rsc + j * csc;
@@ -185,6 +252,25 @@ static void LG(gemm_epilogue)(ptrdiff_t m, ptrdiff_t n, LT *c, ptrdiff_t rsc, pt
 {
     ptrdiff_t i, j;
     if (!bias && act == LAMINA_ACT_NONE) return;
+    if (csc == 1 && (!bias || (bias_rs == 0 && bias_cs == 1))
+        && (act == LAMINA_ACT_NONE || act == LAMINA_ACT_RELU)) {
+        /* The dense-layer case (contiguous rows, one bias per column, ReLU or none):
+         * branch-free loops the compiler vectorizes. */
+        for (i = 0; i < m; ++i) {
+            LT *cr = c + i * rsc;
+            if (bias && act == LAMINA_ACT_RELU) {
+                for (j = 0; j < n; ++j) {
+                    LT v = cr[j] + bias[j];
+                    cr[j] = v < 0 ? (LT)0 : v;       /* NaN stays NaN */
+                }
+            } else if (bias) {
+                for (j = 0; j < n; ++j) cr[j] += bias[j];
+            } else {
+                for (j = 0; j < n; ++j) cr[j] = cr[j] < 0 ? (LT)0 : cr[j];
+            }
+        }
+        return;
+    }
     for (i = 0; i < m; ++i)
         for (j = 0; j < n; ++j) {
             LT v = c[i * rsc + j * csc];

@@ -17,9 +17,19 @@
  *   roundings whatever its position in the tile (needed for thread-count invariance).
  *   Cost: MR*NR*k FMAs held in MR*NV vector registers; A and B are each read once.
  */
-UKR_ATTR static void UKR_NAME(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
-                              const UKR_T *LAMINA_RESTRICT b, UKR_T *LAMINA_RESTRICT c,
-                              ptrdiff_t rsc, UKR_T beta)
+#ifndef UKR_CAT
+#define UKR_CAT_(a, b) a##b
+#define UKR_CAT(a, b) UKR_CAT_(a, b)
+#endif
+
+/* The kernel body for the first `nv` of the UKR_NV vectors of each row.  `b` advances by
+ * `ldb` per k step: NR for a packed micro-panel (aligned loads), the row stride of B for
+ * an unpacked row-major B (unaligned loads).  nv, ldb == NR and `packed` are compile-time
+ * constants at the packed call sites, so those compile exactly to the plain kernel. */
+UKR_ATTR static inline __attribute__((always_inline)) void UKR_CAT(UKR_NAME, _body)(
+    ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a, const UKR_T *LAMINA_RESTRICT b,
+    ptrdiff_t ldb, UKR_T *LAMINA_RESTRICT c, ptrdiff_t rsc, UKR_T beta, const int nv,
+    const int packed)
 {
     UKR_V acc[UKR_MR][UKR_NV];
     ptrdiff_t p;
@@ -27,42 +37,85 @@ UKR_ATTR static void UKR_NAME(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
 #pragma GCC unroll 16
     for (i = 0; i < UKR_MR; ++i) {
 #pragma GCC unroll 4
-        for (v = 0; v < UKR_NV; ++v) acc[i][v] = UKR_ZERO;
+        for (v = 0; v < nv; ++v) acc[i][v] = UKR_ZERO;
         /* Bring every line of the C tile towards L1 while the k loop runs. */
 #pragma GCC unroll 4
-        for (v = 0; v < UKR_NV; ++v) __builtin_prefetch(c + i * rsc + v * (UKR_NR / UKR_NV), 1, 3);
-        __builtin_prefetch(c + i * rsc + UKR_NR - 1, 1, 3);
+        for (v = 0; v < nv; ++v) __builtin_prefetch(c + i * rsc + v * (UKR_NR / UKR_NV), 1, 3);
+        __builtin_prefetch(c + i * rsc + nv * (UKR_NR / UKR_NV) - 1, 1, 3);
     }
     for (p = 0; p < k; ++p) {
         UKR_V bv[UKR_NV];
         __builtin_prefetch(a + 8 * UKR_MR, 0, 3);
-        __builtin_prefetch(b + 8 * UKR_NR, 0, 3);
+        __builtin_prefetch(b + 8 * ldb, 0, 3);
 #pragma GCC unroll 4
-        for (v = 0; v < UKR_NV; ++v) bv[v] = UKR_LOAD(b + v * (UKR_NR / UKR_NV));
+        for (v = 0; v < nv; ++v)
+            bv[v] = packed ? UKR_LOAD(b + v * (UKR_NR / UKR_NV))
+                           : UKR_LOADU(b + v * (UKR_NR / UKR_NV));
 #pragma GCC unroll 16
         for (i = 0; i < UKR_MR; ++i) {
             UKR_V av = UKR_SET1(a[i]);
 #pragma GCC unroll 4
-            for (v = 0; v < UKR_NV; ++v) acc[i][v] = UKR_FMA(av, bv[v], acc[i][v]);
+            for (v = 0; v < nv; ++v) acc[i][v] = UKR_FMA(av, bv[v], acc[i][v]);
         }
         a += UKR_MR;
-        b += UKR_NR;
+        b += ldb;
     }
+    /* Make c and rsc opaque here so the compiler recomputes the row addresses for the
+     * stores instead of keeping the prologue's prefetch addresses alive through the k
+     * loop: with a run-time rsc those took the last vector registers and pushed one B
+     * vector out to the stack (a store and eight reloads per k step). */
+    __asm__("" : "+r"(c), "+r"(rsc));
     if (beta == 0) {
 #pragma GCC unroll 16
         for (i = 0; i < UKR_MR; ++i)
 #pragma GCC unroll 4
-            for (v = 0; v < UKR_NV; ++v)
+            for (v = 0; v < nv; ++v)
                 UKR_STOREU(c + i * rsc + v * (UKR_NR / UKR_NV), acc[i][v]);
     } else {
         UKR_V bt = UKR_SET1(beta);
 #pragma GCC unroll 16
         for (i = 0; i < UKR_MR; ++i)
 #pragma GCC unroll 4
-            for (v = 0; v < UKR_NV; ++v) {
+            for (v = 0; v < nv; ++v) {
                 UKR_T *cp = c + i * rsc + v * (UKR_NR / UKR_NV);
                 /* acc + beta*c rounded twice, exactly like the scalar edge merge. */
                 UKR_STOREU(cp, UKR_ADD(acc[i][v], UKR_MUL(bt, UKR_LOADU(cp))));
             }
     }
+}
+
+UKR_ATTR static void UKR_NAME(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
+                              const UKR_T *LAMINA_RESTRICT b, UKR_T *LAMINA_RESTRICT c,
+                              ptrdiff_t rsc, UKR_T beta)
+{
+    UKR_CAT(UKR_NAME, _body)(k, a, b, UKR_NR, c, rsc, beta, UKR_NV, 1);
+}
+
+/* Unpacked B: the NR columns of a row-major B at row stride ldb, read in place (used when
+ * few row tiles share a B panel, so packing it would cost as much as the product). */
+UKR_ATTR static void UKR_CAT(UKR_NAME, _ldb)(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
+                                             const UKR_T *LAMINA_RESTRICT b, ptrdiff_t ldb,
+                                             UKR_T *LAMINA_RESTRICT c, ptrdiff_t rsc,
+                                             UKR_T beta)
+{
+    UKR_CAT(UKR_NAME, _body)(k, a, b, ldb, c, rsc, beta, UKR_NV, 0);
+}
+
+/* Narrow edge tiles: only the first `nv` vectors of each row of the tile (columns
+ * nv * NR / NV and beyond are neither computed nor stored).  An edge tile of n_eff
+ * columns needs ceil(n_eff / lanes) vectors, so a 10-column tile of the 8 x 48 float32
+ * kernel costs one third of a full one.  Each computed element gets exactly the
+ * roundings of the full kernel. */
+UKR_ATTR static void UKR_CAT(UKR_NAME, _narrow)(ptrdiff_t k, const UKR_T *LAMINA_RESTRICT a,
+                                                const UKR_T *LAMINA_RESTRICT b,
+                                                UKR_T *LAMINA_RESTRICT c, ptrdiff_t rsc,
+                                                UKR_T beta, int nv)
+{
+#if UKR_NV > 2
+    if (nv == 2) { UKR_CAT(UKR_NAME, _body)(k, a, b, UKR_NR, c, rsc, beta, 2, 1); return; }
+#endif
+#if UKR_NV > 1
+    if (nv == 1) { UKR_CAT(UKR_NAME, _body)(k, a, b, UKR_NR, c, rsc, beta, 1, 1); return; }
+#endif
+    UKR_CAT(UKR_NAME, _body)(k, a, b, UKR_NR, c, rsc, beta, UKR_NV, 1);
 }
