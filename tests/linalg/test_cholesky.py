@@ -85,7 +85,12 @@ def test_solve_triangular(n, lower, trans, dtype, rng):
     if n:
         assert solve_ratio(op, x, b) < THRESHOLD
     xv = la.solve_triangular(a, b[:, 0], trans=trans, lower=lower)
-    np.testing.assert_allclose(xv, x[:, 0], rtol=1e-5)
+    assert xv.shape == (n,)
+    if n:
+        # A single right-hand side takes the GEMV route for the off-diagonal blocks, so it
+        # may round differently from a column of the GEMM route: both must be backward
+        # stable, which is what the ratio checks.
+        assert solve_ratio(op, xv[:, None], b[:, :1]) < THRESHOLD
     u = a.copy()
     u[np.arange(n), np.arange(n)] = 1
     xu = la.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=True)
