@@ -116,7 +116,8 @@ def run(args):
                                   min_time=0.0, settle=0.15 if threads > 1 else 0.0)
             rows.append([case, label, args.dtype, threads, t["lamina"], t["sklearn"],
                          t["sklearn"] / t["lamina"]])
+        blas = openblas_info()             # inside the limit: the threads sklearn ran with
     head = (f"lamina {lamina.__version__} ({lamina.get_isa()}); scikit-learn "
-            f"{sklearn.__version__}; NumPy/SciPy BLAS: {openblas_info()}")
+            f"{sklearn.__version__}; NumPy/SciPy BLAS: {blas}")
     return head + "\n" + format_table(
         ["case", "problem", "dtype", "threads", "lamina s", "sklearn s", "ratio"], rows)
