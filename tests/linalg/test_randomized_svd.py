@@ -24,11 +24,11 @@ def _spectral_error(a, u, s, vt):
 
 
 @pytest.mark.parametrize("kind", ["polynomial", "exponential", "low_rank_noise"])
-@pytest.mark.parametrize("m, n", [(300, 120), (120, 300)])
+@pytest.mark.parametrize("m, n", [(200, 90), (90, 200)])
 def test_hmt_bound(kind, m, n, dtype, rng):
     k, p = 10, 10
     a, sigma = _decaying(m, n, kind, dtype, rng)
-    for q in (0, 2, "auto"):
+    for q in (0, "auto"):
         u, s, vt = la.randomized_svd(a, k, n_oversamples=p, n_iter=q, random_state=0)
         assert u.shape == (m, k) and s.shape == (k,) and vt.shape == (k, n)
         assert u.dtype == dtype and s.dtype == dtype
@@ -49,8 +49,8 @@ def test_hmt_bound(kind, m, n, dtype, rng):
 @pytest.mark.parametrize("normalizer", ["auto", "LU", "QR", "none"])
 def test_same_quality_and_convention_as_scikit_learn(normalizer, rng):
     extmath = pytest.importorskip("sklearn.utils.extmath")
-    a, sigma = _decaying(200, 150, "polynomial", np.float64, rng)
-    for seed in (0, 3):
+    a, sigma = _decaying(150, 100, "polynomial", np.float64, rng)
+    for seed in (0,):
         ours = la.randomized_svd(a, 8, power_iteration_normalizer=normalizer,
                                  random_state=seed)
         theirs = extmath.randomized_svd(a, 8, power_iteration_normalizer=normalizer,

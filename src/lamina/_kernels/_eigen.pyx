@@ -79,8 +79,10 @@ DEF _NX_TRD = 128
 # Column block of the symmetric matrix-vector product (its sub-diagonal part is read twice,
 # the second time from L2).
 DEF _SYMV_BLOCK = 32
-# Columns per GEMM of the blocked rank-2k update.
-DEF _SYR2K_BLOCK = 256
+# Columns per GEMM of the blocked rank-2k update: wide, so a panel's update is a handful of
+# GEMM calls (each wakes the thread team; on a busy machine that is what costs), at the
+# price of computing part of the upper triangle of the diagonal blocks too.
+DEF _SYR2K_BLOCK = 512
 # Divide and conquer: subproblems up to this size go to the QL iteration.
 DEF _DC_LEAF = 32
 # Bidiagonal reduction: panel width and the size below which the unblocked code runs.
