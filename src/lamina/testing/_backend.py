@@ -9,10 +9,11 @@ import numpy as np
 from lamina._errors import ConvergenceWarning
 from lamina._registry import OPS, _in_backend, get_backend
 from lamina.testing._cases import CASES
+from lamina.testing._report import FailureReport
 
 
 @dataclasses.dataclass
-class ConformanceReport:
+class ConformanceReport(FailureReport):
     """What :func:`check_backend` found.
 
     Attributes
@@ -37,15 +38,6 @@ class ConformanceReport:
     passed_ops: list
     failures: dict
     cases_run: int
-
-    @property
-    def ok(self):
-        return not self.failures
-
-    def raise_for_failures(self):
-        """Raise AssertionError listing every failure (for use inside a test)."""
-        if self.failures:
-            raise AssertionError(str(self))
 
     def __str__(self):
         lines = [f"conformance of backend {self.backend!r}: {len(self.passed_ops)} passed, "

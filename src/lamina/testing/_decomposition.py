@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from lamina.testing._report import CheckFailed, FailureReport, require
+
 __all__ = ["DecompositionReport", "check_decomposition"]
 
 #: constructor parameters that set the size of the model
@@ -20,7 +22,7 @@ SIZE_PARAMS = ("n_components", "n_factors", "rank")
 
 
 @dataclasses.dataclass
-class DecompositionReport:
+class DecompositionReport(FailureReport):
     """What :func:`check_decomposition` found.
 
     Attributes
@@ -40,15 +42,6 @@ class DecompositionReport:
     failures: dict
     skipped: dict
 
-    @property
-    def ok(self):
-        return not self.failures
-
-    def raise_for_failures(self):
-        """Raise AssertionError listing every failure (for use inside a test)."""
-        if self.failures:
-            raise AssertionError(str(self))
-
     def __str__(self):
         lines = [f"conformance of estimator {self.estimator}: {len(self.passed)} passed, "
                  f"{len(self.failures)} failed, {len(self.skipped)} skipped"]
@@ -58,14 +51,6 @@ class DecompositionReport:
             lines.append(f"  skipped {name}: {why}")
         return "\n".join(lines)
 
-
-class _CheckFailed(Exception):
-    pass
-
-
-def _require(cond, msg):
-    if not cond:
-        raise _CheckFailed(msg)
 
 
 def _init_params(cls):
@@ -91,7 +76,7 @@ def _outputs(est, X, y):
     if hasattr(est, "predict") and y is not None:
         return np.asarray(est.predict(X))
     learned = _learned(est)
-    _require(learned, "the fitted estimator exposes no learned float array attribute "
+    require(learned, "the fitted estimator exposes no learned float array attribute "
                       "(names ending in '_') and has no transform")
     return learned[sorted(learned)[0]]
 
@@ -195,7 +180,7 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 outcome = fn()
-        except _CheckFailed as exc:
+        except CheckFailed as exc:
             report.failures[name] = str(exc)
             return
         except Exception as exc:  # any other error is a failure of that check
@@ -215,41 +200,41 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
     def check_init():
         est = make()
         for k, v in params.items():
-            _require(hasattr(est, k), f"__init__ did not store parameter {k!r}")
-            _require(getattr(est, k) is v, f"__init__ changed parameter {k!r}: got "
+            require(hasattr(est, k), f"__init__ did not store parameter {k!r}")
+            require(getattr(est, k) is v, f"__init__ changed parameter {k!r}: got "
                      f"{getattr(est, k)!r} for {v!r} (store arguments unchanged; "
                      f"validate in fit)")
         fitted = [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
-        _require(not fitted, f"__init__ set learned attributes {fitted}")
+        require(not fitted, f"__init__ set learned attributes {fitted}")
 
     def check_get_params():
         est = make()
         got = est.get_params(deep=False)
-        _require(set(got) == set(names), f"get_params keys {sorted(got)} differ from the "
+        require(set(got) == set(names), f"get_params keys {sorted(got)} differ from the "
                  f"__init__ parameters {sorted(names)}")
         for k, v in params.items():
-            _require(got[k] is v, f"get_params()[{k!r}] is not the value given")
+            require(got[k] is v, f"get_params()[{k!r}] is not the value given")
 
     def check_set_params():
         est = make()
         got = est.get_params(deep=False)
-        _require(est.set_params(**got) is est, "set_params must return self")
+        require(est.set_params(**got) is est, "set_params must return self")
         for k in names:
-            _require(getattr(est, k) is got[k], f"set_params round trip changed {k!r}")
+            require(getattr(est, k) is got[k], f"set_params round trip changed {k!r}")
         if size_param:
             est.set_params(**{size_param: 3})
-            _require(est.get_params()[size_param] == 3, f"set_params({size_param}=3) "
+            require(est.get_params()[size_param] == 3, f"set_params({size_param}=3) "
                      f"was not visible in get_params")
         try:
             est.set_params(no_such_parameter_xyz=1)
         except ValueError:
             pass
         else:
-            raise _CheckFailed("set_params accepted an unknown parameter name")
+            raise CheckFailed("set_params accepted an unknown parameter name")
 
     def check_repr():
         text = repr(make())
-        _require(isinstance(text, str) and text.startswith(cls.__name__ + "("),
+        require(isinstance(text, str) and text.startswith(cls.__name__ + "("),
                  f"repr should read '{cls.__name__}(...)', got {text!r}")
 
     def check_not_fitted():
@@ -262,16 +247,16 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
             getattr(est, method)(X)
         except (ValueError, AttributeError):
             return None
-        raise _CheckFailed(f"{method} before fit did not raise (expected NotFittedError, "
+        raise CheckFailed(f"{method} before fit did not raise (expected NotFittedError, "
                            f"a ValueError/AttributeError)")
 
     def check_fit():
         est = make()
         X0 = X.copy()
-        _require(_fit(est, X, y) is est, "fit must return self")
+        require(_fit(est, X, y) is est, "fit must return self")
         if dense():
-            _require(np.array_equal(X, X0, equal_nan=True), "fit modified its input X")
-        _require(getattr(est, "n_features_in_", None) == X.shape[1],
+            require(np.array_equal(X, X0, equal_nan=True), "fit modified its input X")
+        require(getattr(est, "n_features_in_", None) == X.shape[1],
                  f"n_features_in_ is {getattr(est, 'n_features_in_', None)!r}, expected "
                  f"{X.shape[1]}")
 
@@ -283,19 +268,19 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         X0 = X.copy()
         t1 = np.asarray(est.transform(X))
         if dense():
-            _require(np.array_equal(X, X0), "transform modified its input X")
-        _require(t1.ndim >= 2 and t1.shape[0] == X.shape[0],
+            require(np.array_equal(X, X0), "transform modified its input X")
+        require(t1.ndim >= 2 and t1.shape[0] == X.shape[0],
                  f"transform returned shape {t1.shape} for {X.shape[0]} samples")
         if size_param and t1.ndim == 2 and isinstance(params[size_param], int):
-            _require(t1.shape[1] <= params[size_param], f"transform returned {t1.shape[1]} "
+            require(t1.shape[1] <= params[size_param], f"transform returned {t1.shape[1]} "
                      f"columns for {size_param}={params[size_param]}")
-        _require(np.isfinite(t1).all(), "transform returned NaN or Inf")
+        require(np.isfinite(t1).all(), "transform returned NaN or Inf")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t2 = np.asarray(make().fit_transform(X) if y is None else make().fit_transform(X, y))
-        _require(t2.shape == t1.shape, f"fit_transform shape {t2.shape} differs from "
+        require(t2.shape == t1.shape, f"fit_transform shape {t2.shape} differs from "
                  f"fit().transform() shape {t1.shape}")
-        _require(_same(np.abs(t2), np.abs(t1), 1e-3),
+        require(_same(np.abs(t2), np.abs(t1), 1e-3),
                  "fit_transform(X) and fit(X).transform(X) disagree (beyond sign)")
 
     def check_dtypes():
@@ -307,11 +292,11 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
             _fit(est, Xd, y)
             for k, v in _learned(est).items():
                 if v.ndim >= 1 and v.size > 1 and k not in ("classes_",):
-                    _require(v.dtype == dt, f"fitting {np.dtype(dt).name} data gave "
+                    require(v.dtype == dt, f"fitting {np.dtype(dt).name} data gave "
                              f"{k} of dtype {v.dtype}")
             if hasattr(est, "transform"):
                 t = np.asarray(est.transform(Xd))
-                _require(t.dtype == dt, f"transform of {np.dtype(dt).name} data returned "
+                require(t.dtype == dt, f"transform of {np.dtype(dt).name} data returned "
                          f"{t.dtype}")
         return None
 
@@ -322,13 +307,13 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         _fit(est, X, y)
         t = est.transform(X)
         back = np.asarray(est.inverse_transform(t))
-        _require(back.shape == X.shape, f"inverse_transform returned shape {back.shape}, "
+        require(back.shape == X.shape, f"inverse_transform returned shape {back.shape}, "
                  f"expected {X.shape}")
-        _require(back.dtype == np.asarray(t).dtype, f"inverse_transform changed the dtype "
+        require(back.dtype == np.asarray(t).dtype, f"inverse_transform changed the dtype "
                  f"{np.asarray(t).dtype} to {back.dtype}")
         if dense():
             err = np.sqrt(np.sum((back - X) ** 2) / max(np.sum(X.astype(float) ** 2), 1e-300))
-            _require(err < 1.0, f"inverse_transform(transform(X)) is further from X than "
+            require(err < 1.0, f"inverse_transform(transform(X)) is further from X than "
                      f"zero is (relative error {err:.3g})")
 
     def expect_raise(fn, excs, what):
@@ -339,9 +324,9 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         except excs:
             return
         except Exception as exc:
-            raise _CheckFailed(f"{what} raised {type(exc).__name__} ({exc}); expected "
+            raise CheckFailed(f"{what} raised {type(exc).__name__} ({exc}); expected "
                                f"{' or '.join(e.__name__ for e in excs)}") from None
-        raise _CheckFailed(f"{what} did not raise")
+        raise CheckFailed(f"{what} did not raise")
 
     def check_bad_input():
         if not dense():
@@ -383,10 +368,10 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         _fit(est1, X, y)
         _fit(est2, X, y)
         o1, o2 = _outputs(est1, X, y), _outputs(est2, X, y)
-        _require(_same(o1, o2, rtol), "two fits with the same random_state disagree")
+        require(_same(o1, o2, rtol), "two fits with the same random_state disagree")
         l1, l2 = _learned(est1), _learned(est2)
         for k in l1:
-            _require(_same(l1[k], l2[k], rtol), f"two fits with the same random_state "
+            require(_same(l1[k], l2[k], rtol), f"two fits with the same random_state "
                      f"learned different {k}")
 
     def check_clone():
@@ -394,12 +379,12 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         _fit(est, X, y)
         clone = type(est)(**est.get_params(deep=False))
         fitted = [k for k in vars(clone) if k.endswith("_") and not k.startswith("_")]
-        _require(not fitted, f"a clone rebuilt from get_params carries learned "
+        require(not fitted, f"a clone rebuilt from get_params carries learned "
                  f"attributes {fitted}")
         for k, v in est.get_params(deep=False).items():
-            _require(getattr(clone, k) is v, f"clone's parameter {k!r} is not the original")
+            require(getattr(clone, k) is v, f"clone's parameter {k!r} is not the original")
         _fit(clone, X, y)
-        _require(_same(_outputs(clone, X, y), _outputs(est, X, y), rtol),
+        require(_same(_outputs(clone, X, y), _outputs(est, X, y), rtol),
                  "a clone fitted on the same data gives different results")
 
     def check_pickle():
@@ -407,10 +392,10 @@ def check_decomposition(cls, *, params=None, X=None, y=None, rtol=1e-6):
         _fit(est, X, y)
         before = _outputs(est, X, y)
         again = pickle.loads(pickle.dumps(est))
-        _require(type(again) is type(est), "unpickling changed the class")
-        _require(_same(_outputs(again, X, y), before, 0.0),
+        require(type(again) is type(est), "unpickling changed the class")
+        require(_same(_outputs(again, X, y), before, 0.0),
                  "the unpickled estimator gives different results")
-        _require(again.get_params(deep=False).keys() == est.get_params(deep=False).keys(),
+        require(again.get_params(deep=False).keys() == est.get_params(deep=False).keys(),
                  "unpickling changed the parameters")
 
     for name, fn in [

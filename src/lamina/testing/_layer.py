@@ -18,6 +18,7 @@ from lamina._config import threads as thread_limit
 from lamina.nn._base import Layer
 from lamina.nn._gradcheck import gradcheck
 from lamina.nn._model import Sequential, load
+from lamina.testing._report import CheckFailed, FailureReport, require
 
 __all__ = ["LayerCheckReport", "check_layer"]
 
@@ -28,7 +29,7 @@ _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @dataclasses.dataclass
-class LayerCheckReport:
+class LayerCheckReport(FailureReport):
     """What :func:`check_layer` found.
 
     Attributes
@@ -55,15 +56,6 @@ class LayerCheckReport:
         return {k: v[len("FAILED: "):] for k, v in self.results.items()
                 if v.startswith("FAILED")}
 
-    @property
-    def ok(self):
-        return not self.failures
-
-    def raise_for_failures(self):
-        """Raise AssertionError listing every failure (for use inside a test)."""
-        if not self.ok:
-            raise AssertionError(str(self))
-
     def __str__(self):
         n_failed = len(self.failures)
         passed = sum(v == "passed" for v in self.results.values())
@@ -72,14 +64,6 @@ class LayerCheckReport:
         lines += [f"  {name:<12} {state}" for name, state in self.results.items()]
         return "\n".join(lines)
 
-
-class _CheckFailed(Exception):
-    pass
-
-
-def _expect(condition, message):
-    if not condition:
-        raise _CheckFailed(message)
 
 
 def _factory(layer, kwargs):
@@ -199,7 +183,7 @@ def check_layer(layer, input_shape=(6,), *, kwargs=None, batch_size=4, random_st
     for name in selected:
         try:
             getattr(ctx, f"check_{name}")()
-        except _CheckFailed as exc:
+        except CheckFailed as exc:
             results[name] = f"FAILED: {exc}"
         except _Skip as exc:
             results[name] = f"skipped: {exc}"
@@ -237,24 +221,24 @@ class _Context:
     def check_config(self):
         layer = self.make()
         config = layer.get_config()
-        _expect(isinstance(config, dict), f"get_config() returned {type(config).__name__}, "
+        require(isinstance(config, dict), f"get_config() returned {type(config).__name__}, "
                 "not a dict")
         try:
             text = json.dumps(config)
         except TypeError as exc:
-            raise _CheckFailed(f"get_config() is not JSON-serializable: {exc}") from None
+            raise CheckFailed(f"get_config() is not JSON-serializable: {exc}") from None
         clone = type(layer)(**json.loads(text))
-        _expect(clone.get_config() == json.loads(text),
+        require(clone.get_config() == json.loads(text),
                 f"rebuilding from get_config() {config} gives {clone.get_config()}")
 
     def check_build(self):
         layer, out_shape = self.built()
-        _expect(getattr(layer, "built", True), "build() did not mark the layer built")
+        require(getattr(layer, "built", True), "build() did not mark the layer built")
         expected = tuple(layer.output_shape(self.input_shape))
-        _expect(out_shape == expected, f"build() returned output shape {out_shape} but "
+        require(out_shape == expected, f"build() returned output shape {out_shape} but "
                 f"output_shape() says {expected}")
         for name, p in layer.parameters().items():
-            _expect(isinstance(p, np.ndarray), f"parameter {name!r} is not an ndarray")
+            require(isinstance(p, np.ndarray), f"parameter {name!r} is not an ndarray")
 
     def check_forward(self):
         layer, out_shape = self.built()
@@ -264,11 +248,11 @@ class _Context:
                 x0 = x.copy()
                 y = np.asarray(layer.forward(x, training=training))
                 mode = "training" if training else "inference"
-                _expect(y.shape == (batch,) + out_shape,
+                require(y.shape == (batch,) + out_shape,
                         f"forward ({mode}) on {x.shape} returned shape {y.shape}, expected "
                         f"{(batch,) + out_shape}")
-                _expect(np.isfinite(y).all(), f"forward ({mode}) returned non-finite values")
-                _expect(np.array_equal(x, x0), f"forward ({mode}) modified its input")
+                require(np.isfinite(y).all(), f"forward ({mode}) returned non-finite values")
+                require(np.array_equal(x, x0), f"forward ({mode}) modified its input")
 
     def check_dtypes(self):
         outputs = {}
@@ -276,7 +260,7 @@ class _Context:
         for dtype in _DTYPES:
             layer, _ = self.built(dtype)
             for name, p in layer.parameters().items():
-                _expect(p.dtype == dtype, f"{dtype.name} layer has {p.dtype} parameter "
+                require(p.dtype == dtype, f"{dtype.name} layer has {p.dtype} parameter "
                         f"{name!r}")
             if dtype == np.float32:
                 layer.load_state_dict({k: v.astype(np.float32)
@@ -284,17 +268,17 @@ class _Context:
             else:
                 layer = ref
             y = np.asarray(layer.forward(self.x(dtype), training=False))
-            _expect(y.dtype == dtype, f"{dtype.name} layer returned a {y.dtype} output")
+            require(y.dtype == dtype, f"{dtype.name} layer returned a {y.dtype} output")
             layer.forward(self.x(dtype), training=True)
             g = layer.backward(np.ones((self.batch,) + layer.output_shape(self.input_shape),
                                        dtype))
-            _expect(np.asarray(g).dtype == dtype, f"{dtype.name} layer returned a "
+            require(np.asarray(g).dtype == dtype, f"{dtype.name} layer returned a "
                     f"{np.asarray(g).dtype} input gradient")
             for name, gr in layer.gradients().items():
-                _expect(gr.dtype == dtype, f"{dtype.name} layer has a {gr.dtype} gradient "
+                require(gr.dtype == dtype, f"{dtype.name} layer has a {gr.dtype} gradient "
                         f"{name!r}")
             outputs[dtype] = y
-        _expect(_close(outputs[_DTYPES[0]], outputs[_DTYPES[1]], 1e-4),
+        require(_close(outputs[_DTYPES[0]], outputs[_DTYPES[1]], 1e-4),
                 "float32 output differs from the float64 output for the same parameters "
                 f"by more than 1e-4 (relative to its scale): max |diff| "
                 f"{np.max(np.abs(outputs[_DTYPES[0]] - outputs[_DTYPES[1]])):.3g}")
@@ -306,15 +290,15 @@ class _Context:
         g = np.random.default_rng([self.seed, 7]).standard_normal((self.batch,) + out_shape)
         g0 = g.copy()
         dx = np.asarray(layer.backward(g))
-        _expect(dx.shape == x.shape, f"backward returned shape {dx.shape}, expected the "
+        require(dx.shape == x.shape, f"backward returned shape {dx.shape}, expected the "
                 f"input's {x.shape}")
-        _expect(np.isfinite(dx).all(), "backward returned non-finite values")
-        _expect(np.array_equal(g, g0), "backward modified the gradient passed in")
+        require(np.isfinite(dx).all(), "backward returned non-finite values")
+        require(np.array_equal(g, g0), "backward modified the gradient passed in")
         params, grads = layer.parameters(), layer.gradients()
-        _expect(set(params) == set(grads), f"parameters() keys {sorted(params)} != "
+        require(set(params) == set(grads), f"parameters() keys {sorted(params)} != "
                 f"gradients() keys {sorted(grads)}")
         for name, p in params.items():
-            _expect(grads[name].shape == p.shape, f"gradient {name!r} has shape "
+            require(grads[name].shape == p.shape, f"gradient {name!r} has shape "
                     f"{grads[name].shape}, parameter has {p.shape}")
         if hasattr(layer, "backward_parameters") and params:
             # the shortcut Sequential.fit takes for the first trainable layer must store
@@ -325,7 +309,7 @@ class _Context:
             layer.forward(x, training=True)
             layer.backward_parameters(g)
             for name, v in layer.gradients().items():
-                _expect(_close(v, full[name], 1e-12), f"backward_parameters stores a "
+                require(_close(v, full[name], 1e-12), f"backward_parameters stores a "
                         f"different gradient {name!r} than backward")
 
     def check_gradients(self):
@@ -333,7 +317,7 @@ class _Context:
         report = gradcheck(layer, self.x(), raise_on_failure=False,
                            random_state=self.seed, **self.grad_options)
         self.grad_report = report
-        _expect(report.ok, str(report).replace("\n", ";"))
+        require(report.ok, str(report).replace("\n", ";"))
 
     def check_state(self):
         a, _ = self.built(seed=self.seed)
@@ -342,18 +326,18 @@ class _Context:
         a.forward(x, training=True)           # updates buffers such as running statistics
         state = a.state_dict()
         for key, v in state.items():
-            _expect(isinstance(v, np.ndarray), f"state_dict()[{key!r}] is not an ndarray")
+            require(isinstance(v, np.ndarray), f"state_dict()[{key!r}] is not an ndarray")
         b.load_state_dict(state)
         ya = np.asarray(a.forward(x, training=False))
         yb = np.asarray(b.forward(x, training=False))
-        _expect(np.array_equal(ya, yb), "a layer loaded with load_state_dict(state_dict()) "
+        require(np.array_equal(ya, yb), "a layer loaded with load_state_dict(state_dict()) "
                 "gives different outputs")
         try:
             b.load_state_dict({**state, "__unexpected__": np.zeros(1)})
         except (KeyError, ValueError):
             pass
         else:
-            raise _CheckFailed("load_state_dict accepted an unexpected key")
+            raise CheckFailed("load_state_dict accepted an unexpected key")
 
     def check_save_load(self):
         a, _ = self.built()
@@ -367,11 +351,11 @@ class _Context:
             try:
                 model.save(path)
             except LookupError as exc:
-                raise _CheckFailed(f"Sequential.save: {exc}") from None
+                raise CheckFailed(f"Sequential.save: {exc}") from None
             restored = load(path)
-        _expect(type(restored.layers[0]) is type(model.layers[0]),
+        require(type(restored.layers[0]) is type(model.layers[0]),
                 f"nn.load rebuilt a {type(restored.layers[0]).__name__}")
-        _expect(np.array_equal(restored.predict(x), expected),
+        require(np.array_equal(restored.predict(x), expected),
                 "the model restored by lamina.nn.load predicts differently")
 
     def check_determinism(self):
@@ -379,27 +363,27 @@ class _Context:
         b, _ = self.built()
         pa, pb = a.parameters(), b.parameters()
         for name in pa:
-            _expect(np.array_equal(pa[name], pb[name]), f"parameter {name!r} differs "
+            require(np.array_equal(pa[name], pb[name]), f"parameter {name!r} differs "
                     "between two layers built with the same seed")
         x = self.x()
         y1 = np.asarray(a.forward(x, training=False))
         y2 = np.asarray(a.forward(x, training=False))
-        _expect(np.array_equal(y1, y2), "two inference calls on the same input differ")
-        _expect(np.array_equal(y1, np.asarray(b.forward(x, training=False))),
+        require(np.array_equal(y1, y2), "two inference calls on the same input differ")
+        require(np.array_equal(y1, np.asarray(b.forward(x, training=False))),
                 "two layers built with the same seed give different outputs")
         with thread_limit(1):
             y_one = np.asarray(a.forward(x, training=False))
-        _expect(_close(y_one, y1, 1e-12), "the output depends on the thread count beyond "
+        require(_close(y_one, y1, 1e-12), "the output depends on the thread count beyond "
                 "rounding")
         a.forward(x, training=True)
         g = np.random.default_rng([self.seed, 7]).standard_normal((self.batch,) + out_shape)
         dx1 = np.array(a.backward(g))
         grads1 = {k: v.copy() for k, v in a.gradients().items()}
         dx2 = np.array(a.backward(g))
-        _expect(np.array_equal(dx1, dx2), "a repeated backward gives a different input "
+        require(np.array_equal(dx1, dx2), "a repeated backward gives a different input "
                 "gradient")
         for name, v in a.gradients().items():
-            _expect(np.array_equal(v, grads1[name]), f"a repeated backward changed gradient "
+            require(np.array_equal(v, grads1[name]), f"a repeated backward changed gradient "
                     f"{name!r} (gradients must be overwritten, not accumulated)")
 
     def check_bad_input(self):
@@ -412,13 +396,13 @@ class _Context:
                 layer.forward(x, training=False)
             except ValueError as exc:
                 text = str(exc)
-                _expect(str(tuple(x.shape)) in text or "shape" in text,
+                require(str(tuple(x.shape)) in text or "shape" in text,
                         f"the error for input shape {x.shape} does not say which shape is "
                         f"wrong: {text!r}")
             except Exception as exc:  # noqa: BLE001
-                raise _CheckFailed(f"input of shape {x.shape} (built for "
+                raise CheckFailed(f"input of shape {x.shape} (built for "
                                    f"{self.input_shape}) raised {type(exc).__name__} "
                                    f"instead of ValueError: {exc}") from None
             else:
-                raise _CheckFailed(f"input of shape {x.shape} (built for {self.input_shape})"
+                raise CheckFailed(f"input of shape {x.shape} (built for {self.input_shape})"
                                    " was accepted")
