@@ -120,7 +120,7 @@ cdef double _small_flops = SMALL_FLOPS
 cdef double _parallel_min = 128.0 * 128.0 * 128.0
 # Up to this many rows of A (and C), a row-major B is read in place instead of packed:
 # each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
-DIRECT_B_ROWS = 128
+DIRECT_B_ROWS = 64
 cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
