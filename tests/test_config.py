@@ -111,22 +111,3 @@ def test_isa_introspection():
     with pytest.raises(ValueError, match="unknown ISA"):
         _runtime.set_isa("neon")
 
-
-@pytest.mark.parametrize("preset", [{}, {"OMP_WAIT_POLICY": "active"}, {"GOMP_SPINCOUNT": "5"}])
-def test_import_sets_a_short_openmp_spin_unless_the_user_chose(preset):
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    env.update(preset)
-    code = ("import os, lamina; print(os.environ.get('GOMP_SPINCOUNT'), "
-            "os.environ.get('OMP_WAIT_POLICY'))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
-    if not preset:
-        assert out == ["1000", "None"]
-    else:
-        key, value = next(iter(preset.items()))
-        assert out[0 if key == "GOMP_SPINCOUNT" else 1] == value
-        assert out[1 if key == "GOMP_SPINCOUNT" else 0] == "None"

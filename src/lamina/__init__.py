@@ -12,18 +12,6 @@ Examples
 32.0
 """
 
-import os as _os
-
-# libgomp's idle threads spin for a long while (its default spin count) before they sleep.
-# Where other processes want the cores too (shared CI runners, laptops, a second
-# OpenMP runtime in the process), a spinning thread takes time slices from the very thread
-# it waits for, and two-thread kernels were measured 10-30x slower than one thread.  A
-# short spin keeps hand-offs fast on an idle machine and yields the core on a busy one.
-# Must be set before the first kernel module loads libgomp; an explicit OMP_WAIT_POLICY or
-# GOMP_SPINCOUNT of the user's is kept.  ``lamina info`` shows the setting in force.
-if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
-    _os.environ["GOMP_SPINCOUNT"] = "1000"
-
 from lamina import blas, datasets, decomposition, linalg, losses, nn, plugins, solvers, sparse
 from lamina._build_info import VERSION as __version__
 from lamina._config import get_isa, get_num_threads, set_num_threads, threads
