@@ -1,5 +1,6 @@
 """Shared helpers for ``lamina bench``: interleaved timing, tables, environment facts."""
 
+import contextlib
 import os
 import platform
 import statistics
@@ -56,6 +57,19 @@ def interleaved_times(fns, *, repeat=5, min_time=0.05, settle=0.0):
                 fn()
             samples[name].append((time.perf_counter() - start) / n)
     return {name: statistics.median(v) for name, v in samples.items()}
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Limit the peers' BLAS (OpenBLAS/MKL through threadpoolctl) to ``n`` threads, when
+    threadpoolctl is installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(n, user_api="blas"):
+        yield
 
 
 def openblas_info():

@@ -17,13 +17,12 @@ lda            dense 20000 x 200, 10 classes                          solver="sv
 data with the same settings and seeds, in alternation (see ``_common.interleaved_times``).
 """
 
-import contextlib
 import warnings
 
 import numpy as np
 
 import lamina
-from lamina._bench._common import format_table, interleaved_times, openblas_info
+from lamina._bench._common import blas_threads, format_table, interleaved_times, openblas_info
 
 CASES = ("pca_full", "pca_random", "tsvd_sparse", "nmf_cd", "nmf_mu", "lda")
 
@@ -86,17 +85,6 @@ def make_case(case, *, quick=False, dtype=np.float64, seed=0):
     raise ValueError(f"unknown case {case!r}; choose from {CASES}")
 
 
-@contextlib.contextmanager
-def _blas_threads(n):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(n, user_api="blas"):
-        yield
-
-
 def run(args):
     try:
         import sklearn
@@ -109,7 +97,7 @@ def run(args):
             raise SystemExit(f"unknown case {c!r}; choose from {', '.join(CASES)}")
     threads = lamina.get_num_threads()
     rows = []
-    with _blas_threads(threads):
+    with blas_threads(threads):
         for case in cases:
             label, fl, fs = make_case(case, quick=args.quick, dtype=np.dtype(args.dtype))
             t = interleaved_times({"lamina": fl, "sklearn": fs}, repeat=args.repeat,

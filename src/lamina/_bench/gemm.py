@@ -1,12 +1,11 @@
 """``lamina bench gemm``: matrix products beside NumPy's BLAS, in GFLOP/s and % of peak."""
 
-import contextlib
 import time
 
 import numpy as np
 
 import lamina
-from lamina._bench._common import format_table, interleaved_times, openblas_info
+from lamina._bench._common import blas_threads, format_table, interleaved_times, openblas_info
 
 DL_SHAPES = [(32, 784, 512), (128, 784, 512), (512, 784, 512), (128, 4096, 1024),
              (4096, 64, 256), (10000, 32, 512)]
@@ -50,17 +49,6 @@ def fma_peak_gflops(dtype, isa=None):
     return best
 
 
-@contextlib.contextmanager
-def _numpy_threads(n):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(n, user_api="blas"):
-        yield
-
-
 def run(args):
     threads = args.threads or lamina.get_num_threads()
     dtype = np.dtype(args.dtype)
@@ -68,7 +56,7 @@ def run(args):
     rng = np.random.default_rng(0)
     shapes = [(n, n, n) for n in args.sizes] + (DL_SHAPES if args.dl else [])
     rows = []
-    with _numpy_threads(threads), lamina.threads(threads):
+    with blas_threads(threads), lamina.threads(threads):
         for m, k, n in shapes:
             a = rng.standard_normal((m, k)).astype(dtype)
             b = rng.standard_normal((k, n)).astype(dtype)

@@ -10,12 +10,11 @@ dtype and thread count.  The peer is SciPy's LAPACK (eigh's default driver, gesd
 and scikit-learn's randomized_svd with the same n_iter and oversampling.
 """
 
-import contextlib
 
 import numpy as np
 
 import lamina
-from lamina._bench._common import format_table, interleaved_times, openblas_info
+from lamina._bench._common import blas_threads, format_table, interleaved_times, openblas_info
 
 OPS = ("lu_factor", "cholesky", "qr", "solve", "lstsq", "eigh", "eigvalsh", "svd", "svdvals",
        "randomized_svd")
@@ -49,17 +48,6 @@ def add_arguments(parser):
                              "one thread and OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1: on a "
                              "machine shared with other work this excludes the time the "
                              "process waits for a core)")
-
-
-@contextlib.contextmanager
-def _blas_threads(n):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(n, user_api="blas"):
-        yield
 
 
 def _problem(op, n, dtype, rng, lstsq_shape, rsvd=((8000, 2000), 50)):
@@ -140,7 +128,7 @@ def run(args):
     rows = []
     for dtype in [np.dtype(d) for d in args.dtypes.split(",") if d]:
         for threads in args.thread_counts:
-            with _blas_threads(threads), lamina.threads(threads):
+            with blas_threads(threads), lamina.threads(threads):
                 gemm_rates = {}
                 for op in ops:
                     sizes = ([0] if op in ("lstsq", "randomized_svd") else
