@@ -33,6 +33,7 @@ import numpy as np
 
 from lamina._errors import LinAlgError
 from lamina._validation import as_float_array, assert_finite
+from lamina.blas import outer
 from lamina.decomposition._base import (
     BaseDecomposition,
     TransformerMixin,
@@ -229,7 +230,7 @@ class PCA(TransformerMixin, BaseDecomposition):
             from lamina.linalg import eigh
 
             C = gram(X)
-            C -= n * np.outer(self.mean_, self.mean_)
+            C -= n * outer(self.mean_, self.mean_)
             C /= n - 1
             evals, evecs = eigh(C, check_finite=False)
             evals = evals[::-1].copy()
