@@ -23,6 +23,7 @@ from lamina._errors import (
     PluginWarning,
 )
 from lamina._registry import backend_opts, explain
+from lamina._validation import check_random_state
 from lamina.blas import axpy, dot, gemm, matmul, matvec, outer, vector_norm
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PluginWarning",
     "axpy",
     "backend_opts",
+    "check_random_state",
     "blas",
     "datasets",
     "decomposition",

@@ -10,11 +10,14 @@
 * ``check_finite=True`` rejects NaN and Inf with ValueError.
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = [
     "as_float_array",
     "assert_finite",
+    "check_random_state",
     "check_scalar",
     "check_out",
     "result_dtype",
@@ -150,3 +153,29 @@ def check_scalar(value, name):
     if not isinstance(value, int | float | np.integer | np.floating | bool):
         raise TypeError(f"{name} must be a real scalar, got {_describe(value)}")
     return float(value)
+
+
+def check_random_state(seed):
+    """The random generator that ``seed`` names, by scikit-learn's rule.
+
+    None (or the ``numpy.random`` module) gives NumPy's global RandomState, an int a new
+    ``RandomState(seed)``, and a RandomState or Generator is used as given.  lamina's
+    randomized routines and estimators all draw through this, so a given seed draws the
+    same numbers as scikit-learn does, and a backend plugin that calls it draws the same
+    numbers as lamina's core.
+
+    Examples
+    --------
+    >>> import lamina
+    >>> float(lamina.check_random_state(0).standard_normal()) == float(
+    ...     lamina.check_random_state(0).standard_normal())
+    True
+    """
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return np.random.RandomState(int(seed))
+    if isinstance(seed, np.random.RandomState | np.random.Generator):
+        return seed
+    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator, "
+                     f"got {seed!r}")

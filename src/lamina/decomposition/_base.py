@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from lamina._validation import as_float_array, assert_finite
+from lamina._validation import as_float_array, assert_finite, check_random_state
 from lamina.sparse import as_csr, is_sparse
 
 __all__ = [
@@ -34,19 +34,6 @@ __all__ = [
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before ``fit`` (a ValueError and an AttributeError, like
     scikit-learn's ``NotFittedError``)."""
-
-
-def check_random_state(seed):
-    """A ``numpy.random.RandomState`` from None, an int or a RandomState (scikit-learn's
-    rule, so a given seed draws the same numbers as scikit-learn does)."""
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    raise ValueError(f"random_state must be None, an int or a numpy.random.RandomState, "
-                     f"got {seed!r}")
 
 
 def check_is_fitted(est, attribute):

@@ -6,25 +6,13 @@ import numpy as np
 
 from lamina._config import resolve_threads
 from lamina._registry import dispatchable
-from lamina._validation import as_float_array
+from lamina._validation import as_float_array, check_random_state
 from lamina.blas import matmul
 from lamina.sparse import CSR, as_csr, csr_matmat, csr_rmatmat, is_sparse
 
 __all__ = ["randomized_svd"]
 
 _NORMALIZERS = ("auto", "QR", "LU", "none")
-
-
-def _check_random_state(seed):
-    """A NumPy RandomState or Generator from scikit-learn's accepted seeds."""
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState | np.random.Generator):
-        return seed
-    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator, "
-                     f"got {seed!r}")
 
 
 def _csr_transpose(a):
@@ -177,7 +165,7 @@ def randomized_svd(a, n_components, n_oversamples=10, n_iter="auto",
     if n_components > min(m, n):
         raise ValueError(f"n_components={n_components} must be <= min(M, N) = {min(m, n)} "
                          f"for a of shape {a.shape}")
-    rng = _check_random_state(random_state)
+    rng = check_random_state(random_state)
     if n_iter == "auto":
         n_iter = 7 if n_components < 0.1 * min(m, n) else 4
     if transpose == "auto":

@@ -28,17 +28,6 @@ from lamina_dask._tsqr import tsqr
 _NORMALIZERS = ("auto", "QR", "LU", "none")
 
 
-def _random_state(seed):
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState | np.random.Generator):
-        return seed
-    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator, "
-                     f"got {seed!r}")
-
-
 def randomized_svd(a, n_components, n_oversamples=10, n_iter="auto",
                    power_iteration_normalizer="auto", random_state=None, flip_sign=True, *,
                    transpose="auto"):
@@ -86,7 +75,7 @@ def randomized_svd(a, n_components, n_oversamples=10, n_iter="auto",
     if n_components > min(m, n):
         raise ValueError(f"n_components={n_components} must be <= min(M, N) = {min(m, n)} "
                          f"for a of shape {a.shape}")
-    rng = _random_state(random_state)
+    rng = lamina.check_random_state(random_state)
     if n_iter == "auto":
         n_iter = 7 if n_components < 0.1 * min(m, n) else 4
     if transpose == "auto":

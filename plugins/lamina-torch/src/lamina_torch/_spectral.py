@@ -9,9 +9,9 @@ re-normalized by LU or QR, the small SVD of ``Q^T A`` by ``torch.linalg.svd``.
 
 import numbers
 
-import numpy as np
 import torch
 
+import lamina
 from lamina_torch._common import as_float, check_finite, device_of
 
 _NORMALIZERS = ("auto", "QR", "LU", "none")
@@ -20,17 +20,6 @@ _NORMALIZERS = ("auto", "QR", "LU", "none")
 def _square(a, name):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"{name} must be square, got shape {tuple(a.shape)}")
-
-
-def _random_state(seed):
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return np.random.RandomState(int(seed))
-    if isinstance(seed, np.random.RandomState | np.random.Generator):
-        return seed
-    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator, "
-                     f"got {seed!r}")
 
 
 def _normalize(y, how):
@@ -115,7 +104,7 @@ class SpectralOps:
         if n_components > min(m, n):
             raise ValueError(f"n_components={n_components} must be <= min(M, N) = "
                              f"{min(m, n)} for a of shape {tuple(a.shape)}")
-        rng = _random_state(random_state)
+        rng = lamina.check_random_state(random_state)
         if n_iter == "auto":
             n_iter = 7 if n_components < 0.1 * min(m, n) else 4
         if transpose == "auto":
