@@ -94,6 +94,17 @@ DEF _NX_BRD = 128
 # machine a team waits for its slowest, descheduled member.
 
 
+cdef inline void _swap_columns(Py_ssize_t nrows, floating *X, Py_ssize_t ld, Py_ssize_t i,
+                               Py_ssize_t k) noexcept nogil:
+    """Swap columns i and k of the column-major X (the sorts of eigen/singular vectors)."""
+    cdef Py_ssize_t j
+    cdef floating t
+    for j in range(nrows):
+        t = X[j + i * ld]
+        X[j + i * ld] = X[j + k * ld]
+        X[j + k * ld] = t
+
+
 cdef inline floating _eps(floating x) noexcept nogil:
     if floating is double:
         return DBL_EPSILON * 0.5
@@ -632,10 +643,7 @@ cdef Py_ssize_t steqr_kernel(Py_ssize_t n, floating *d, floating *e, floating *Z
             d[k] = d[i]
             d[i] = p
             if Z != NULL:
-                for j in range(nrows):
-                    p = Z[j + i * ldz]
-                    Z[j + i * ldz] = Z[j + k * ldz]
-                    Z[j + k * ldz] = p
+                _swap_columns(nrows, Z, ldz, i, k)
     return 0
 
 
@@ -1341,15 +1349,9 @@ cdef Py_ssize_t bdsqr_kernel(Py_ssize_t n, floating *d, floating *e, floating *U
             d[k] = d[i]
             d[i] = h
             if U != NULL:
-                for j in range(nru):
-                    h = U[j + i * ldu]
-                    U[j + i * ldu] = U[j + k * ldu]
-                    U[j + k * ldu] = h
+                _swap_columns(nru, U, ldu, i, k)
             if V != NULL:
-                for j in range(nrv):
-                    h = V[j + i * ldv]
-                    V[j + i * ldv] = V[j + k * ldv]
-                    V[j + k * ldv] = h
+                _swap_columns(nrv, V, ldv, i, k)
     return 0
 
 
