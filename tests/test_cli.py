@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import lamina
 from lamina._cli import main
 
@@ -53,3 +55,13 @@ def test_bench_gemm_small(capsys):
     assert main(["bench", "gemm", "--sizes", "64", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "% peak" in out and "64x64x64" in out and "FMA peak" in out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["bench", "--help"], ["bench", "gemm", "--help"],
+                                  ["bench", "nn", "--help"], ["demo", "--help"]])
+def test_help_pages_render(argv, capsys):
+    # argparse %-formats help text; a stray "%" in a summary once broke `lamina bench --help`.
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    assert "usage: lamina" in capsys.readouterr().out

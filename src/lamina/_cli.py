@@ -120,7 +120,9 @@ def build_parser():
     bench_sub = p.add_subparsers(dest="area", required=True)
     for area, modname in AREAS.items():
         module = importlib.import_module(modname)
-        ap = bench_sub.add_parser(area, help=(module.__doc__ or "").strip().splitlines()[0])
+        summary = (module.__doc__ or "").strip().splitlines()[0]
+        # argparse %-formats help strings: a literal "%" must be doubled.
+        ap = bench_sub.add_parser(area, help=summary.replace("%", "%%"))
         module.add_arguments(ap)
         ap.add_argument("--threads", type=int, default=None,
                         help="lamina thread count (default: lamina.get_num_threads())")
