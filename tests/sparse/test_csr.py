@@ -102,3 +102,21 @@ def test_bad_input():
 def test_dispatchable():
     assert lamina.explain("csr_matvec", sp.eye_array(2, format="csr"),
                           np.ones(2)).backend == "core"
+
+
+@pytest.mark.parametrize("max_len", [5, 8, 11])
+def test_matvec_short_rows(isa, dtype, max_len, rng):
+    # Short rows take the AVX-512 kernel's 8-row transposed reduction when all 8 rows of a
+    # group have at most 8 nonzeros, and the row-by-row path otherwise; n = 203 leaves a
+    # ragged tail.  Empty rows included.
+    n = 203
+    lengths = rng.integers(0, max_len + 1, size=n)
+    cols = np.concatenate([np.sort(rng.choice(n, k, replace=False)) for k in lengths])
+    rows = np.repeat(np.arange(n), lengths)
+    a = sp.csr_array((rng.standard_normal(cols.size), (rows, cols)), shape=(n, n))
+    a = a.astype(dtype)
+    x = rng.standard_normal(n).astype(dtype)
+    y = ls.csr_matvec(a, x)
+    bound = 16 * np.finfo(dtype).eps * (1 + abs(a) @ abs(x))
+    assert (abs(y - a @ x) <= bound).all()
+    assert np.array_equal(y, ls.csr_matvec(a, x, n_threads=2))

@@ -31,8 +31,8 @@ import numpy as np
 
 from lamina._kernels._blas1 cimport dot_kernel, axpy_kernel, nrm2_kernel, scal_kernel
 from lamina._kernels._blas2 cimport gemv_kernel
-from lamina._kernels._sparse cimport (csr_index, csr_spmv_kernel, vector_blocks, update_xr_kernel,
-                                      xpby_kernel, diag_scale_dot_kernel,
+from lamina._kernels._sparse cimport (csr_index, csr_spmv_kernel, sell_spmv_kernel,
+                                      vector_blocks, update_xr_kernel, xpby_kernel, diag_scale_dot_kernel,
                                       diag_update_kernel)
 
 # Status codes returned by the solvers.
@@ -63,6 +63,7 @@ cdef enum:
     OP_CSR32 = 2
     OP_CSR64 = 3
     OP_PYTHON = 4
+    OP_SELL = 5
 
 cdef enum:
     PC_NONE = 0
@@ -87,6 +88,7 @@ cdef struct Operator:
     Py_ssize_t *blocks
     Py_ssize_t n_blocks
     PyObject *fn
+    int *lens           # OP_SELL: row lengths (indptr: slice pointer, indices: columns)
 
 
 cdef struct Precond:
@@ -180,6 +182,10 @@ cdef double op_apply(Operator *A, const floating *x, const floating *b, floating
         return csr_spmv_kernel(<const long long *> A.indptr, <const long long *> A.indices,
                                <const floating *> A.data, A.blocks, A.n_blocks,
                                x, b, y, w, partial, nt)
+    if A.kind == OP_SELL:
+        return sell_spmv_kernel(n, <const long long *> A.indptr, A.lens,
+                                <const int *> A.indices, <const floating *> A.data,
+                                A.blocks, A.n_blocks, x, b, y, w, partial, nt)
     if A.kind == OP_DENSE:
         if b != NULL:
             _copy(n, b, y)
@@ -272,7 +278,7 @@ cdef double pc_apply(Precond *M, Py_ssize_t n, const floating *r, floating *z,
 # The problem object: operator + preconditioner descriptions and the arrays behind them.
 
 cdef int _fill(Operator *op, Py_ssize_t n, kind, dense, indptr, indices, data, blocks,
-               fn) except -1:
+               fn, lens=None) except -1:
     memset(op, 0, sizeof(Operator))
     op.n = n
     if kind == "dense":
@@ -285,6 +291,14 @@ cdef int _fill(Operator *op, Py_ssize_t n, kind, dense, indptr, indices, data, b
         op.indptr = _ptr(indptr)
         op.indices = _ptr(indices)
         op.data = _ptr(data)
+        op.blocks = <Py_ssize_t *> _ptr(blocks)
+        op.n_blocks = blocks.shape[0] - 1
+    elif kind == "sell":
+        op.kind = OP_SELL
+        op.indptr = _ptr(indptr)
+        op.indices = _ptr(indices)
+        op.data = _ptr(data)
+        op.lens = <int *> _ptr(lens)
         op.blocks = <Py_ssize_t *> _ptr(blocks)
         op.n_blocks = blocks.shape[0] - 1
     elif kind == "python":
@@ -320,20 +334,22 @@ cdef class Problem:
         self.pc.mat.n = n
 
     def set_operator(self, kind, dense=None, indptr=None, indices=None, data=None,
-                     blocks=None, fn=None):
-        self._keep.append((dense, indptr, indices, data, blocks, fn))
-        _fill(&self.op, self.n, kind, dense, indptr, indices, data, blocks, fn)
+                     blocks=None, fn=None, lens=None):
+        self._keep.append((dense, indptr, indices, data, blocks, fn, lens))
+        _fill(&self.op, self.n, kind, dense, indptr, indices, data, blocks, fn, lens)
         if blocks is not None:
             self._max_blocks = max(self._max_blocks, blocks.shape[0])
 
     def set_preconditioner(self, kind, diag=None, omega=1.0, mat_kind=None, dense=None,
-                           indptr=None, indices=None, data=None, blocks=None, fn=None):
-        self._keep.append((diag, dense, indptr, indices, data, blocks, fn))
+                           indptr=None, indices=None, data=None, blocks=None, fn=None,
+                           lens=None):
+        self._keep.append((diag, dense, indptr, indices, data, blocks, fn, lens))
         self.pc.kind = {"none": PC_NONE, "diag": PC_DIAG, "ssor": PC_SSOR, "ic0": PC_IC0,
                         "operator": PC_OPERATOR}[kind]
         self.pc.diag = _ptr(diag) if diag is not None else NULL
         self.pc.omega = omega
-        _fill(&self.pc.mat, self.n, mat_kind, dense, indptr, indices, data, blocks, fn)
+        _fill(&self.pc.mat, self.n, mat_kind, dense, indptr, indices, data, blocks, fn,
+              lens)
         if blocks is not None:
             self._max_blocks = max(self._max_blocks, blocks.shape[0])
 

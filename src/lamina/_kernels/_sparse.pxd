@@ -20,6 +20,14 @@ cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
                             floating *y, const floating *w, double *partial,
                             int n_threads) noexcept nogil
 
+# The same on the SELL-8 layout (lamina_sell.h, built by sell_from_csr): blocks split
+# the slices; n is the number of rows.
+cdef double sell_spmv_kernel(Py_ssize_t n, const long long *sptr, const int *slen,
+                             const int *col, const floating *val, const Py_ssize_t *blocks,
+                             Py_ssize_t n_blocks, const floating *x, const floating *b,
+                             floating *y, const floating *w, double *partial,
+                             int n_threads) noexcept nogil
+
 # Fixed-size blocks over a vector of length n used by the fused vector kernels below.
 cdef Py_ssize_t vector_blocks(Py_ssize_t n) noexcept nogil
 

@@ -36,6 +36,17 @@ cdef extern from "lamina_spmv.h" nogil:
                                        const float *x, const float *b, float *y,
                                        const float *w)
 
+cdef extern from "lamina_sell.h" nogil:
+    int LAMINA_HAVE_SELL_AVX512
+    double lamina_sell_d_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
+                                const long long *sptr, const int *slen, const int *col,
+                                const double *val, const double *x, const double *b,
+                                double *y, const double *w)
+    double lamina_sell_s_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
+                                const long long *sptr, const int *slen, const int *col,
+                                const float *val, const float *x, const float *b,
+                                float *y, const float *w)
+
 # Threading pays off only above this much work (vector elements, or nonzeros + rows for
 # SpMV): below it, waking the OpenMP team (several microseconds, far more when the other
 # core is busy) costs more than the loop.  A CG iteration opens three parallel regions.
@@ -114,7 +125,7 @@ cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
                             floating *y, const floating *w, double *partial,
                             int n_threads) noexcept nogil:
     cdef Py_ssize_t blk, n = blocks[n_blocks]
-    cdef double d = 0.0
+    cdef double d = 0.0, db
     cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
     if n_threads <= 1 or n_blocks < 2 or indptr[n] + n < _SPMV_PARALLEL_MIN:
         record_team_size(1)
@@ -125,13 +136,135 @@ cdef double csr_spmv_kernel(const csr_index *indptr, const csr_index *indices,
         return d
     record_team_size(n_threads)
     for blk in prange(n_blocks, schedule="static", num_threads=n_threads):
-        partial[blk] = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data,
-                                  x, b, y, w, simd)
+        db = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b, y, w,
+                        simd)
+        if w != NULL:           # partial may be a single scratch double otherwise
+            partial[blk] = db
     if w == NULL:
         return 0.0
     for blk in range(n_blocks):
         d += partial[blk]
     return d
+
+
+# ---------------------------------------------------------------------------------------
+# SELL-8: the solvers' SpMV layout for matrices of short rows (see lamina_sell.h).
+
+# The layout is used only while its padding stays below this fraction of the nonzeros.
+SELL_MAX_PADDING = 0.25
+
+
+def sell_available():
+    """True when the SELL-8 kernels run here (AVX-512 compiled in and selected)."""
+    return bool(LAMINA_HAVE_SELL_AVX512) and get_isa() == 2
+
+
+def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
+                  const floating[::1] data, Py_ssize_t n_cols,
+                  double max_padding=SELL_MAX_PADDING):
+    """The SELL-8 copy of a CSR matrix: ``(sptr, slen, col, val, blocks)`` or None.
+
+    None when the layout does not pay: no AVX-512 kernel here, rows averaging 16 or more
+    nonzeros (a CSR row then fills vectors by itself), padding above ``max_padding``
+    (default ``SELL_MAX_PADDING``) of the nonzeros, or column indices beyond int32.  ``blocks``
+    splits the slices for threading (balanced by stored entries, matrix-only, so results
+    do not depend on the thread count).  O(nnz) time; the copy takes about as much memory
+    as the CSR arrays.
+    """
+    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl, s, r, i, j, w, L, q, total = 0
+    cdef long long nnz
+    if not sell_available() or n <= 0 or n_cols >= 2 ** 31:
+        return None
+    nnz = indptr[n] - indptr[0]
+    if nnz >= 16 * n:
+        return None
+    nsl = (n + 7) // 8
+    sptr_a = np.empty(nsl + 1, dtype=np.int64)
+    slen_a = np.zeros(8 * nsl, dtype=np.int32)
+    cdef long long[::1] sptr = sptr_a
+    cdef int[::1] slen = slen_a
+    with nogil:
+        for s in range(nsl):
+            sptr[s] = total
+            w = 0
+            for r in range(8):
+                i = 8 * s + r
+                if i < n:
+                    L = indptr[i + 1] - indptr[i]
+                    slen[8 * s + r] = <int> L
+                    if L > w:
+                        w = L
+            total += 8 * w
+        sptr[nsl] = total
+    if total > (1.0 + max_padding) * nnz + 64:
+        return None
+    col_a = np.zeros(total, dtype=np.int32)
+    val_a = np.zeros(total, dtype=np.asarray(data).dtype)
+    cdef int[::1] col = col_a
+    cdef floating[::1] val = val_a
+    with nogil:
+        for s in range(nsl):
+            for r in range(8):
+                i = 8 * s + r
+                if i >= n:
+                    break
+                q = sptr[s] + r
+                for j in range(indptr[i], indptr[i + 1]):
+                    col[q] = <int> indices[j]
+                    val[q] = data[j]
+                    q += 8
+    return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
+
+
+cdef double sell_spmv_kernel(Py_ssize_t n, const long long *sptr, const int *slen,
+                             const int *col, const floating *val, const Py_ssize_t *blocks,
+                             Py_ssize_t n_blocks, const floating *x, const floating *b,
+                             floating *y, const floating *w, double *partial,
+                             int n_threads) noexcept nogil:
+    cdef Py_ssize_t blk, nsl = blocks[n_blocks]
+    cdef double d = 0.0
+    if n_threads <= 1 or n_blocks < 2 or sptr[nsl] + n < _SPMV_PARALLEL_MIN:
+        record_team_size(1)
+        for blk in range(n_blocks):
+            d += _sell_slices(blocks[blk], blocks[blk + 1], n, sptr, slen, col, val, x, b,
+                              y, w)
+        return d
+    record_team_size(n_threads)
+    for blk in prange(n_blocks, schedule="static", num_threads=n_threads):
+        partial[blk] = _sell_slices(blocks[blk], blocks[blk + 1], n, sptr, slen, col, val,
+                                    x, b, y, w)
+    if w == NULL:
+        return 0.0
+    for blk in range(n_blocks):
+        d += partial[blk]
+    return d
+
+
+cdef inline double _sell_slices(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
+                                const long long *sptr, const int *slen, const int *col,
+                                const floating *val, const floating *x, const floating *b,
+                                floating *y, const floating *w) noexcept nogil:
+    if floating is double:
+        return lamina_sell_d_avx512(s0, s1, n, sptr, slen, col, val, x, b, y, w)
+    else:
+        return lamina_sell_s_avx512(s0, s1, n, sptr, slen, col, val, x, b, y, w)
+
+
+def sell_matvec(Py_ssize_t n, const long long[::1] sptr, const int[::1] slen,
+                const int[::1] col, const floating[::1] val, const Py_ssize_t[::1] blocks,
+                const floating[::1] x, floating[::1] y, int n_threads=1):
+    """In place: y = A x for A in the SELL-8 layout of :func:`sell_from_csr` (test hook)."""
+    cdef Py_ssize_t n_blocks = blocks.shape[0] - 1
+    if not sell_available():
+        raise RuntimeError("the SELL-8 kernels need AVX-512")
+    if n_blocks <= 0 or n == 0:
+        return
+    cdef double[::1] partial = np.empty(n_blocks, dtype=np.float64)
+    with nogil:
+        sell_spmv_kernel(n, &sptr[0], &slen[0], &col[0] if col.shape[0] else NULL,
+                         &val[0] if val.shape[0] else NULL, &blocks[0], n_blocks,
+                         &x[0] if x.shape[0] else NULL, <const floating *> NULL, &y[0],
+                         <const floating *> NULL, &partial[0], n_threads)
 
 
 cdef Py_ssize_t vector_blocks(Py_ssize_t n) noexcept nogil:
@@ -261,13 +394,14 @@ def csr_matvec(const csr_index[::1] indptr, const csr_index[::1] indices,
     cdef Py_ssize_t n_blocks = blocks.shape[0] - 1
     if n_blocks <= 0 or y.shape[0] == 0:
         return
-    cdef double[::1] partial = np.empty(n_blocks, dtype=np.float64)
     cdef const floating *xp = &x[0] if x.shape[0] else NULL
+    cdef double dummy = 0.0
     with nogil:
+        # No fused dot product (w = NULL), so the per-block partial sums are never written.
         csr_spmv_kernel(&indptr[0], &indices[0] if indices.shape[0] else NULL,
                         &data[0] if data.shape[0] else NULL, &blocks[0], n_blocks,
                         xp, <const floating *> NULL, &y[0], <const floating *> NULL,
-                        &partial[0], n_threads)
+                        &dummy, n_threads)
 
 
 cdef void _spmm_rows(Py_ssize_t i0, Py_ssize_t i1, const csr_index *indptr,

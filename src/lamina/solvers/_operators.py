@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from lamina._kernels import _sparse
 from lamina._validation import as_float_array, assert_finite, float_dtype_of
 from lamina.sparse._csr import as_csr, is_sparse
 
@@ -87,15 +88,26 @@ class Operator:
             return Operator("csr", self.shape, dtype, csr=self.csr.astype(dtype))
         return self
 
-    def configure_args(self, dtype):
-        """Keyword arguments for ``Problem.set_operator``/``set_preconditioner``."""
+    def configure_args(self, dtype, *, sell=False):
+        """``(kind, kwargs)`` for ``Problem.set_operator``/``set_preconditioner``.
+
+        With ``sell=True`` a CSR matrix of short rows is copied once into the SELL-8
+        layout (see ``lamina_sell.h``; kind ``"sell"``), whose SpMV vectorizes across
+        rows: worth its O(nnz) copy for an iterative solve, which multiplies many times.
+        """
         op = self.cast(dtype)
         if op.kind == "dense":
-            return {"dense": op.dense}
+            return "dense", {"dense": op.dense}
         if op.kind == "csr":
             c = op.csr
-            return {"indptr": c.indptr, "indices": c.indices, "data": c.data,
-                    "blocks": c.blocks}
+            if sell:
+                layout = _sparse.sell_from_csr(c.indptr, c.indices, c.data, c.shape[1])
+                if layout is not None:
+                    sptr, slen, col, val, blocks = layout
+                    return "sell", {"indptr": sptr, "lens": slen, "indices": col,
+                                    "data": val, "blocks": blocks}
+            return "csr", {"indptr": c.indptr, "indices": c.indices, "data": c.data,
+                           "blocks": c.blocks}
         n = self.shape[0]
         obj = self.obj
         name = getattr(obj, "__name__", type(obj).__name__)
@@ -108,7 +120,7 @@ class Operator:
                                  f"expected ({n},)")
             return np.ascontiguousarray(y.reshape(n), dtype=dtype)
 
-        return {"fn": apply}
+        return "python", {"fn": apply}
 
 
 def as_operator(a, name="A", *, check_finite=True):

@@ -149,7 +149,9 @@ def _setup(method, A, b, x0, M, n_threads, *, allow_2d=False, need_matrix=False)
                         "matrix), not a matrix-free operator")
     problem = _iterative.Problem(n, resolve_threads(n_threads))
     op = op.cast(dtype)
-    problem.set_operator(op.kind, **op.configure_args(dtype))
+    # Gauss-Seidel/SOR sweep the CSR rows themselves; every other method only multiplies.
+    kind, args = op.configure_args(dtype, sell=method not in ("gauss_seidel", "sor"))
+    problem.set_operator(kind, **args)
     if M is not None:
         if isinstance(M, Preconditioner):
             if M.shape != op.shape:
@@ -159,8 +161,8 @@ def _setup(method, A, b, x0, M, n_threads, *, allow_2d=False, need_matrix=False)
             mop = as_operator(M, "M")
             if mop.shape != op.shape:
                 raise ValueError(f"M has shape {mop.shape}, A has shape {op.shape}")
-            problem.set_preconditioner("operator", mat_kind=mop.kind,
-                                       **mop.cast(dtype).configure_args(dtype))
+            kind, args = mop.cast(dtype).configure_args(dtype, sell=True)
+            problem.set_preconditioner("operator", mat_kind=kind, **args)
     b = np.ascontiguousarray(b, dtype=dtype)
     x = np.zeros(b.shape, dtype=dtype) if x0 is None else np.array(x0, dtype=dtype)
     return op, problem, b, x, dtype

@@ -142,6 +142,18 @@ def csr_matvec(a, x, *, out=None, n_threads=None):
     >>> lamina.sparse.csr_matvec(a, [1.0, 1.0])
     array([2., 4.])
     """
+    if (type(a) is CSR and type(x) is np.ndarray and x.dtype is a.data.dtype
+            and x.ndim == 1 and x.shape[0] == a.shape[1] and x.flags.c_contiguous
+            and (out is None or (type(out) is np.ndarray and out.dtype is x.dtype
+                                 and out.shape == (a.shape[0],) and out.flags.c_contiguous
+                                 and out.flags.writeable))):
+        # The repeated-product fast path (a CSR from as_csr, vectors of its dtype): the
+        # general checks below cost as much as a small SpMV.
+        y = np.empty(a.shape[0], dtype=x.dtype) if out is None else out
+        if a.shape[0]:
+            _sparse.csr_matvec(a.indptr, a.indices, a.data, a.blocks, x, y,
+                               resolve_threads(n_threads))
+        return y
     a = as_csr(a, "a")
     x = as_float_array(x, "x", ndim=1)
     m, n = a.shape

@@ -1,0 +1,108 @@
+"""The SELL-8 layout the solvers multiply with: exact against the one-accumulator row loop."""
+
+import numpy as np
+import pytest
+
+import lamina
+import lamina.solvers as solvers
+from lamina._kernels import _sparse
+
+sp = pytest.importorskip("scipy.sparse")
+pytestmark = pytest.mark.skipif(not _sparse.sell_available(),
+                                reason="the SELL-8 kernels need AVX-512")
+
+
+def _row_loop(a, x):
+    """Each row summed in column order with one accumulator and fused multiply-adds is
+    the SELL kernel's order; NumPy's fma-free loop can differ by rounding only."""
+    y = np.empty(a.shape[0], dtype=x.dtype)
+    for i in range(a.shape[0]):
+        lo, hi = a.indptr[i], a.indptr[i + 1]
+        s = x.dtype.type(0)
+        for v, j in zip(a.data[lo:hi], a.indices[lo:hi], strict=True):
+            s = s + v * x[j]
+        y[i] = s
+    return y
+
+
+def _poisson(m, dtype=np.float64):
+    t = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m))
+    eye = sp.eye_array(m)
+    return (sp.kron(eye, t) + sp.kron(t, eye)).tocsr().astype(dtype)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 203])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matches_row_loop(n, threads, dtype, rng):
+    # Rows of 0-6 random columns (empty rows too) plus a band: gathers, contiguous runs
+    # and padded slots all occur.
+    lengths = rng.integers(0, 7, size=n)
+    cols = np.concatenate([np.sort(rng.choice(n + 5, k, replace=False)) for k in lengths])
+    rows = np.repeat(np.arange(n), lengths)
+    a = sp.csr_array((rng.standard_normal(cols.size), (rows, cols)), shape=(n, n + 5))
+    a = (a + sp.eye_array(n, n + 5, k=3)).tocsr().astype(dtype)
+    a.indices = a.indices.astype(np.int32)
+    a.indptr = a.indptr.astype(np.int32)
+    layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], np.inf)
+    sptr, slen, col, val, blocks = layout
+    assert np.array_equal(slen[:n], np.diff(a.indptr)) and not slen[n:].any()
+    x = rng.standard_normal(n + 5).astype(dtype)
+    y = np.full(n, np.nan, dtype=dtype)
+    _sparse.sell_matvec(n, sptr, slen, col, val, blocks, x, y, threads)
+    bound = 16 * np.finfo(dtype).eps * (1 + abs(a) @ abs(x))
+    assert (abs(y - _row_loop(a, x)) <= bound).all()
+    assert (abs(y - a @ x) <= bound).all()
+
+
+def test_padding_never_reaches_the_result():
+    # Row 1 is empty and row 0 short: their padded slots sit over x = inf columns, which
+    # would give 0 * inf = nan if the padding were multiplied instead of masked.
+    dense = np.zeros((8, 8))
+    dense[0, 0] = 1.0
+    dense[2:, :] = np.arange(1.0, 9.0)
+    a = sp.csr_array(dense)
+    a.indices = a.indices.astype(np.int32)
+    a.indptr = a.indptr.astype(np.int32)
+    layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, 8)
+    x = np.zeros(8)
+    x[5:] = np.inf
+    y = np.empty(8)
+    _sparse.sell_matvec(8, *layout[:4], layout[4], x, y, 1)
+    assert y[0] == 0.0 and y[1] == 0.0
+    assert np.isinf(y[2:]).all()
+
+
+def test_declined_when_padding_or_row_length_is_large():
+    n = 64
+    a = sp.eye_array(n, format="lil")
+    a[3, :] = 1.0                       # one full row: its slice pads 7 rows to n entries
+    a = a.tocsr()
+    assert _sparse.sell_from_csr(a.indptr, a.indices, a.data, n) is None
+    dense = sp.csr_array(np.ones((16, 16)))   # rows of 16: CSR rows fill vectors already
+    assert _sparse.sell_from_csr(dense.indptr, dense.indices, dense.data, 16) is None
+
+
+def test_thread_count_does_not_change_the_solve():
+    a = _poisson(150)                         # 22500 unknowns: above the threading threshold
+    b = np.ones(a.shape[0])
+    r1 = solvers.cg(a, b, rtol=1e-8, n_threads=1)
+    r2 = solvers.cg(a, b, rtol=1e-8, n_threads=2)
+    assert r1.iterations == r2.iterations
+    assert np.array_equal(r1.x, r2.x)
+    resid = np.linalg.norm(b - a @ r1.x) / np.linalg.norm(b)
+    assert resid <= 1.01e-8
+
+
+def test_solvers_agree_with_and_without_the_layout(monkeypatch):
+    a = _poisson(40)
+    b = np.random.default_rng(1).standard_normal(a.shape[0])
+    with_sell = [f(a, b, rtol=1e-10) for f in (solvers.cg, solvers.minres, solvers.gmres,
+                                              solvers.bicgstab)]
+    monkeypatch.setattr(_sparse, "sell_from_csr", lambda *args: None)
+    plain = [f(a, b, rtol=1e-10) for f in (solvers.cg, solvers.minres, solvers.gmres,
+                                           solvers.bicgstab)]
+    for s, p in zip(with_sell, plain, strict=True):
+        assert s.converged and p.converged
+        assert abs(s.iterations - p.iterations) <= 4   # rounding only
+        np.testing.assert_allclose(s.x, p.x, rtol=0, atol=1e-7 * abs(p.x).max())
+    assert lamina.solvers.sor(a, b, rtol=1e-6, omega=1.5, maxiter=2000).converged
