@@ -39,6 +39,7 @@ from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_omp.h" nogil:
     int lamina_omp_get_num_threads()
+    void lamina_omp_barrier()
 
 cdef extern from "lamina_gemm.h" nogil:
     ctypedef struct lamina_gemm_blocks_t:
@@ -51,7 +52,6 @@ cdef extern from "lamina_gemm.h" nogil:
     int lamina_gemm_set_blocks(int is_float, int isa, int mc, int kc, int nc)
     void *lamina_gemm_alloc(size_t nbytes)
     void lamina_gemm_free(void *p)
-    void lamina_omp_barrier()
     void lamina_gemm_prefetch_tile(const void *c, Py_ssize_t row_stride, Py_ssize_t rows,
                                    size_t row_bytes)
     int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
