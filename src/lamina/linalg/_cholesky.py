@@ -7,7 +7,14 @@ from lamina._errors import LinAlgError
 from lamina._kernels import _lapack
 from lamina._registry import dispatchable
 from lamina._validation import as_float_array, result_dtype
-from lamina.linalg._common import empty_stack, matrices, prepare, work_copy
+from lamina.linalg._common import (
+    empty_stack,
+    matrices,
+    prepare,
+    rhs_is_vector,
+    solve_stack,
+    work_copy,
+)
 
 __all__ = ["cho_factor", "cho_solve", "cholesky"]
 
@@ -76,11 +83,15 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True, *, n_threads=
            [1., 2.]])
     """
     a = prepare(a, "a", square=True, check_finite=check_finite)
-    threads = resolve_threads(n_threads)
+    return _factor(a, lower, overwrite_a, resolve_threads(n_threads), "cholesky")
+
+
+def _factor(a, lower, overwrite_a, threads, what):
+    """The factor of one matrix or of each matrix of a stack (the other triangle zero)."""
     n = a.shape[-1]
     out = empty_stack(a.shape[:-2], n, n, a.dtype)
     for idx, mat in matrices(a):
-        where = "cholesky" if a.ndim == 2 else f"cholesky (matrix {idx})"
+        where = what if a.ndim == 2 else f"{what} (matrix {idx})"
         c = _potrf_lower(mat, lower, overwrite_a and a.ndim == 2, a.dtype, threads, where)
         if a.ndim == 2:
             return c if lower else c.T
@@ -94,9 +105,10 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True, *, n_thread
 
     Returns
     -------
-    c : ndarray, shape (N, N)
+    c : ndarray, shape (N, N) or (..., N, N)
         The factor in the triangle named by ``lower``; the other triangle is zero
-        (it is not used by :func:`cho_solve`).
+        (it is not used by :func:`cho_solve`).  A stack of matrices gives a stack of
+        factors.
     lower : bool
 
     Examples
@@ -107,10 +119,7 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True, *, n_thread
     array([1.375, 1.25 ])
     """
     a = prepare(a, "a", square=True, check_finite=check_finite)
-    if a.ndim != 2:
-        raise ValueError(f"a must be 2-dimensional, got shape {a.shape}")
-    c = _potrf_lower(a, lower, overwrite_a, a.dtype, resolve_threads(n_threads), "cho_factor")
-    return (c if lower else c.T), bool(lower)
+    return _factor(a, lower, overwrite_a, resolve_threads(n_threads), "cho_factor"), bool(lower)
 
 
 @dispatchable("cho_solve")
@@ -120,7 +129,10 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True, *, n_threads
     Parameters
     ----------
     c_and_lower : tuple (c, lower)
-    b : array_like, shape (N,) or (N, K)
+        From :func:`cho_factor`: one factor (N, N) or a stack (..., N, N).
+    b : array_like, shape (N,) or (..., N, K)
+        With a stack of factors, batch dimensions broadcast as in
+        :func:`numpy.linalg.solve`; a 1-D ``b`` is one right-hand side for every matrix.
     overwrite_b, check_finite : bool
 
     Examples
@@ -135,16 +147,18 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True, *, n_threads
     except (TypeError, ValueError):
         raise TypeError("c_and_lower must be the (c, lower) pair from cho_factor") from None
     c = prepare(c, "c", square=True, check_finite=check_finite)
-    if c.ndim != 2:
-        raise ValueError(f"c must be 2-dimensional, got shape {c.shape}")
-    b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite)
-    n = c.shape[0]
-    if b.shape[0] != n:
-        raise ValueError(f"b has shape {b.shape}, incompatible with c of shape {c.shape}")
+    b = as_float_array(b, "b", min_ndim=1, check_finite=check_finite)
+    vector = rhs_is_vector(c, b, "c")
     dtype = result_dtype(c, b)
-    b2 = b[:, None] if b.ndim == 1 else b
-    x = work_copy(b2, overwrite_b, dtype)
-    if n and x.shape[1]:
-        low = np.asarray(c if lower else c.T, dtype=dtype)
-        _potrs_lower(low, x, resolve_threads(n_threads))
-    return x[:, 0] if b.ndim == 1 else x
+    threads = resolve_threads(n_threads)
+
+    def one(c2, rhs, overwrite):
+        x = work_copy(rhs, overwrite, dtype)
+        if c2.shape[0] and x.shape[1]:
+            _potrs_lower(np.asarray(c2 if lower else c2.T, dtype=dtype), x, threads)
+        return x
+
+    if c.ndim == 2:
+        x = one(c, b[:, None] if vector else b, overwrite_b)
+        return x[:, 0] if vector else x
+    return solve_stack(c, b, vector, dtype, lambda _, c2, rhs, where: one(c2, rhs, False))

@@ -14,8 +14,10 @@ __all__ = [
     "prepare",
     "raise_not_finite",
     "require_finite",
+    "rhs_is_vector",
     "safe_scale",
     "scale_for_max",
+    "solve_stack",
     "work_copy",
 ]
 
@@ -41,6 +43,43 @@ def matrices(a):
     batch indices."""
     for idx in np.ndindex(*a.shape[:-2]):
         yield idx, a[idx]
+
+
+def rhs_is_vector(a, b, a_name="a"):
+    """numpy.linalg's rule for the right-hand side of ``a`` (n, n) or a stack (..., n, n):
+    a 1-D ``b`` is one vector (n,), anything else is (..., n, k).  Returns whether ``b``
+    is a vector; raises ValueError naming both shapes when they do not fit."""
+    n = a.shape[-1]
+    if a.ndim == 2:
+        ok = b.ndim in (1, 2) and b.shape[0] == n
+    else:
+        ok = b.shape[0] == n if b.ndim == 1 else b.shape[-2] == n
+    if not ok:
+        raise ValueError(f"b has shape {b.shape}, incompatible with {a_name} of shape "
+                         f"{a.shape}")
+    return b.ndim == 1
+
+
+def solve_stack(a, b, vector, dtype, solve_one):
+    """Solve every matrix of the stack ``a`` (..., n, n) against ``b`` ((n,) or
+    (..., n, k), batch dimensions broadcast as in numpy.linalg).
+
+    ``solve_one(a_index, a2, rhs2, where)`` returns the (n, k) solution for one pair;
+    ``a_index`` is the pair's index into ``a``'s own batch dimensions (for arrays that go
+    with ``a``, like pivots) and ``where`` names the matrix for error messages."""
+    n = a.shape[-1]
+    rhs = b[:, None] if vector else b
+    a_batch = a.shape[:-2]
+    batch = np.broadcast_shapes(a_batch, rhs.shape[:-2])
+    a_b = np.broadcast_to(a, batch + a.shape[-2:])
+    rhs_b = np.broadcast_to(rhs, batch + rhs.shape[-2:])
+    out = np.empty(batch + (n, rhs.shape[-1]), dtype=dtype)
+    lead = len(batch) - len(a_batch)
+    for idx in np.ndindex(*batch):
+        a_index = tuple(0 if size == 1 else i for i, size in zip(idx[lead:], a_batch,
+                                                                 strict=True))
+        out[idx] = solve_one(a_index, a_b[idx], rhs_b[idx], f" (matrix {idx})")
+    return out[..., 0] if vector else out
 
 
 def work_copy(m, overwrite, dtype=None):

@@ -17,6 +17,8 @@ from lamina.linalg._common import (
     matrices,
     norm1,
     prepare,
+    rhs_is_vector,
+    solve_stack,
     work_copy,
 )
 
@@ -125,17 +127,6 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, n_threads=None):
     return out, pivs
 
 
-def _as_rhs(b, n, name="b"):
-    """b as (..., n, k) plus whether it was a vector (..., n)."""
-    if b.ndim == 0:
-        raise ValueError(f"{name} must be at least 1-dimensional")
-    if b.shape[-1] == n and (b.ndim == 1):
-        return b[:, None], True
-    if b.shape[-2:-1] != (n,):
-        raise ValueError(f"{name} has shape {b.shape}, incompatible with a matrix of order {n}")
-    return b, False
-
-
 @dispatchable("lu_solve")
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
              n_threads=None):
@@ -144,8 +135,11 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     Parameters
     ----------
     lu_and_piv : tuple (lu, piv)
-        Factors of a square matrix from :func:`lu_factor` (one matrix).
-    b : array_like, shape (N,) or (N, K)
+        Factors from :func:`lu_factor`: one matrix (N, N) with piv (N,), or a stack
+        (..., N, N) with piv (..., N).
+    b : array_like, shape (N,) or (..., N, K)
+        With a stack of factors, the batch dimensions broadcast as in
+        :func:`numpy.linalg.solve`; a 1-D ``b`` is one right-hand side for every matrix.
     trans : {0, 1, 2}
         0 solves ``A x = b``, 1 and 2 solve ``A^T x = b`` (real data).
     overwrite_b : bool
@@ -154,7 +148,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
 
     Returns
     -------
-    x : ndarray, shape of ``b``
+    x : ndarray, shape of ``b`` (broadcast over the stack)
 
     Examples
     --------
@@ -168,25 +162,31 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *,
     except (TypeError, ValueError):
         raise TypeError("lu_and_piv must be the (lu, piv) pair from lu_factor") from None
     lu_ = prepare(lu_, "lu", square=True, check_finite=check_finite)
-    if lu_.ndim != 2:
-        raise ValueError(f"lu must be 2-dimensional, got shape {lu_.shape}")
     piv = np.asarray(piv)
-    n = lu_.shape[0]
-    if piv.shape != (n,) or piv.dtype.kind not in "iu" or (n and (piv.min() < 0 or piv.max() >= n)):
-        raise ValueError(f"piv must be {n} integer row indices in [0, {n}), got {piv!r}")
+    n = lu_.shape[-1]
+    if (piv.shape != lu_.shape[:-1] or piv.dtype.kind not in "iu"
+            or (piv.size and (piv.min() < 0 or piv.max() >= n))):
+        raise ValueError(f"piv must be integer row indices in [0, {n}) of shape "
+                         f"{lu_.shape[:-1]} (one row per matrix of lu), got {piv!r}")
     if trans not in (0, 1, 2, "N", "T", "C"):
         raise ValueError(f"trans must be 0, 1 or 2, got {trans!r}")
     transpose = trans in (1, 2, "T", "C")
-    b = as_float_array(b, "b", ndim=(1, 2), check_finite=check_finite)
-    if b.shape[0] != n:
-        raise ValueError(f"b has shape {b.shape}, incompatible with lu of shape {lu_.shape}")
+    b = as_float_array(b, "b", min_ndim=1, check_finite=check_finite)
+    vector = rhs_is_vector(lu_, b, "lu")
     dtype = result_dtype(lu_, b)
-    lu_f = np.asarray(lu_, dtype=dtype, order="F")
-    b2 = b[:, None] if b.ndim == 1 else b
-    x = work_copy(b2, overwrite_b, dtype)
-    _lapack.getrs(lu_f, np.ascontiguousarray(piv, dtype=np.intp), x, transpose,
-                  resolve_threads(None))
-    return x[:, 0] if b.ndim == 1 else x
+    threads = resolve_threads(n_threads)
+
+    def one(a_index, lu2, rhs, overwrite=False):
+        x = work_copy(rhs, overwrite, dtype)
+        _lapack.getrs(np.asarray(lu2, dtype=dtype, order="F"),
+                      np.ascontiguousarray(piv[a_index], dtype=np.intp), x, transpose,
+                      threads)
+        return x
+
+    if lu_.ndim == 2:
+        x = one((), lu_, b[:, None] if vector else b, overwrite_b)
+        return x[:, 0] if vector else x
+    return solve_stack(lu_, b, vector, dtype, lambda i, lu2, rhs, _: one(i, lu2, rhs))
 
 
 @dispatchable("lu")
@@ -243,22 +243,6 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     pmat = np.zeros(batch + (m, m), dtype=a.dtype)
     np.put_along_axis(pmat, perms[..., :, None], 1, axis=-1)
     return pmat, ls, us
-
-
-def _check_solve_rhs(a, b):
-    n = a.shape[-1]
-    if a.ndim == 2:
-        if b.ndim not in (1, 2) or b.shape[0] != n:
-            raise ValueError(f"b has shape {b.shape}, incompatible with a of shape {a.shape}")
-        return b.ndim == 1
-    # Stacked, numpy.linalg style: b is (n,) or (..., n, k).
-    if b.ndim == 1:
-        if b.shape[0] != n:
-            raise ValueError(f"b has shape {b.shape}, incompatible with a of shape {a.shape}")
-        return True
-    if b.shape[-2] != n:
-        raise ValueError(f"b has shape {b.shape}, incompatible with a of shape {a.shape}")
-    return False
 
 
 def _solve_one(mat, rhs, assume_a, lower, transposed, overwrite_a, overwrite_b, threads,
@@ -339,22 +323,14 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
     a = prepare(a, "a", square=True, check_finite=check_finite)
     b = as_float_array(b, "b", min_ndim=1, check_finite=check_finite)
     threads = resolve_threads(n_threads)
-    vector = _check_solve_rhs(a, b)
+    vector = rhs_is_vector(a, b)
     dtype = result_dtype(a, b)
     if a.ndim == 2:
         rhs = b[:, None] if vector else b
         x = _solve_one(a, rhs, assume_a, lower, transposed, overwrite_a, overwrite_b, threads)
         return x[:, 0] if vector else x
-    n = a.shape[-1]
-    rhs = b[:, None] if vector else b
-    batch = np.broadcast_shapes(a.shape[:-2], rhs.shape[:-2])
-    a_b = np.broadcast_to(a, batch + a.shape[-2:])
-    rhs_b = np.broadcast_to(rhs, batch + rhs.shape[-2:])
-    out = np.empty(batch + (n, rhs.shape[-1]), dtype=dtype)
-    for idx in np.ndindex(*batch):
-        out[idx] = _solve_one(a_b[idx], rhs_b[idx], assume_a, lower, transposed, False,
-                              False, threads, f" (matrix {idx})")
-    return out[..., 0] if vector else out
+    return solve_stack(a, b, vector, dtype, lambda _, a2, rhs2, where: _solve_one(
+        a2, rhs2, assume_a, lower, transposed, False, False, threads, where))
 
 
 @dispatchable("inv")
