@@ -253,6 +253,33 @@ def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
                                * np.sqrt(k))
 
 
+@pytest.mark.parametrize("n", [1, 5, 8, 10, 16])
+@pytest.mark.parametrize("ta", [False, True])
+def test_gemm_one_vector_wide_c(isa, dtype, rng, n, ta):
+    """A C at most one vector wide (AVX-512: no packing, 8 rows in registers): alpha,
+    beta (beta == 0 ignores NaN in C), the epilogue, strided and transposed A, a ragged
+    last row block, and the same result for 1 and 2 threads."""
+    m, k = 203, 300
+    if n * np.dtype(dtype).itemsize > 64:
+        n = 8
+    base = rng.standard_normal((2 * k, 2 * m) if ta else (2 * m, 2 * k)).astype(dtype)
+    a = base[::2, ::2]
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+    a64 = (a.T if ta else a).astype(np.float64)
+    got = lamina.gemm(a, b, c, alpha=0.5, beta=2.0, trans_a=ta, bias=bias,
+                      activation="relu", n_threads=1)
+    ref = np.maximum(0.5 * a64 @ b.astype(np.float64) + 2.0 * c + bias, 0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=(2e-3 if dtype == np.float32 else 1e-10)
+                               * np.sqrt(k))
+    big = rng.standard_normal((3000, k)).astype(dtype)      # above the threading size
+    two = lamina.gemm(big, b, n_threads=2)
+    np.testing.assert_array_equal(two, lamina.gemm(big, b, n_threads=1))
+    nan_c = np.full((m, n), np.nan, dtype=dtype)
+    assert np.isfinite(lamina.gemm(a, b, nan_c, beta=0.0, trans_a=ta)).all()
+
+
 def test_gemm_float32_error_bound(isa, rng):
     m, k, n = 40, 2500, 30
     a = rng.standard_normal((m, k)).astype(np.float32)

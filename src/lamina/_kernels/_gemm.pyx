@@ -21,7 +21,8 @@ rank-KC update, while the tile is still in L1.
 
 The micro-kernels write rows of C with unit stride; a column-major C is handled by
 computing C^T = B^T A^T (swapping strides), so both memory orders run at full speed.
-Products below ``SMALL_FLOPS`` (m*n*k) skip packing.  Each element of C sees the same
+Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one vector
+wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read in place).  Each element of C sees the same
 sequence of roundings whatever the thread count (the tile grid starts at row 0 in steps
 of MR for every mc, and threads only partition rows), so results are bitwise identical for
 1, 2, ... threads.
@@ -98,6 +99,17 @@ cdef extern from "lamina_gemm.h" nogil:
                          double *c, Py_ssize_t rsc, double beta)
     void lamina_sukr_ref(Py_ssize_t k, int mr, int nr, const float *a, const float *b,
                          float *c, Py_ssize_t rsc, float beta)
+
+cdef extern from "lamina_gemm_narrow.h" nogil:
+    int LAMINA_HAVE_GEMM_NARROW
+    void lamina_dgemm_narrow_avx512(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, Py_ssize_t k,
+                                    double alpha, const double *A, Py_ssize_t rsa,
+                                    Py_ssize_t csa, const double *B, Py_ssize_t rsb,
+                                    double beta, double *C, Py_ssize_t rsc)
+    void lamina_sgemm_narrow_avx512(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, Py_ssize_t k,
+                                    float alpha, const float *A, Py_ssize_t rsa,
+                                    Py_ssize_t csa, const float *B, Py_ssize_t rsb,
+                                    float beta, float *C, Py_ssize_t rsc)
 
 cdef extern from "lamina_peak.h" nogil:
     double lamina_fma_peak(int isa, int is_float, long iters, double *flops)
@@ -285,6 +297,39 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
         jc += nc
 
 
+cdef inline void _narrow_rows(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, Py_ssize_t k,
+                              floating alpha, const floating *A, Py_ssize_t rsa,
+                              Py_ssize_t csa, const floating *B, Py_ssize_t rsb,
+                              floating beta, floating *C, Py_ssize_t rsc) noexcept nogil:
+    if floating is double:
+        lamina_dgemm_narrow_avx512(i0, i1, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc)
+    else:
+        lamina_sgemm_narrow_avx512(i0, i1, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc)
+
+
+cdef void _gemm_narrow(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+                       const floating *A, Py_ssize_t rsa, Py_ssize_t csa, const floating *B,
+                       Py_ssize_t rsb, floating beta, floating *C, Py_ssize_t rsc,
+                       int n_threads) noexcept nogil:
+    """Rows of C in blocks of 8 split between threads (each element is one FMA chain over
+    k, so the split never changes a result)."""
+    cdef int tid, nt
+    cdef Py_ssize_t blocks = _ceil_div(m, 8), i0, i1
+    if n_threads <= 1 or blocks < 2:
+        record_team_size(1)
+        _narrow_rows(0, m, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc)
+        return
+    with parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = lamina_omp_get_num_threads()
+        if tid == 0:
+            record_team_size(nt)
+        i0 = min(m, blocks * tid // nt * 8)
+        i1 = min(m, blocks * (tid + 1) // nt * 8)
+        if i1 > i0:
+            _narrow_rows(i0, i1, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc)
+
+
 cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                  const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                  const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
@@ -321,6 +366,13 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     if m == 1 and csc == 1 and csa == 1 and k >= 8:
         # A row vector times a matrix: C^T = B^T A^T as a GEMV over B^T.
         gemv_kernel(n, k, alpha, B, csb, rsb, A, beta, C, n_threads)
+        _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
+        return 0
+    if (isa == 2 and LAMINA_HAVE_GEMM_NARROW and csb == 1 and csc == 1 and m >= 8
+            and k >= 8 and n * sizeof(floating) <= 64):
+        # C at most one vector wide (a classifier's output layer): no packing at all.
+        _gemm_narrow(m, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc,
+                     n_threads if flops >= _parallel_min else 1)
         _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
         return 0
     if flops <= _small_flops:
