@@ -24,7 +24,7 @@ import numpy as np
 
 from lamina._config import resolve_threads
 from lamina._errors import ConvergenceWarning
-from lamina._kernels import _decomp
+from lamina._kernels import _decomp, _nmf
 from lamina.decomposition._base import (
     BaseDecomposition,
     TransformerMixin,
@@ -399,22 +399,81 @@ def _tick(bar, **info):
             bar.set_postfix(info, refresh=False)
 
 
+class _Frobenius:
+    """The Frobenius-loss iterations on lamina's fused NMF kernels (``_kernels._nmf``).
+
+    W and H^T live in row-major buffers padded with zero columns to a multiple of 64
+    bytes; each W half-step is one pass over X that also accumulates X^T W for the H
+    half-step (see the kernel module's notes).  The row chunks and block sizes depend on
+    the shape only, so results do not depend on the thread count.
+    """
+
+    # rows of X per block: a block (and the padded factor rows) should stay in L2
+    BLOCK_BYTES = 1 << 18
+    MAX_CHUNKS = 4
+    MIN_CHUNK_ROWS = 256
+
+    def __init__(self, X, W, H, update_H, threads):
+        self.X = np.ascontiguousarray(X)
+        n, m = X.shape
+        k = W.shape[1]
+        dtype = X.dtype
+        lanes = 64 // dtype.itemsize
+        kp = -(-k // lanes) * lanes
+        self.k, self.threads, self.update_H = k, threads, update_H
+        self.Wp = np.zeros((n, kp), dtype)
+        self.Wp[:, :k] = W
+        self.Hp = np.zeros((m, kp), dtype)
+        self.Hp[:, :k] = H.T
+        n_chunks = 1
+        while n_chunks < self.MAX_CHUNKS and n >= 2 * n_chunks * self.MIN_CHUNK_ROWS:
+            n_chunks *= 2
+        block = max(8, min(64, self.BLOCK_BYTES // max(1, m * dtype.itemsize)) // 8 * 8)
+        self.scratch = np.empty((n_chunks, block, kp), dtype)
+        self.partial = np.empty((n_chunks if update_H else 0, m, kp), dtype)
+        self.viol_W = np.empty(n)
+        self.viol_H = np.empty(m)
+
+    def gram(self, F, l2):
+        """The k x k Gram matrix of the factor buffer F (lamina SYRK), l2 on the diagonal."""
+        k = self.k
+        G = np.ascontiguousarray(gram(F)[:k, :k])
+        if l2 != 0.0:
+            G.flat[::k + 1] += l2
+        return G
+
+    def step(self, cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H):
+        """One iteration (W, then H when fitting); returns the summed violation (cd)."""
+        # multiplicative updates add l2 * W to the denominator themselves
+        violation = _nmf.fused_pass(
+            self.X, self.Wp, self.Hp, self.gram(self.Hp, l2_W if cd else 0.0), perm_W,
+            self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
+            self.update_H, self.threads)
+        if self.update_H:
+            violation += _nmf.update_rows(
+                self.Hp, self.gram(self.Wp, l2_H if cd else 0.0), self.partial, perm_H,
+                self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
+        return violation
+
+    def factors(self):
+        k = self.k
+        return (np.ascontiguousarray(self.Wp[:, :k]),
+                np.ascontiguousarray(self.Hp[:, :k].T))
+
+
 def _fit_cd(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, shuffle,
             random_state, threads, bar):
-    Ht = np.ascontiguousarray(H.T)
     rng = check_random_state(random_state)
-    viol_W = np.empty(W.shape[0])
-    viol_H = np.empty(Ht.shape[0])
-    # X^T once, contiguous: both half-steps then multiply a row-major matrix by a thin one
-    Xt = np.ascontiguousarray(X.T) if update_H else None
-    XHt = np.empty(W.shape, X.dtype)
-    XtW = np.empty(Ht.shape, X.dtype)
+    k = W.shape[1]
+    identity = np.arange(k, dtype=np.intp)
+    solver = _Frobenius(X, W, H, update_H, threads)
     violation_init = 0.0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        violation = _cd_sweep(X, W, Ht, XHt, l1_W, l2_W, shuffle, rng, viol_W, threads)
-        if update_H:
-            violation += _cd_sweep(Xt, Ht, W, XtW, l1_H, l2_H, shuffle, rng, viol_H, threads)
+        # scikit-learn draws the W order, then the H order
+        perm_W = rng.permutation(k).astype(np.intp) if shuffle else identity
+        perm_H = rng.permutation(k).astype(np.intp) if shuffle and update_H else identity
+        violation = solver.step(True, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H)
         if n_iter == 1:
             violation_init = violation
         _tick(bar, violation=f"{violation:.3g}")
@@ -422,24 +481,14 @@ def _fit_cd(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, shuffle,
             break
         if violation / violation_init <= tol:
             break
-    return W, np.ascontiguousarray(Ht.T), n_iter
-
-
-def _cd_sweep(X, W, Ht, XHt, l1, l2, shuffle, rng, viol, threads):
-    """One coordinate-descent sweep on W for min ||X - W Ht^T||^2 (+ penalties)."""
-    k = Ht.shape[1]
-    HHt = gram(Ht)
-    matmul(X, Ht, out=XHt)
-    if l2 != 0.0:
-        HHt.flat[::k + 1] += l2
-    if l1 != 0.0:
-        XHt -= l1
-    perm = rng.permutation(k) if shuffle else np.arange(k)
-    perm = np.ascontiguousarray(perm, dtype=np.intp)
-    return _decomp.cdnmf_update(W, HHt.astype(W.dtype, copy=False), XHt, perm, viol, threads)
+    W, H_new = solver.factors()
+    return W, (H_new if update_H else H), n_iter
 
 
 def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads, bar):
+    if beta == 2.0:
+        return _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H,
+                                 threads, bar)
     divergence = _Divergence(X, beta, threads)
     error_at_init = divergence(W, H)
     previous_error = error_at_init
@@ -498,3 +547,27 @@ def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, thre
         else:
             _tick(bar)
     return W, H, n_iter
+
+
+def _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads,
+                      bar):
+    """Multiplicative updates for the Frobenius loss (gamma = 1) on the fused kernels."""
+    divergence = _Divergence(X, 2.0, threads)
+    error_at_init = divergence(W, H)
+    previous_error = error_at_init
+    order = np.arange(W.shape[1], dtype=np.intp)
+    solver = _Frobenius(X, W, H, update_H, threads)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        solver.step(False, order, order, l1_W, l1_H, l2_W, l2_H)
+        if tol > 0 and n_iter % 10 == 0:
+            W_now, H_now = solver.factors()
+            error = divergence(W_now, H_now if update_H else H)
+            _tick(bar, error=f"{error:.4g}")
+            if (previous_error - error) / error_at_init < tol:
+                break
+            previous_error = error
+        else:
+            _tick(bar)
+    W, H_new = solver.factors()
+    return W, (H_new if update_H else H), n_iter

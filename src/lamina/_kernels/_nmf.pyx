@@ -1,0 +1,218 @@
+"""Kernels of NMF's Frobenius solvers (coordinate descent and multiplicative updates):
+one pass over X per iteration.
+
+Design
+------
+An iteration of either solver on min 1/2 ||X - W H||^2 (+ penalties) needs X H^T for the
+W half-step and X^T W (with the new W) for the H half-step.  Each product reads all of X
+(n x m) for only 2 k flops per element (k = n_components, about 20), so two general
+GEMMs spend most of their time moving X through memory and packing it.  The W half-step
+is row-separable: row i of the new W depends only on row i of X H^T, on the old row i of W
+and on the k x k Gram matrix H H^T.  ``fused_pass`` therefore walks X once, in blocks of
+rows small enough to stay in L2:
+
+1. C = X_b H^T for the block (``lamina_nmf_xh``: register-tiled, X read in place);
+2. the W rows of the block are updated in place -- a coordinate-descent sweep
+   (Cichocki and Phan 2009; scikit-learn's order and arithmetic, ``cdnmf_row``) or the
+   multiplicative update W *= C / (W H H^T + l1 + l2 W) (Lee and Seung 2001);
+3. X_b^T W_b is added to the chunk's partial sum of X^T W (``lamina_nmf_xtw``) while
+   X_b is still in cache.
+
+The rows are split into a fixed number of chunks (a function of the shape only), each
+with its own partial sum; threads take whole chunks and ``update_rows`` adds the
+partials in chunk order before the H half-step, so every result is the same for any
+thread count.  The H half-step itself (``update_rows``) runs the same row updates on the
+rows of H^T against W^T W.  Both factors are kept row-major with rows zero-padded to kp
+columns (a multiple of 64 bytes) so the SIMD products need no edge handling; the padding
+stays zero.  Cost per iteration: 4 n m kp flops in the products plus O((n + m) k^2) in
+the row updates; memory traffic one read of X.
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport pow
+from libc.string cimport memset
+
+from lamina._kernels._decomp cimport cdnmf_row
+from lamina._kernels._runtime cimport get_isa, record_team_size
+
+cdef extern from "lamina_nmf.h" nogil:
+    void lamina_nmf_xh_d(int isa, Py_ssize_t rows, Py_ssize_t m, const double *x,
+                         Py_ssize_t ldx, const double *hp, Py_ssize_t kp, double *c)
+    void lamina_nmf_xh_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
+                         Py_ssize_t ldx, const float *hp, Py_ssize_t kp, float *c)
+    void lamina_nmf_xtw_d(int isa, Py_ssize_t rows, Py_ssize_t m, const double *x,
+                          Py_ssize_t ldx, const double *w, Py_ssize_t kp, double *out)
+    void lamina_nmf_xtw_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
+                          Py_ssize_t ldx, const float *w, Py_ssize_t kp, float *out)
+
+
+# Passes of fewer multiply-adds than this run on one thread: a team costs more than it
+# saves on them (and much more when the cores are shared).
+DEF _PARALLEL_WORK = 4000000
+
+
+cdef inline void xh(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
+                    Py_ssize_t ldx, const floating *hp, Py_ssize_t kp,
+                    floating *c) noexcept nogil:
+    if floating is double:
+        lamina_nmf_xh_d(isa, rows, m, x, ldx, hp, kp, c)
+    else:
+        lamina_nmf_xh_s(isa, rows, m, x, ldx, hp, kp, c)
+
+
+cdef inline void xtw(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
+                     Py_ssize_t ldx, const floating *w, Py_ssize_t kp,
+                     floating *out) noexcept nogil:
+    if floating is double:
+        lamina_nmf_xtw_d(isa, rows, m, x, ldx, w, kp, out)
+    else:
+        lamina_nmf_xtw_s(isa, rows, m, x, ldx, w, kp, out)
+
+
+cdef void mu_row(Py_ssize_t k, floating *w, const floating *G, floating *num, double l1,
+                 double l2, double gamma, double eps) noexcept nogil:
+    """w *= (num / fix(w G + l1 + l2 w))^gamma for one row (num is overwritten); the
+    denominator uses the old row throughout, as the matrix form does."""
+    cdef Py_ssize_t t, r
+    cdef floating d
+    cdef const floating *g
+    for t in range(k):
+        g = G + t * k
+        d = 0
+        for r in range(k):
+            d = d + w[r] * g[r]
+        if l1 > 0:
+            d = d + <floating> l1
+        if l2 > 0:
+            d = d + <floating> l2 * w[t]
+        if d == 0:
+            d = <floating> eps
+        num[t] = num[t] / d
+        if gamma != 1:
+            num[t] = <floating> pow(num[t], gamma)
+    for t in range(k):
+        w[t] = w[t] * num[t]
+
+
+cdef inline double update_row(Py_ssize_t k, floating *w, const floating *G, floating *num,
+                              const Py_ssize_t *perm, bint cd, double l1, double l2,
+                              double gamma, double eps) noexcept nogil:
+    """One row's half-step (num: its row of X H^T or X^T W, overwritten); returns the
+    row's projected-gradient violation (coordinate descent) or 0."""
+    cdef Py_ssize_t t
+    if cd:
+        # scikit-learn subtracts l1 from X H^T and adds l2 to the Gram diagonal (the
+        # caller's G) before the sweep
+        if l1 != 0:
+            for t in range(k):
+                num[t] = num[t] - <floating> l1
+        return cdnmf_row(k, w, G, num, perm)
+    mu_row(k, w, G, num, l1, l2, gamma, eps)
+    return 0.0
+
+
+cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t m,
+                     Py_ssize_t k, Py_ssize_t kp, Py_ssize_t block, const floating *X,
+                     floating *W, const floating *Hp, const floating *G,
+                     const Py_ssize_t *perm, floating *partial, floating *C,
+                     double *viol, bint cd, double l1, double l2, double gamma,
+                     double eps, bint accumulate, int isa) noexcept nogil:
+    cdef Py_ssize_t start = c * n // n_chunks, stop = (c + 1) * n // n_chunks
+    cdef Py_ssize_t b0, rows, i
+    if accumulate:
+        memset(partial, 0, m * kp * sizeof(floating))
+    b0 = start
+    while b0 < stop:
+        rows = min(block, stop - b0)
+        xh(isa, rows, m, X + b0 * m, m, Hp, kp, C)
+        for i in range(rows):
+            viol[b0 + i] = update_row(k, W + (b0 + i) * kp, G, C + i * kp, perm, cd, l1,
+                                      l2, gamma, eps)
+        if accumulate:
+            xtw(isa, rows, m, X + b0 * m, m, W + b0 * kp, kp, partial)
+        b0 += rows
+
+
+def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, ::1] Hp,
+               const floating[:, ::1] G, const Py_ssize_t[::1] perm,
+               floating[:, :, ::1] partial, floating[:, :, ::1] scratch,
+               double[::1] row_violation, bint cd, double l1, double l2, double gamma,
+               double eps, bint accumulate, int n_threads):
+    """The W half-step over all rows of X, in one pass (see the module notes).
+
+    X (n x m), W (n x kp, updated in place), Hp = H^T (m x kp), G = H H^T (k x k, with l2
+    on the diagonal for coordinate descent), perm (k, the coordinate order).  partial
+    (n_chunks x m x kp) receives each chunk's X^T W when ``accumulate``; scratch
+    (n_chunks x block x kp) holds the blocks of X H^T.  Returns the summed violation
+    (coordinate descent) or 0.
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], kp = W.shape[1], k = G.shape[0]
+    cdef Py_ssize_t n_chunks = scratch.shape[0], block = scratch.shape[1], c, i, s
+    cdef int isa = get_isa()
+    cdef double total = 0
+    if W.shape[0] != n or Hp.shape[0] != m or Hp.shape[1] != kp or G.shape[1] != k \
+            or k > kp or perm.shape[0] != k or scratch.shape[2] != kp or block < 1 \
+            or n_chunks < 1 or row_violation.shape[0] != n:
+        raise ValueError("fused_pass: inconsistent shapes")
+    if accumulate and (partial.shape[0] != n_chunks or partial.shape[1] != m
+                       or partial.shape[2] != kp):
+        raise ValueError("fused_pass: partial must be (n_chunks, m, kp)")
+    for s in range(k):
+        if perm[s] < 0 or perm[s] >= k:
+            raise ValueError("fused_pass: permutation out of range")
+    if n == 0 or k == 0:
+        return 0.0
+    cdef floating *P = &partial[0, 0, 0] if accumulate else NULL
+    if n * m * kp < _PARALLEL_WORK or n_chunks == 1:
+        n_threads = 1
+    n_threads = min(n_threads, n_chunks)
+    with nogil:
+        record_team_size(max(n_threads, 1))
+        if n_threads <= 1:
+            for c in range(n_chunks):
+                pass_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0], &Hp[0, 0],
+                           &G[0, 0], &perm[0], P + c * m * kp if accumulate else NULL,
+                           &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
+                           accumulate, isa)
+        else:
+            for c in prange(n_chunks, schedule="static", chunksize=1,
+                            num_threads=n_threads):
+                pass_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0], &Hp[0, 0],
+                           &G[0, 0], &perm[0], P + c * m * kp if accumulate else NULL,
+                           &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
+                           accumulate, isa)
+        for i in range(n):
+            total += row_violation[i]
+    return total
+
+
+def update_rows(floating[:, ::1] F, const floating[:, ::1] G,
+                floating[:, :, ::1] partial, const Py_ssize_t[::1] perm,
+                double[::1] row_violation, bint cd, double l1, double l2, double gamma,
+                double eps, int n_threads):
+    """The H half-step: row p of F (H^T, m x kp, in place) against G = W^T W (k x k) with
+    the numerator row sum_c partial[c, p] (added in chunk order into partial[0]).
+    Returns the summed violation (coordinate descent) or 0."""
+    cdef Py_ssize_t m = F.shape[0], kp = F.shape[1], k = G.shape[0]
+    cdef Py_ssize_t n_chunks = partial.shape[0], p, c, t, s
+    cdef double total = 0
+    if partial.shape[1] != m or partial.shape[2] != kp or G.shape[1] != k or k > kp \
+            or perm.shape[0] != k or row_violation.shape[0] != m or n_chunks < 1:
+        raise ValueError("update_rows: inconsistent shapes")
+    for s in range(k):
+        if perm[s] < 0 or perm[s] >= k:
+            raise ValueError("update_rows: permutation out of range")
+    if m == 0 or k == 0:
+        return 0.0
+    if m * k * (k + n_chunks) < _PARALLEL_WORK:
+        n_threads = 1
+    with nogil:
+        for p in prange(m, schedule="static", num_threads=max(n_threads, 1)):
+            for c in range(1, n_chunks):
+                for t in range(k):
+                    partial[0, p, t] = partial[0, p, t] + partial[c, p, t]
+            row_violation[p] = update_row(k, &F[p, 0], &G[0, 0], &partial[0, p, 0],
+                                          &perm[0], cd, l1, l2, gamma, eps)
+        for p in range(m):
+            total += row_violation[p]
+    return total

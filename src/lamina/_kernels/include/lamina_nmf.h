@@ -1,0 +1,192 @@
+/*
+ * lamina_nmf.h -- the two products of an NMF iteration on a block of rows of X, float32
+ * and float64, every ISA.
+ *
+ * For a block of `rows` rows of X (row-major, row stride ldx, m columns), with the
+ * factors held in row-major buffers whose rows are padded with zeros to kp columns
+ * (kp a multiple of 64 bytes' worth of elements):
+ *   lamina_nmf_xh_*   c[i, :]  = sum_p x[i, p] hp[p, :]      (the block of X H^T)
+ *   lamina_nmf_xtw_*  out[j, :] += sum_r x[r, j] w[r, :]      (adds the block's X^T W)
+ * Algorithm: register-tiled outer products (MR rows x NV vectors of accumulators, one
+ * broadcast of an element of x per MR*NV fused multiply-adds) reading x in place: with
+ * k = n_components small, packing x (what a general GEMM does) would cost as much memory
+ * traffic as the product itself.  The caller runs both on the same block of rows, so the
+ * block is read from memory once and from cache the second time: one pass over X per
+ * NMF iteration instead of two.  Cost 2 * rows * m * kp flops each.
+ * Order of summation: every output element is a sequential sum in index order (p, or r)
+ * with one rounding per fused multiply-add, so the result does not depend on tiling or on
+ * the caller's thread count.
+ */
+#ifndef LAMINA_NMF_H
+#define LAMINA_NMF_H
+
+#include <stddef.h>
+#include "lamina_cpu.h"
+
+/* ---- plain C (any ISA; the reference twin) ---- */
+#define LAMINA_NMF_GENERIC(P, T)                                                        \
+static void lamina_nmf_xh_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,        \
+    ptrdiff_t ldx, const T *hp, ptrdiff_t kp, T *c)                                     \
+{                                                                                       \
+    ptrdiff_t i, p, t;                                                                  \
+    for (i = 0; i < rows; ++i) {                                                        \
+        T *ci = c + i * kp;                                                             \
+        for (t = 0; t < kp; ++t) ci[t] = 0;                                             \
+        for (p = 0; p < m; ++p) {                                                       \
+            const T a = x[i * ldx + p];                                                 \
+            const T *hr = hp + p * kp;                                                  \
+            for (t = 0; t < kp; ++t) ci[t] += a * hr[t];                                \
+        }                                                                               \
+    }                                                                                   \
+}                                                                                       \
+static void lamina_nmf_xtw_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,       \
+    ptrdiff_t ldx, const T *w, ptrdiff_t kp, T *out)                                    \
+{                                                                                       \
+    ptrdiff_t r, j, t;                                                                  \
+    for (r = 0; r < rows; ++r) {                                                        \
+        const T *wr = w + r * kp;                                                       \
+        for (j = 0; j < m; ++j) {                                                       \
+            const T a = x[r * ldx + j];                                                 \
+            T *oj = out + j * kp;                                                       \
+            for (t = 0; t < kp; ++t) oj[t] += a * wr[t];                                \
+        }                                                                               \
+    }                                                                                   \
+}
+LAMINA_NMF_GENERIC(d, double)
+LAMINA_NMF_GENERIC(s, float)
+#undef LAMINA_NMF_GENERIC
+
+#if LAMINA_X86
+#include <immintrin.h>
+
+/* AVX-512: 8 rows x 3 vectors = 24 zmm accumulators (3 loads, 8 broadcasts, 24 FMAs per
+ * step). */
+#define NMF_MR 8
+#define NMF_NV 3
+#define NMF_ATTR LAMINA_TARGET_AVX512
+#define NMF_NAME lamina_nmf_d_avx512
+#define NMF_T double
+#define NMF_V __m512d
+#define NMF_L 8
+#define NMF_SET1 _mm512_set1_pd
+#define NMF_ZERO _mm512_setzero_pd()
+#define NMF_LOADU _mm512_loadu_pd
+#define NMF_STOREU _mm512_storeu_pd
+#define NMF_FMA _mm512_fmadd_pd
+#include "lamina_nmf_impl.h"
+#undef NMF_NAME
+#undef NMF_T
+#undef NMF_V
+#undef NMF_L
+#undef NMF_SET1
+#undef NMF_ZERO
+#undef NMF_LOADU
+#undef NMF_STOREU
+#undef NMF_FMA
+#define NMF_NAME lamina_nmf_s_avx512
+#define NMF_T float
+#define NMF_V __m512
+#define NMF_L 16
+#define NMF_SET1 _mm512_set1_ps
+#define NMF_ZERO _mm512_setzero_ps()
+#define NMF_LOADU _mm512_loadu_ps
+#define NMF_STOREU _mm512_storeu_ps
+#define NMF_FMA _mm512_fmadd_ps
+#include "lamina_nmf_impl.h"
+#undef NMF_NAME
+#undef NMF_T
+#undef NMF_V
+#undef NMF_L
+#undef NMF_SET1
+#undef NMF_ZERO
+#undef NMF_LOADU
+#undef NMF_STOREU
+#undef NMF_FMA
+#undef NMF_MR
+#undef NMF_NV
+#undef NMF_ATTR
+
+/* AVX2: 4 rows x 3 vectors = 12 ymm accumulators (16 registers in all). */
+#define NMF_MR 4
+#define NMF_NV 3
+#define NMF_ATTR LAMINA_TARGET_AVX2
+#define NMF_NAME lamina_nmf_d_avx2
+#define NMF_T double
+#define NMF_V __m256d
+#define NMF_L 4
+#define NMF_SET1 _mm256_set1_pd
+#define NMF_ZERO _mm256_setzero_pd()
+#define NMF_LOADU _mm256_loadu_pd
+#define NMF_STOREU _mm256_storeu_pd
+#define NMF_FMA _mm256_fmadd_pd
+#include "lamina_nmf_impl.h"
+#undef NMF_NAME
+#undef NMF_T
+#undef NMF_V
+#undef NMF_L
+#undef NMF_SET1
+#undef NMF_ZERO
+#undef NMF_LOADU
+#undef NMF_STOREU
+#undef NMF_FMA
+#define NMF_NAME lamina_nmf_s_avx2
+#define NMF_T float
+#define NMF_V __m256
+#define NMF_L 8
+#define NMF_SET1 _mm256_set1_ps
+#define NMF_ZERO _mm256_setzero_ps()
+#define NMF_LOADU _mm256_loadu_ps
+#define NMF_STOREU _mm256_storeu_ps
+#define NMF_FMA _mm256_fmadd_ps
+#include "lamina_nmf_impl.h"
+#undef NMF_NAME
+#undef NMF_T
+#undef NMF_V
+#undef NMF_L
+#undef NMF_SET1
+#undef NMF_ZERO
+#undef NMF_LOADU
+#undef NMF_STOREU
+#undef NMF_FMA
+#undef NMF_MR
+#undef NMF_NV
+#undef NMF_ATTR
+#endif /* LAMINA_X86 */
+
+/* ---- run-time dispatch on lamina's ISA id ---- */
+#if LAMINA_X86
+#define LAMINA_NMF_DISPATCH(FN, P, isa, ...)                                            \
+    do {                                                                                \
+        if ((isa) == LAMINA_ISA_AVX512) lamina_nmf_##P##_avx512_##FN(__VA_ARGS__);      \
+        else if ((isa) == LAMINA_ISA_AVX2) lamina_nmf_##P##_avx2_##FN(__VA_ARGS__);     \
+        else lamina_nmf_##FN##_##P##_generic(__VA_ARGS__);                              \
+    } while (0)
+#else
+#define LAMINA_NMF_DISPATCH(FN, P, isa, ...) lamina_nmf_##FN##_##P##_generic(__VA_ARGS__)
+#endif
+
+static inline void lamina_nmf_xh_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
+    ptrdiff_t ldx, const double *hp, ptrdiff_t kp, double *c)
+{
+    LAMINA_NMF_DISPATCH(xh, d, isa, rows, m, x, ldx, hp, kp, c);
+}
+
+static inline void lamina_nmf_xh_s(int isa, ptrdiff_t rows, ptrdiff_t m, const float *x,
+    ptrdiff_t ldx, const float *hp, ptrdiff_t kp, float *c)
+{
+    LAMINA_NMF_DISPATCH(xh, s, isa, rows, m, x, ldx, hp, kp, c);
+}
+
+static inline void lamina_nmf_xtw_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
+    ptrdiff_t ldx, const double *w, ptrdiff_t kp, double *out)
+{
+    LAMINA_NMF_DISPATCH(xtw, d, isa, rows, m, x, ldx, w, kp, out);
+}
+
+static inline void lamina_nmf_xtw_s(int isa, ptrdiff_t rows, ptrdiff_t m, const float *x,
+    ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out)
+{
+    LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out);
+}
+
+#endif /* LAMINA_NMF_H */
