@@ -44,6 +44,20 @@ cdef extern from "lamina_nmf.h" nogil:
                           Py_ssize_t ldx, const double *w, Py_ssize_t kp, double *out)
     void lamina_nmf_xtw_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
                           Py_ssize_t ldx, const float *w, Py_ssize_t kp, float *out)
+    int LAMINA_NMF_LANES
+    int LAMINA_NMF_MAX_K
+    void lamina_nmf_cd_rows_d(int isa, Py_ssize_t rows, Py_ssize_t k, double *w,
+                              Py_ssize_t ldw, const double *G, const double *num,
+                              Py_ssize_t ldn, const Py_ssize_t *perm, double *viol)
+    void lamina_nmf_cd_rows_s(int isa, Py_ssize_t rows, Py_ssize_t k, float *w,
+                              Py_ssize_t ldw, const float *G, const float *num,
+                              Py_ssize_t ldn, const Py_ssize_t *perm, double *viol)
+    void lamina_nmf_mu_rows_d(int isa, Py_ssize_t rows, Py_ssize_t k, double *w,
+                              Py_ssize_t ldw, const double *G, const double *num,
+                              Py_ssize_t ldn, double l1, double l2, double eps)
+    void lamina_nmf_mu_rows_s(int isa, Py_ssize_t rows, Py_ssize_t k, float *w,
+                              Py_ssize_t ldw, const float *G, const float *num,
+                              Py_ssize_t ldn, double l1, double l2, double eps)
 
 
 # Passes of fewer multiply-adds than this run on one thread: a team costs more than it
@@ -94,21 +108,47 @@ cdef void mu_row(Py_ssize_t k, floating *w, const floating *G, floating *num, do
         w[t] = w[t] * num[t]
 
 
-cdef inline double update_row(Py_ssize_t k, floating *w, const floating *G, floating *num,
-                              const Py_ssize_t *perm, bint cd, double l1, double l2,
-                              double gamma, double eps) noexcept nogil:
-    """One row's half-step (num: its row of X H^T or X^T W, overwritten); returns the
-    row's projected-gradient violation (coordinate descent) or 0."""
-    cdef Py_ssize_t t
-    if cd:
+cdef void update_block(Py_ssize_t rows, Py_ssize_t k, floating *W, Py_ssize_t ldw,
+                       const floating *G, floating *num, Py_ssize_t ldn,
+                       const Py_ssize_t *perm, double *viol, bint cd, double l1, double l2,
+                       double gamma, double eps, int isa) noexcept nogil:
+    """The half-step of `rows` consecutive rows (num: their rows of X H^T or X^T W,
+    overwritten); viol receives each row's projected-gradient violation (cd) or 0."""
+    cdef Py_ssize_t i, t, g0, nr
+    if cd and l1 != 0:
         # scikit-learn subtracts l1 from X H^T and adds l2 to the Gram diagonal (the
         # caller's G) before the sweep
-        if l1 != 0:
+        for i in range(rows):
             for t in range(k):
-                num[t] = num[t] - <floating> l1
-        return cdnmf_row(k, w, G, num, perm)
-    mu_row(k, w, G, num, l1, l2, gamma, eps)
-    return 0.0
+                num[i * ldn + t] = num[i * ldn + t] - <floating> l1
+    if k > LAMINA_NMF_MAX_K or (not cd and gamma != 1):
+        for i in range(rows):
+            if cd:
+                viol[i] = cdnmf_row(k, W + i * ldw, G, num + i * ldn, perm)
+            else:
+                mu_row(k, W + i * ldw, G, num + i * ldn, l1, l2, gamma, eps)
+                viol[i] = 0
+        return
+    g0 = 0
+    while g0 < rows:
+        nr = min(<Py_ssize_t> LAMINA_NMF_LANES, rows - g0)
+        if cd:
+            if floating is double:
+                lamina_nmf_cd_rows_d(isa, nr, k, W + g0 * ldw, ldw, G, num + g0 * ldn, ldn,
+                                     perm, viol + g0)
+            else:
+                lamina_nmf_cd_rows_s(isa, nr, k, W + g0 * ldw, ldw, G, num + g0 * ldn, ldn,
+                                     perm, viol + g0)
+        else:
+            if floating is double:
+                lamina_nmf_mu_rows_d(isa, nr, k, W + g0 * ldw, ldw, G, num + g0 * ldn, ldn,
+                                     l1, l2, eps)
+            else:
+                lamina_nmf_mu_rows_s(isa, nr, k, W + g0 * ldw, ldw, G, num + g0 * ldn, ldn,
+                                     l1, l2, eps)
+            for i in range(nr):
+                viol[g0 + i] = 0
+        g0 += nr
 
 
 cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t m,
@@ -118,16 +158,15 @@ cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t
                      double *viol, bint cd, double l1, double l2, double gamma,
                      double eps, bint accumulate, int isa) noexcept nogil:
     cdef Py_ssize_t start = c * n // n_chunks, stop = (c + 1) * n // n_chunks
-    cdef Py_ssize_t b0, rows, i
+    cdef Py_ssize_t b0, rows
     if accumulate:
         memset(partial, 0, m * kp * sizeof(floating))
     b0 = start
     while b0 < stop:
         rows = min(block, stop - b0)
         xh(isa, rows, m, X + b0 * m, m, Hp, kp, C)
-        for i in range(rows):
-            viol[b0 + i] = update_row(k, W + (b0 + i) * kp, G, C + i * kp, perm, cd, l1,
-                                      l2, gamma, eps)
+        update_block(rows, k, W + b0 * kp, kp, G, C, kp, perm, viol + b0, cd, l1, l2,
+                     gamma, eps, isa)
         if accumulate:
             xtw(isa, rows, m, X + b0 * m, m, W + b0 * kp, kp, partial)
         b0 += rows
@@ -194,7 +233,9 @@ def update_rows(floating[:, ::1] F, const floating[:, ::1] G,
     the numerator row sum_c partial[c, p] (added in chunk order into partial[0]).
     Returns the summed violation (coordinate descent) or 0."""
     cdef Py_ssize_t m = F.shape[0], kp = F.shape[1], k = G.shape[0]
-    cdef Py_ssize_t n_chunks = partial.shape[0], p, c, t, s
+    cdef Py_ssize_t n_chunks = partial.shape[0], p, p0, g, c, t, s, nr
+    cdef Py_ssize_t lanes = LAMINA_NMF_LANES, n_groups
+    cdef int isa = get_isa()
     cdef double total = 0
     if partial.shape[1] != m or partial.shape[2] != kp or G.shape[1] != k or k > kp \
             or perm.shape[0] != k or row_violation.shape[0] != m or n_chunks < 1:
@@ -206,13 +247,17 @@ def update_rows(floating[:, ::1] F, const floating[:, ::1] G,
         return 0.0
     if m * k * (k + n_chunks) < _PARALLEL_WORK:
         n_threads = 1
+    n_groups = (m + lanes - 1) // lanes
     with nogil:
-        for p in prange(m, schedule="static", num_threads=max(n_threads, 1)):
-            for c in range(1, n_chunks):
-                for t in range(k):
-                    partial[0, p, t] = partial[0, p, t] + partial[c, p, t]
-            row_violation[p] = update_row(k, &F[p, 0], &G[0, 0], &partial[0, p, 0],
-                                          &perm[0], cd, l1, l2, gamma, eps)
+        for g in prange(n_groups, schedule="static", num_threads=max(n_threads, 1)):
+            p0 = g * lanes
+            nr = min(lanes, m - p0)
+            for p in range(p0, p0 + nr):
+                for c in range(1, n_chunks):
+                    for t in range(k):
+                        partial[0, p, t] = partial[0, p, t] + partial[c, p, t]
+            update_block(nr, k, &F[p0, 0], kp, &G[0, 0], &partial[0, p0, 0], kp, &perm[0],
+                         &row_violation[p0], cd, l1, l2, gamma, eps, isa)
         for p in range(m):
             total += row_violation[p]
     return total

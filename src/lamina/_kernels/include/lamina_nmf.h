@@ -153,6 +153,113 @@ LAMINA_NMF_GENERIC(s, float)
 #undef NMF_ATTR
 #endif /* LAMINA_X86 */
 
+/* ---- row updates, LAMINA_NMF_LANES rows at a time ----
+ *
+ * The per-row half-steps of both solvers, vectorized across rows (each SIMD lane holds
+ * one row; the k coordinates of a row are sequential, so a lane follows exactly the
+ * scalar order of operations of one row):
+ *   cd_rows  scikit-learn's coordinate-descent sweep: for s < k, t = perm[s],
+ *            grad = sum_r G[t, r] w[r] - num[t] (r in order), pg = grad unless w[t] == 0
+ *            and grad > 0 (then 0), viol += |pg|, w[t] = max(w[t] - grad / G[t, t], 0)
+ *            when G[t, t] != 0; num must already hold X H^T - l1.
+ *   mu_rows  the multiplicative update with the old row: d[t] = sum_r w[r] G[t, r]
+ *            (+ l1, + l2 w[t]; d == 0 -> eps), w[t] *= num[t] / d[t] (gamma = 1).
+ * rows <= LAMINA_NMF_LANES, k <= LAMINA_NMF_MAX_K; rows are w + i*ldw and num + i*ldn;
+ * viol (cd) receives each row's projected-gradient violation.  G is k x k row-major and
+ * symmetric.  Cost O(rows k^2); two independent accumulators of 8 lanes hide the FMA
+ * latency that a single row's sequential dot products are bound by. */
+#define LAMINA_NMF_LANES 16
+#define LAMINA_NMF_MAX_K 128
+
+#define LAMINA_NMF_ROWS(P, T, ISA, ATTR)                                                \
+ATTR static void lamina_nmf_cd_rows_##P##_##ISA(ptrdiff_t rows, ptrdiff_t k, T *w,       \
+    ptrdiff_t ldw, const T *G, const T *num, ptrdiff_t ldn, const ptrdiff_t *perm,       \
+    double *viol)                                                                       \
+{                                                                                       \
+    T wt[LAMINA_NMF_MAX_K * LAMINA_NMF_LANES], xt[LAMINA_NMF_MAX_K * LAMINA_NMF_LANES];  \
+    T grad[LAMINA_NMF_LANES];                                                           \
+    double v[LAMINA_NMF_LANES];                                                         \
+    ptrdiff_t i, r, s, t;                                                               \
+    for (r = 0; r < k; ++r)                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i) {                                        \
+            wt[r * LAMINA_NMF_LANES + i] = i < rows ? w[i * ldw + r] : 0;               \
+            xt[r * LAMINA_NMF_LANES + i] = i < rows ? num[i * ldn + r] : 0;             \
+        }                                                                               \
+    for (i = 0; i < LAMINA_NMF_LANES; ++i) v[i] = 0;                                    \
+    for (s = 0; s < k; ++s) {                                                           \
+        const T *g;                                                                     \
+        T hess;                                                                         \
+        T *wtt;                                                                         \
+        t = perm[s];                                                                    \
+        g = G + t * k;                                                                  \
+        hess = g[t];                                                                    \
+        wtt = wt + t * LAMINA_NMF_LANES;                                                \
+        _Pragma("omp simd")                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i) grad[i] = -xt[t * LAMINA_NMF_LANES + i]; \
+        for (r = 0; r < k; ++r) {                                                       \
+            const T gr = g[r];                                                          \
+            const T *wr = wt + r * LAMINA_NMF_LANES;                                    \
+            _Pragma("omp simd")                                                         \
+            for (i = 0; i < LAMINA_NMF_LANES; ++i) grad[i] = grad[i] + gr * wr[i];      \
+        }                                                                               \
+        _Pragma("omp simd")                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i) {                                        \
+            T gi = grad[i], wi = wtt[i];                                                \
+            T pg = (wi == 0 && gi > 0) ? (T)0 : gi;                                     \
+            T wn = wi - gi / (hess != 0 ? hess : (T)1);                                 \
+            v[i] += (double)(pg < 0 ? -pg : pg);                                        \
+            wn = wn < 0 ? (T)0 : wn;                                                    \
+            wtt[i] = hess != 0 ? wn : wi;                                               \
+        }                                                                               \
+    }                                                                                   \
+    for (i = 0; i < rows; ++i) {                                                        \
+        for (r = 0; r < k; ++r) w[i * ldw + r] = wt[r * LAMINA_NMF_LANES + i];          \
+        viol[i] = v[i];                                                                 \
+    }                                                                                   \
+}                                                                                       \
+ATTR static void lamina_nmf_mu_rows_##P##_##ISA(ptrdiff_t rows, ptrdiff_t k, T *w,       \
+    ptrdiff_t ldw, const T *G, const T *num, ptrdiff_t ldn, double l1, double l2,        \
+    double eps)                                                                         \
+{                                                                                       \
+    T wt[LAMINA_NMF_MAX_K * LAMINA_NMF_LANES], dt[LAMINA_NMF_MAX_K * LAMINA_NMF_LANES];  \
+    ptrdiff_t i, r, t;                                                                  \
+    for (r = 0; r < k; ++r)                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i)                                          \
+            wt[r * LAMINA_NMF_LANES + i] = i < rows ? w[i * ldw + r] : 0;               \
+    for (t = 0; t < k; ++t) {                                                           \
+        const T *g = G + t * k;                                                         \
+        T *d = dt + t * LAMINA_NMF_LANES;                                               \
+        _Pragma("omp simd")                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i) d[i] = 0;                                \
+        for (r = 0; r < k; ++r) {                                                       \
+            const T gr = g[r];                                                          \
+            const T *wr = wt + r * LAMINA_NMF_LANES;                                    \
+            _Pragma("omp simd")                                                         \
+            for (i = 0; i < LAMINA_NMF_LANES; ++i) d[i] = d[i] + wr[i] * gr;            \
+        }                                                                               \
+        _Pragma("omp simd")                                                             \
+        for (i = 0; i < LAMINA_NMF_LANES; ++i) {                                        \
+            T di = d[i];                                                                \
+            if (l1 > 0) di = di + (T)l1;                                                \
+            if (l2 > 0) di = di + (T)l2 * wt[t * LAMINA_NMF_LANES + i];                 \
+            d[i] = di == 0 ? (T)eps : di;                                               \
+        }                                                                               \
+    }                                                                                   \
+    for (i = 0; i < rows; ++i)                                                          \
+        for (t = 0; t < k; ++t)                                                         \
+            w[i * ldw + t] = wt[t * LAMINA_NMF_LANES + i]                               \
+                * (num[i * ldn + t] / dt[t * LAMINA_NMF_LANES + i]);                    \
+}
+LAMINA_NMF_ROWS(d, double, generic, LAMINA_TARGET_GENERIC)
+LAMINA_NMF_ROWS(s, float, generic, LAMINA_TARGET_GENERIC)
+#if LAMINA_X86
+LAMINA_NMF_ROWS(d, double, avx2, LAMINA_TARGET_AVX2)
+LAMINA_NMF_ROWS(s, float, avx2, LAMINA_TARGET_AVX2)
+LAMINA_NMF_ROWS(d, double, avx512, LAMINA_TARGET_AVX512)
+LAMINA_NMF_ROWS(s, float, avx512, LAMINA_TARGET_AVX512)
+#endif
+#undef LAMINA_NMF_ROWS
+
 /* ---- run-time dispatch on lamina's ISA id ---- */
 #if LAMINA_X86
 #define LAMINA_NMF_DISPATCH(FN, P, isa, ...)                                            \
@@ -161,8 +268,15 @@ LAMINA_NMF_GENERIC(s, float)
         else if ((isa) == LAMINA_ISA_AVX2) lamina_nmf_##P##_avx2_##FN(__VA_ARGS__);     \
         else lamina_nmf_##FN##_##P##_generic(__VA_ARGS__);                              \
     } while (0)
+#define LAMINA_NMF_ROWS_DISPATCH(FN, P, isa, ...)                                       \
+    do {                                                                                \
+        if ((isa) == LAMINA_ISA_AVX512) lamina_nmf_##FN##_##P##_avx512(__VA_ARGS__);    \
+        else if ((isa) == LAMINA_ISA_AVX2) lamina_nmf_##FN##_##P##_avx2(__VA_ARGS__);   \
+        else lamina_nmf_##FN##_##P##_generic(__VA_ARGS__);                              \
+    } while (0)
 #else
 #define LAMINA_NMF_DISPATCH(FN, P, isa, ...) lamina_nmf_##FN##_##P##_generic(__VA_ARGS__)
+#define LAMINA_NMF_ROWS_DISPATCH(FN, P, isa, ...) lamina_nmf_##FN##_##P##_generic(__VA_ARGS__)
 #endif
 
 static inline void lamina_nmf_xh_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
@@ -187,6 +301,34 @@ static inline void lamina_nmf_xtw_s(int isa, ptrdiff_t rows, ptrdiff_t m, const 
     ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out)
 {
     LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out);
+}
+
+static inline void lamina_nmf_cd_rows_d(int isa, ptrdiff_t rows, ptrdiff_t k, double *w,
+    ptrdiff_t ldw, const double *G, const double *num, ptrdiff_t ldn, const ptrdiff_t *perm,
+    double *viol)
+{
+    LAMINA_NMF_ROWS_DISPATCH(cd_rows, d, isa, rows, k, w, ldw, G, num, ldn, perm, viol);
+}
+
+static inline void lamina_nmf_cd_rows_s(int isa, ptrdiff_t rows, ptrdiff_t k, float *w,
+    ptrdiff_t ldw, const float *G, const float *num, ptrdiff_t ldn, const ptrdiff_t *perm,
+    double *viol)
+{
+    LAMINA_NMF_ROWS_DISPATCH(cd_rows, s, isa, rows, k, w, ldw, G, num, ldn, perm, viol);
+}
+
+static inline void lamina_nmf_mu_rows_d(int isa, ptrdiff_t rows, ptrdiff_t k, double *w,
+    ptrdiff_t ldw, const double *G, const double *num, ptrdiff_t ldn, double l1, double l2,
+    double eps)
+{
+    LAMINA_NMF_ROWS_DISPATCH(mu_rows, d, isa, rows, k, w, ldw, G, num, ldn, l1, l2, eps);
+}
+
+static inline void lamina_nmf_mu_rows_s(int isa, ptrdiff_t rows, ptrdiff_t k, float *w,
+    ptrdiff_t ldw, const float *G, const float *num, ptrdiff_t ldn, double l1, double l2,
+    double eps)
+{
+    LAMINA_NMF_ROWS_DISPATCH(mu_rows, s, isa, rows, k, w, ldw, G, num, ldn, l1, l2, eps);
 }
 
 #endif /* LAMINA_NMF_H */
