@@ -41,9 +41,11 @@ cdef extern from "lamina_nmf.h" nogil:
     void lamina_nmf_xh_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
                          Py_ssize_t ldx, const float *hp, Py_ssize_t kp, float *c)
     void lamina_nmf_xtw_d(int isa, Py_ssize_t rows, Py_ssize_t m, const double *x,
-                          Py_ssize_t ldx, const double *w, Py_ssize_t kp, double *out)
+                          Py_ssize_t ldx, const double *w, Py_ssize_t kp, double *out,
+                          const void *next, Py_ssize_t next_bytes)
     void lamina_nmf_xtw_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
-                          Py_ssize_t ldx, const float *w, Py_ssize_t kp, float *out)
+                          Py_ssize_t ldx, const float *w, Py_ssize_t kp, float *out,
+                          const void *next, Py_ssize_t next_bytes)
     int LAMINA_NMF_LANES
     int LAMINA_NMF_MAX_K
     void lamina_nmf_cd_rows_d(int isa, Py_ssize_t rows, Py_ssize_t k, double *w,
@@ -75,12 +77,14 @@ cdef inline void xh(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
 
 
 cdef inline void xtw(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
-                     Py_ssize_t ldx, const floating *w, Py_ssize_t kp,
-                     floating *out) noexcept nogil:
+                     Py_ssize_t ldx, const floating *w, Py_ssize_t kp, floating *out,
+                     const floating *next, Py_ssize_t next_rows) noexcept nogil:
     if floating is double:
-        lamina_nmf_xtw_d(isa, rows, m, x, ldx, w, kp, out)
+        lamina_nmf_xtw_d(isa, rows, m, x, ldx, w, kp, out, next,
+                         next_rows * m * <Py_ssize_t> sizeof(double))
     else:
-        lamina_nmf_xtw_s(isa, rows, m, x, ldx, w, kp, out)
+        lamina_nmf_xtw_s(isa, rows, m, x, ldx, w, kp, out, next,
+                         next_rows * m * <Py_ssize_t> sizeof(float))
 
 
 cdef void mu_row(Py_ssize_t k, floating *w, const floating *G, floating *num, double l1,
@@ -160,7 +164,7 @@ cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t
     cdef Py_ssize_t start = c * n // n_chunks, stop = (c + 1) * n // n_chunks
     cdef Py_ssize_t b0, rows
     if accumulate:
-        memset(partial, 0, m * kp * sizeof(floating))
+        memset(partial, 0, (m + kp) * kp * sizeof(floating))
     b0 = start
     while b0 < stop:
         rows = min(block, stop - b0)
@@ -168,7 +172,10 @@ cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t
         update_block(rows, k, W + b0 * kp, kp, G, C, kp, perm, viol + b0, cd, l1, l2,
                      gamma, eps, isa)
         if accumulate:
-            xtw(isa, rows, m, X + b0 * m, m, W + b0 * kp, kp, partial)
+            xtw(isa, rows, m, X + b0 * m, m, W + b0 * kp, kp, partial,
+                X + (b0 + rows) * m, min(block, stop - b0 - rows))
+            # W^T W of the new rows, for the H half-step
+            xtw(isa, rows, kp, W + b0 * kp, kp, W + b0 * kp, kp, partial + m * kp, NULL, 0)
         b0 += rows
 
 
@@ -181,7 +188,8 @@ def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, :
 
     X (n x m), W (n x kp, updated in place), Hp = H^T (m x kp), G = H H^T (k x k, with l2
     on the diagonal for coordinate descent), perm (k, the coordinate order).  partial
-    (n_chunks x m x kp) receives each chunk's X^T W when ``accumulate``; scratch
+    (n_chunks x (m + kp) x kp) receives each chunk's X^T W (its first m rows) and W^T W
+    (the last kp) when ``accumulate``; scratch
     (n_chunks x block x kp) holds the blocks of X H^T.  Returns the summed violation
     (coordinate descent) or 0.
     """
@@ -193,9 +201,9 @@ def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, :
             or k > kp or perm.shape[0] != k or scratch.shape[2] != kp or block < 1 \
             or n_chunks < 1 or row_violation.shape[0] != n:
         raise ValueError("fused_pass: inconsistent shapes")
-    if accumulate and (partial.shape[0] != n_chunks or partial.shape[1] != m
+    if accumulate and (partial.shape[0] != n_chunks or partial.shape[1] != m + kp
                        or partial.shape[2] != kp):
-        raise ValueError("fused_pass: partial must be (n_chunks, m, kp)")
+        raise ValueError("fused_pass: partial must be (n_chunks, m + kp, kp)")
     for s in range(k):
         if perm[s] < 0 or perm[s] >= k:
             raise ValueError("fused_pass: permutation out of range")
@@ -210,14 +218,14 @@ def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, :
         if n_threads <= 1:
             for c in range(n_chunks):
                 pass_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0], &Hp[0, 0],
-                           &G[0, 0], &perm[0], P + c * m * kp if accumulate else NULL,
+                           &G[0, 0], &perm[0], P + c * (m + kp) * kp if accumulate else NULL,
                            &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
                            accumulate, isa)
         else:
             for c in prange(n_chunks, schedule="static", chunksize=1,
                             num_threads=n_threads):
                 pass_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0], &Hp[0, 0],
-                           &G[0, 0], &perm[0], P + c * m * kp if accumulate else NULL,
+                           &G[0, 0], &perm[0], P + c * (m + kp) * kp if accumulate else NULL,
                            &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
                            accumulate, isa)
         for i in range(n):
@@ -230,14 +238,15 @@ def update_rows(floating[:, ::1] F, const floating[:, ::1] G,
                 double[::1] row_violation, bint cd, double l1, double l2, double gamma,
                 double eps, int n_threads):
     """The H half-step: row p of F (H^T, m x kp, in place) against G = W^T W (k x k) with
-    the numerator row sum_c partial[c, p] (added in chunk order into partial[0]).
-    Returns the summed violation (coordinate descent) or 0."""
+    the numerator row sum_c partial[c, p] (added in chunk order into partial[0]; rows of
+    partial past m are not read).  Returns the summed violation (coordinate descent)
+    or 0."""
     cdef Py_ssize_t m = F.shape[0], kp = F.shape[1], k = G.shape[0]
     cdef Py_ssize_t n_chunks = partial.shape[0], p, p0, g, c, t, s, nr
     cdef Py_ssize_t lanes = LAMINA_NMF_LANES, n_groups
     cdef int isa = get_isa()
     cdef double total = 0
-    if partial.shape[1] != m or partial.shape[2] != kp or G.shape[1] != k or k > kp \
+    if partial.shape[1] < m or partial.shape[2] != kp or G.shape[1] != k or k > kp \
             or perm.shape[0] != k or row_violation.shape[0] != m or n_chunks < 1:
         raise ValueError("update_rows: inconsistent shapes")
     for s in range(k):
@@ -261,3 +270,16 @@ def update_rows(floating[:, ::1] F, const floating[:, ::1] G,
         for p in range(m):
             total += row_violation[p]
     return total
+
+
+def gram(const floating[:, ::1] F, floating[:, ::1] out):
+    """out = F^T F (kp x kp) for a padded factor F (rows x kp), each entry a sequential
+    sum over the rows (exactly symmetric; one thread: O(rows kp^2) is small here)."""
+    cdef Py_ssize_t rows = F.shape[0], kp = F.shape[1]
+    if out.shape[0] != kp or out.shape[1] != kp:
+        raise ValueError("gram: out must be (kp, kp)")
+    cdef int isa = get_isa()
+    with nogil:
+        memset(&out[0, 0], 0, kp * kp * sizeof(floating))
+        if rows > 0:
+            xtw(isa, rows, kp, &F[0, 0], kp, &F[0, 0], kp, &out[0, 0], NULL, 0)

@@ -34,7 +34,7 @@ from lamina.decomposition._base import (
     check_random_state,
     check_real,
 )
-from lamina.decomposition._ops import gram, matmul
+from lamina.decomposition._ops import matmul
 from lamina.decomposition._progress import progress_bar
 
 __all__ = ["NMF", "nndsvd_init"]
@@ -430,14 +430,15 @@ class _Frobenius:
             n_chunks *= 2
         block = max(8, min(64, self.BLOCK_BYTES // max(1, m * dtype.itemsize)) // 8 * 8)
         self.scratch = np.empty((n_chunks, block, kp), dtype)
-        self.partial = np.empty((n_chunks if update_H else 0, m, kp), dtype)
+        self.partial = np.empty((n_chunks if update_H else 0, m + kp, kp), dtype)
         self.viol_W = np.empty(n)
         self.viol_H = np.empty(m)
+        self.gram_H = np.empty((kp, kp), dtype)
+        _nmf.gram(self.Hp, self.gram_H)
 
-    def gram(self, F, l2):
-        """The k x k Gram matrix of the factor buffer F (lamina SYRK), l2 on the diagonal."""
+    def _compact(self, G, l2):
         k = self.k
-        G = np.ascontiguousarray(gram(F)[:k, :k])
+        G = np.ascontiguousarray(G[:k, :k])
         if l2 != 0.0:
             G.flat[::k + 1] += l2
         return G
@@ -446,13 +447,18 @@ class _Frobenius:
         """One iteration (W, then H when fitting); returns the summed violation (cd)."""
         # multiplicative updates add l2 * W to the denominator themselves
         violation = _nmf.fused_pass(
-            self.X, self.Wp, self.Hp, self.gram(self.Hp, l2_W if cd else 0.0), perm_W,
-            self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
+            self.X, self.Wp, self.Hp, self._compact(self.gram_H, l2_W if cd else 0.0),
+            perm_W, self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
             self.update_H, self.threads)
         if self.update_H:
+            m = self.Hp.shape[0]
+            gram_W = self.partial[0, m:].copy()
+            for c in range(1, self.partial.shape[0]):
+                gram_W += self.partial[c, m:]
             violation += _nmf.update_rows(
-                self.Hp, self.gram(self.Wp, l2_H if cd else 0.0), self.partial, perm_H,
+                self.Hp, self._compact(gram_W, l2_H if cd else 0.0), self.partial, perm_H,
                 self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
+            _nmf.gram(self.Hp, self.gram_H)
         return violation
 
     def factors(self):
@@ -489,55 +495,38 @@ def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, thre
     if beta == 2.0:
         return _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H,
                                  threads, bar)
+    # generalized Kullback-Leibler (beta = 1, gamma = 1): numerators (X / WH) H^T and
+    # W^T (X / WH), denominators the row / column sums of the other factor
     divergence = _Divergence(X, beta, threads)
     error_at_init = divergence(W, H)
     previous_error = error_at_init
     dtype = X.dtype
     n_samples, n_features = X.shape
     k = W.shape[1]
-    XHt = None
-    HHt = None
     H_sum = None
     numW = np.empty((n_samples, k), dtype)
     numH = np.empty((k, n_features), dtype)
-    numHt = np.empty((n_features, k), dtype)
-    Xt = np.ascontiguousarray(X.T) if update_H else None
     WH = divergence.WH
     tiny = float(np.finfo(np.float64).eps)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        # W update
-        if beta == 2.0:
-            if XHt is None:
-                XHt = matmul(X, H, trans_b=True)
-            if HHt is None:
-                HHt = gram(H, trans=False)
-            numW[...] = XHt
-            denom = matmul(W, HHt)
-        else:
-            matmul(W, H, out=WH)
-            _decomp.kl_ratio(X, WH, EPSILON, threads)
-            matmul(WH, H, trans_b=True, out=numW)
-            if H_sum is None:
-                H_sum = H.sum(axis=1)
-            denom = np.broadcast_to(H_sum[None, :], (n_samples, k))
+        matmul(W, H, out=WH)
+        _decomp.kl_ratio(X, WH, EPSILON, threads)
+        matmul(WH, H, trans_b=True, out=numW)
+        if H_sum is None:
+            H_sum = H.sum(axis=1)
+        denom = np.broadcast_to(H_sum[None, :], (n_samples, k))
         _decomp.mu_apply(W, numW, denom, l1_W, l2_W, 1.0, EPSILON, threads)
         if update_H:
-            if beta == 2.0:
-                matmul(Xt, W, out=numHt)
-                numH[...] = numHt.T
-                denom = matmul(gram(W), H)
-            else:
-                matmul(W, H, out=WH)
-                _decomp.kl_ratio(X, WH, EPSILON, threads)
-                matmul(W, WH, trans_a=True, out=numH)
-                W_sum = W.sum(axis=0)
-                W_sum[W_sum == 0] = 1.0
-                denom = np.broadcast_to(W_sum[:, None], (k, n_features))
+            matmul(W, H, out=WH)
+            _decomp.kl_ratio(X, WH, EPSILON, threads)
+            matmul(W, WH, trans_a=True, out=numH)
+            W_sum = W.sum(axis=0)
+            W_sum[W_sum == 0] = 1.0
+            denom = np.broadcast_to(W_sum[:, None], (k, n_features))
             _decomp.mu_apply(H, numH, denom, l1_H, l2_H, 1.0, EPSILON, threads)
-            XHt = HHt = H_sum = None
-            if beta <= 1.0:
-                H[H < tiny] = 0.0
+            H_sum = None
+            H[H < tiny] = 0.0
         if tol > 0 and n_iter % 10 == 0:
             error = divergence(W, H)
             _tick(bar, error=f"{error:.4g}")

@@ -7,6 +7,8 @@
  * (kp a multiple of 64 bytes' worth of elements):
  *   lamina_nmf_xh_*   c[i, :]  = sum_p x[i, p] hp[p, :]      (the block of X H^T)
  *   lamina_nmf_xtw_*  out[j, :] += sum_r x[r, j] w[r, :]      (adds the block's X^T W)
+ *                     and prefetches next_bytes from `next` (the caller's next block of
+ *                     X, or NULL) towards L2, one line per step of its compute loop
  * Algorithm: register-tiled outer products (MR rows x NV vectors of accumulators, one
  * broadcast of an element of x per MR*NV fused multiply-adds) reading x in place: with
  * k = n_components small, packing x (what a general GEMM does) would cost as much memory
@@ -40,9 +42,12 @@ static void lamina_nmf_xh_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,
     }                                                                                   \
 }                                                                                       \
 static void lamina_nmf_xtw_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,       \
-    ptrdiff_t ldx, const T *w, ptrdiff_t kp, T *out)                                    \
+    ptrdiff_t ldx, const T *w, ptrdiff_t kp, T *out, const void *next,                  \
+    ptrdiff_t next_bytes)                                                               \
 {                                                                                       \
     ptrdiff_t r, j, t;                                                                  \
+    (void)next;                                                                         \
+    (void)next_bytes;                                                                   \
     for (r = 0; r < rows; ++r) {                                                        \
         const T *wr = w + r * kp;                                                       \
         for (j = 0; j < m; ++j) {                                                       \
@@ -292,15 +297,17 @@ static inline void lamina_nmf_xh_s(int isa, ptrdiff_t rows, ptrdiff_t m, const f
 }
 
 static inline void lamina_nmf_xtw_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
-    ptrdiff_t ldx, const double *w, ptrdiff_t kp, double *out)
+    ptrdiff_t ldx, const double *w, ptrdiff_t kp, double *out, const void *next,
+    ptrdiff_t next_bytes)
 {
-    LAMINA_NMF_DISPATCH(xtw, d, isa, rows, m, x, ldx, w, kp, out);
+    LAMINA_NMF_DISPATCH(xtw, d, isa, rows, m, x, ldx, w, kp, out, next, next_bytes);
 }
 
 static inline void lamina_nmf_xtw_s(int isa, ptrdiff_t rows, ptrdiff_t m, const float *x,
-    ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out)
+    ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out, const void *next,
+    ptrdiff_t next_bytes)
 {
-    LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out);
+    LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out, next, next_bytes);
 }
 
 static inline void lamina_nmf_cd_rows_d(int isa, ptrdiff_t rows, ptrdiff_t k, double *w,

@@ -50,8 +50,9 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xh
 NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xtw_body)(
     ptrdiff_t rows, const NMF_T *LAMINA_RESTRICT x, ptrdiff_t ldx,
     const NMF_T *LAMINA_RESTRICT w, ptrdiff_t kp, NMF_T *LAMINA_RESTRICT out,
-    const int mr, const int nv)
+    const int mr, const int nv, const char **pf, const char *pf_end)
 {
+    const char *q = *pf;
     NMF_V acc[NMF_MR][NMF_NV];
     ptrdiff_t r;
     int j, v;
@@ -61,6 +62,12 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xt
         for (v = 0; v < nv; ++v) acc[j][v] = NMF_LOADU(out + j * kp + v * NMF_L);
     for (r = 0; r < rows; ++r) {
         NMF_V bv[NMF_NV];
+        /* one line of the caller's next block of X towards L2 per step: the block
+         * arrives while this compute-bound loop runs on cached data */
+        if (q < pf_end) {
+            __builtin_prefetch(q, 0, 2);
+            q += 64;
+        }
 #pragma GCC unroll 4
         for (v = 0; v < nv; ++v) bv[v] = NMF_LOADU(w + r * kp + v * NMF_L);
 #pragma GCC unroll 16
@@ -74,6 +81,7 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xt
     for (j = 0; j < mr; ++j)
 #pragma GCC unroll 4
         for (v = 0; v < nv; ++v) NMF_STOREU(out + j * kp + v * NMF_L, acc[j][v]);
+    *pf = q;
 }
 
 /* Rows in tiles of NMF_MR (the remainder one row at a time), columns in panels of
@@ -103,9 +111,11 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xh)(ptrdiff_t rows, ptrdiff_t m,
 }
 
 NMF_ATTR static void NMF_CAT(NMF_NAME, _xtw)(ptrdiff_t rows, ptrdiff_t m,
-    const NMF_T *x, ptrdiff_t ldx, const NMF_T *w, ptrdiff_t kp, NMF_T *out)
+    const NMF_T *x, ptrdiff_t ldx, const NMF_T *w, ptrdiff_t kp, NMF_T *out,
+    const void *next, ptrdiff_t next_bytes)
 {
     ptrdiff_t j0, c0;
+    const char *pf = (const char *)next, *pf_end = pf + (next ? next_bytes : 0);
     for (j0 = 0; j0 < m; ) {
         const int full = m - j0 >= NMF_MR;
         for (c0 = 0; c0 < kp; c0 += NMF_NV * NMF_L) {
@@ -113,13 +123,13 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xtw)(ptrdiff_t rows, ptrdiff_t m,
             const NMF_T *xj = x + j0;
             NMF_T *oj = out + j0 * kp + c0;
             if (full) {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, NMF_NV);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 2);
-                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 1);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, NMF_NV, &pf, pf_end);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 2, &pf, pf_end);
+                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 1, &pf, pf_end);
             } else {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, NMF_NV);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 2);
-                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 1);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, NMF_NV, &pf, pf_end);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 2, &pf, pf_end);
+                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 1, &pf, pf_end);
             }
         }
         j0 += full ? NMF_MR : 1;
