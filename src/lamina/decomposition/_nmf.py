@@ -3,14 +3,18 @@
 Two solvers, with scikit-learn's objective, regularization scaling, initializations and
 stopping rules, so that the same settings give the same model:
 
-* ``"cd"``: cyclic coordinate descent on W, then H (Frobenius loss).  The Gram matrices
-  H H^T, W^T W and the products X H^T, X^T W are lamina GEMM/SYRK calls; the sweep
-  itself is the parallel Cython kernel ``_decomp.cdnmf_update``.  Stops when the
+* ``"cd"``: cyclic coordinate descent on W, then H (Frobenius loss).  Stops when the
   projected-gradient violation falls below ``tol`` times its first value.
 * ``"mu"``: multiplicative updates for the beta-divergences (Frobenius, generalized
-  Kullback-Leibler), with the maximization-minimization exponent gamma; the products are
-  GEMMs and the elementwise passes fused Cython loops.  Every 10 iterations the
-  divergence is evaluated; it stops when its relative decrease is below ``tol``.
+  Kullback-Leibler), with the maximization-minimization exponent gamma.  Every 10
+  iterations the divergence is evaluated; it stops when its relative decrease is below
+  ``tol``.
+
+The Frobenius iterations of both solvers run on ``_kernels._nmf``: one pass over X per
+iteration computes X H^T block by block, updates those rows of W while the block is in
+cache and accumulates X^T W and W^T W for the H half-step (no general GEMM, no copy or
+transpose of X).  The Kullback-Leibler updates use lamina GEMMs and the fused elementwise
+loops of ``_kernels._decomp``.
 
 Objective (scikit-learn's scaling of the penalties by the other dimension):
 0.5 D(X, WH) + alpha_W l1_ratio n_features |W|_1 + alpha_H l1_ratio n_samples |H|_1
