@@ -101,6 +101,28 @@ def test_transform_step_leaves_H_alone(dtype):
     np.testing.assert_allclose(W1, Wr, rtol=rtol, atol=rtol * np.abs(Wr).max())
 
 
+def test_pass_without_accumulation_updates_w_alike(isa, dtype):
+    X, W, H = _problem((300, 70, 5), dtype, seed=5)
+    perm = np.arange(5, dtype=np.intp)
+    a = _Frobenius(X, W, H, True, 1)
+    b = _Frobenius(X, W, H, True, 1)
+    G = np.ascontiguousarray(a.gram_H[:5, :5])
+    va = _nmf.fused_pass(a.X, a.Wp, a.Hp, G, perm, a.partial, a.scratch, a.viol_W, True,
+                         0.1, 0.0, 1.0, EPSILON, True, 2)
+    vb = _nmf.fused_pass(b.X, b.Wp, b.Hp, G, perm, b.partial[:0], b.scratch, b.viol_W,
+                         True, 0.1, 0.0, 1.0, EPSILON, False, 2)
+    np.testing.assert_array_equal(a.Wp, b.Wp)
+    assert va == vb
+
+
+def test_xh_product(isa, dtype):
+    X, W, H = _problem((150, 41, 5), dtype, seed=6)
+    s = _Frobenius(X, W, H, False, 2)
+    np.testing.assert_allclose(s.XHt[:, :5], X.astype(np.float64) @ H.T,
+                               rtol=1e-4 if dtype == np.float32 else 1e-12)
+    assert not s.XHt[:, 5:].any()
+
+
 def test_gram(isa, dtype):
     F = np.random.default_rng(4).standard_normal((37, 16 if dtype == np.float32 else 8))
     F = F.astype(dtype)

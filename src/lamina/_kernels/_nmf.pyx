@@ -222,7 +222,9 @@ def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, :
                            &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
                            accumulate, isa)
         else:
-            for c in prange(n_chunks, schedule="static", chunksize=1,
+            # chunks are independent (own rows, own partial sums): any thread may take
+            # any chunk, so a dynamic schedule keeps results thread-count independent
+            for c in prange(n_chunks, schedule="dynamic", chunksize=1,
                             num_threads=n_threads):
                 pass_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0], &Hp[0, 0],
                            &G[0, 0], &perm[0], P + c * (m + kp) * kp if accumulate else NULL,
@@ -283,3 +285,23 @@ def gram(const floating[:, ::1] F, floating[:, ::1] out):
         memset(&out[0, 0], 0, kp * kp * sizeof(floating))
         if rows > 0:
             xtw(isa, rows, kp, &F[0, 0], kp, &F[0, 0], kp, &out[0, 0], NULL, 0)
+
+
+def xh_product(const floating[:, ::1] X, const floating[:, ::1] Hp, floating[:, ::1] out,
+               int n_threads):
+    """out = X Hp (n x kp) for X (n x m) and the padded H^T (m x kp): the constant
+    numerator of the W half-steps when H is fixed (``transform``)."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], kp = Hp.shape[1]
+    cdef Py_ssize_t block = 64, n_blocks, b, b0
+    cdef int isa = get_isa()
+    if Hp.shape[0] != m or out.shape[0] != n or out.shape[1] != kp:
+        raise ValueError("xh_product: inconsistent shapes")
+    if n == 0:
+        return
+    if n * m * kp < _PARALLEL_WORK:
+        n_threads = 1
+    n_blocks = (n + block - 1) // block
+    with nogil:
+        for b in prange(n_blocks, schedule="static", num_threads=max(n_threads, 1)):
+            b0 = b * block
+            xh(isa, min(block, n - b0), m, &X[b0, 0], m, &Hp[0, 0], kp, &out[b0, 0])

@@ -414,8 +414,10 @@ class _Frobenius:
 
     # rows of X per block: a block (and the padded factor rows) should stay in L2
     BLOCK_BYTES = 1 << 18
-    MAX_CHUNKS = 4
-    MIN_CHUNK_ROWS = 256
+    # row chunks, each with its own partial sums: enough for two or more threads to share
+    # the pass dynamically (a thread slowed by other work hands its chunks to the others)
+    MAX_CHUNKS = 8
+    MIN_CHUNK_ROWS = 64
 
     def __init__(self, X, W, H, update_H, threads):
         self.X = np.ascontiguousarray(X)
@@ -434,11 +436,16 @@ class _Frobenius:
             n_chunks *= 2
         block = max(8, min(64, self.BLOCK_BYTES // max(1, m * dtype.itemsize)) // 8 * 8)
         self.scratch = np.empty((n_chunks, block, kp), dtype)
-        self.partial = np.empty((n_chunks if update_H else 0, m + kp, kp), dtype)
+        self.partial = np.empty((n_chunks, m + kp, kp), dtype) if update_H else None
         self.viol_W = np.empty(n)
         self.viol_H = np.empty(m)
         self.gram_H = np.empty((kp, kp), dtype)
         _nmf.gram(self.Hp, self.gram_H)
+        if not update_H:
+            # H is fixed (transform): X H^T is the same at every iteration
+            self.XHt = np.empty((n, kp), dtype)
+            _nmf.xh_product(self.X, self.Hp, self.XHt, threads)
+            self.numerator = np.empty((1, n, kp), dtype)
 
     def _compact(self, G, l2):
         k = self.k
@@ -450,19 +457,23 @@ class _Frobenius:
     def step(self, cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H):
         """One iteration (W, then H when fitting); returns the summed violation (cd)."""
         # multiplicative updates add l2 * W to the denominator themselves
+        if not self.update_H:
+            np.copyto(self.numerator[0], self.XHt)
+            return _nmf.update_rows(
+                self.Wp, self._compact(self.gram_H, l2_W if cd else 0.0), self.numerator,
+                perm_W, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON, self.threads)
         violation = _nmf.fused_pass(
             self.X, self.Wp, self.Hp, self._compact(self.gram_H, l2_W if cd else 0.0),
             perm_W, self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
-            self.update_H, self.threads)
-        if self.update_H:
-            m = self.Hp.shape[0]
-            gram_W = self.partial[0, m:].copy()
-            for c in range(1, self.partial.shape[0]):
-                gram_W += self.partial[c, m:]
-            violation += _nmf.update_rows(
-                self.Hp, self._compact(gram_W, l2_H if cd else 0.0), self.partial, perm_H,
-                self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
-            _nmf.gram(self.Hp, self.gram_H)
+            True, self.threads)
+        m = self.Hp.shape[0]
+        gram_W = self.partial[0, m:].copy()
+        for c in range(1, self.partial.shape[0]):
+            gram_W += self.partial[c, m:]
+        violation += _nmf.update_rows(
+            self.Hp, self._compact(gram_W, l2_H if cd else 0.0), self.partial, perm_H,
+            self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
+        _nmf.gram(self.Hp, self.gram_H)
         return violation
 
     def factors(self):
