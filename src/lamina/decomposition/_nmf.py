@@ -418,6 +418,8 @@ class _Frobenius:
     # the pass dynamically (a thread slowed by other work hands its chunks to the others)
     MAX_CHUNKS = 8
     MIN_CHUNK_ROWS = 64
+    # ... and their partial sums (m + kp rows of kp each) no larger than half of X or this
+    PARTIAL_BYTES = 1 << 24
 
     def __init__(self, X, W, H, update_H, threads):
         self.X = np.ascontiguousarray(X)
@@ -432,7 +434,9 @@ class _Frobenius:
         self.Hp = np.zeros((m, kp), dtype)
         self.Hp[:, :k] = H.T
         n_chunks = 1
-        while n_chunks < self.MAX_CHUNKS and n >= 2 * n_chunks * self.MIN_CHUNK_ROWS:
+        partial_bytes = (m + kp) * kp * dtype.itemsize
+        while (n_chunks < self.MAX_CHUNKS and n >= 2 * n_chunks * self.MIN_CHUNK_ROWS
+               and 2 * n_chunks * partial_bytes <= max(self.PARTIAL_BYTES, X.nbytes // 2)):
             n_chunks *= 2
         block = max(8, min(64, self.BLOCK_BYTES // max(1, m * dtype.itemsize)) // 8 * 8)
         self.scratch = np.empty((n_chunks, block, kp), dtype)
