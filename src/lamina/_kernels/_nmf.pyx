@@ -12,20 +12,26 @@ and on the k x k Gram matrix H H^T.  ``fused_pass`` therefore walks X once, in b
 rows small enough to stay in L2:
 
 1. C = X_b H^T for the block (``lamina_nmf_xh``: register-tiled, X read in place);
-2. the W rows of the block are updated in place -- a coordinate-descent sweep
-   (Cichocki and Phan 2009; scikit-learn's order and arithmetic, ``cdnmf_row``) or the
-   multiplicative update W *= C / (W H H^T + l1 + l2 W) (Lee and Seung 2001);
-3. X_b^T W_b is added to the chunk's partial sum of X^T W (``lamina_nmf_xtw``) while
-   X_b is still in cache.
+2. the W rows of the block are updated in place -- scikit-learn's coordinate-descent
+   sweep (Cichocki and Phan 2009; same coordinate order and arithmetic per row) or the
+   multiplicative update W *= C / (W H H^T + l1 + l2 W) (Lee and Seung 2001) -- 16 rows
+   at a time with one row per SIMD lane (``lamina_nmf_cd_rows`` / ``mu_rows``; the
+   scalar ``cdnmf_row`` / ``mu_row`` for k > 128 or gamma != 1);
+3. X_b^T W_b and W_b^T W_b are added to the chunk's partial sums of X^T W and W^T W
+   (``lamina_nmf_xtw``) while X_b is still in cache; the next block of X is prefetched
+   meanwhile.
 
 The rows are split into a fixed number of chunks (a function of the shape only), each
-with its own partial sum; threads take whole chunks and ``update_rows`` adds the
-partials in chunk order before the H half-step, so every result is the same for any
-thread count.  The H half-step itself (``update_rows``) runs the same row updates on the
-rows of H^T against W^T W.  Both factors are kept row-major with rows zero-padded to kp
-columns (a multiple of 64 bytes) so the SIMD products need no edge handling; the padding
-stays zero.  Cost per iteration: 4 n m kp flops in the products plus O((n + m) k^2) in
-the row updates; memory traffic one read of X.
+with its own partial sums; threads take whole chunks (dynamically: a thread slowed by
+other work hands its chunks to the others) and ``update_rows`` adds the partials in
+chunk order before the H half-step, so every result is the same for any thread count.
+The H half-step itself (``update_rows``) runs the same row updates on the rows of H^T
+against W^T W; ``gram`` then forms H H^T for the next iteration.  With H fixed
+(``transform``) X H^T is formed once (``xh_product``) and each iteration is only the
+row updates.  Both factors are kept row-major with rows zero-padded to kp columns (a
+multiple of 64 bytes) so the SIMD products need no edge handling; the padding stays
+zero.  Cost per iteration: 4 n m kp flops in the products plus O((n + m) k^2) in the
+row updates and Gram matrices; memory traffic one read of X.
 """
 from cython cimport floating
 from cython.parallel cimport prange

@@ -1,6 +1,6 @@
 /*
- * lamina_nmf.h -- the two products of an NMF iteration on a block of rows of X, float32
- * and float64, every ISA.
+ * lamina_nmf.h -- the two products of an NMF iteration on a block of rows of X and the
+ * per-row half-steps of its Frobenius solvers, float32 and float64, every ISA.
  *
  * For a block of `rows` rows of X (row-major, row stride ldx, m columns), with the
  * factors held in row-major buffers whose rows are padded with zeros to kp columns
@@ -15,9 +15,9 @@
  * traffic as the product itself.  The caller runs both on the same block of rows, so the
  * block is read from memory once and from cache the second time: one pass over X per
  * NMF iteration instead of two.  Cost 2 * rows * m * kp flops each.
- * Order of summation: every output element is a sequential sum in index order (p, or r)
- * with one rounding per fused multiply-add, so the result does not depend on tiling or on
- * the caller's thread count.
+ * Order of summation: every output element is a sequential sum in index order (p, or r;
+ * the SIMD kernels round once per fused multiply-add), so the result does not depend on
+ * tiling or on the caller's thread count.
  */
 #ifndef LAMINA_NMF_H
 #define LAMINA_NMF_H
