@@ -54,7 +54,7 @@ cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
 cdef Py_ssize_t _SPMV_PARALLEL_MIN = 1 << 17
 # Work per SpMV block (nonzeros + rows) and elements per vector block.
 BLOCK_WORK = 1 << 14
-DEF VECTOR_BLOCK = 8192
+DEF VECTOR_BLOCK = 1024
 
 
 def csr_row_blocks(indptr):
@@ -198,21 +198,33 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         sptr[nsl] = total
     if total > (1.0 + max_padding) * nnz + 64:
         return None
-    col_a = np.zeros(total, dtype=np.int32)
-    val_a = np.zeros(total, dtype=np.asarray(data).dtype)
-    cdef int[::1] col = col_a
-    cdef floating[::1] val = val_a
+    col_a = np.empty(total, dtype=np.int32)
+    val_a = np.empty(total, dtype=np.asarray(data).dtype)
+    cdef int[::1] colv = col_a
+    cdef floating[::1] valv = val_a
+    cdef int *col = &colv[0] if total else NULL
+    cdef floating *val = &valv[0] if total else NULL
+    cdef const csr_index *ind = &indices[0] if indices.shape[0] else NULL
+    cdef const floating *dat = &data[0] if data.shape[0] else NULL
+    cdef Py_ssize_t start[8]
     with nogil:
+        # Written in storage order (slot after slot); the 8 rows are read as 8 streams.
+        q = 0
         for s in range(nsl):
+            w = (sptr[s + 1] - sptr[s]) // 8
             for r in range(8):
                 i = 8 * s + r
-                if i >= n:
-                    break
-                q = sptr[s] + r
-                for j in range(indptr[i], indptr[i + 1]):
-                    col[q] = <int> indices[j]
-                    val[q] = data[j]
-                    q += 8
+                start[r] = indptr[i] if i < n else 0
+            for j in range(w):
+                for r in range(8):
+                    if j < slen[8 * s + r]:
+                        col[q] = <int> ind[start[r] + j]
+                        val[q] = dat[start[r] + j]
+                    else:
+                        # Padded slot: masked off by the kernels; zeros keep it tidy.
+                        col[q] = 0
+                        val[q] = 0
+                    q += 1
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 
@@ -382,6 +394,57 @@ cdef void diag_update_kernel(Py_ssize_t n, const floating *d, const floating *r,
         return
     for blk in prange(nb, schedule="static", num_threads=n_threads):
         _diag_update_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK), d, r, x)
+
+
+# ---------------------------------------------------------------------------------------
+# Block-range forms of the kernels above for a team of threads that is already running
+# (the solvers' one-parallel-region loops): each thread calls them on its own share of
+# the blocks and writes one partial sum per block, which every thread then adds up in
+# block order -- the same sums, in the same order, as the serial kernels.
+
+cdef void csr_spmv_blocks(const csr_index *indptr, const csr_index *indices,
+                          const floating *data, const Py_ssize_t *blocks, Py_ssize_t b0,
+                          Py_ssize_t b1, const floating *x, const floating *b, floating *y,
+                          const floating *w, double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
+    for blk in range(b0, b1):
+        partial[blk] = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b,
+                                  y, w, simd)
+
+
+cdef void sell_spmv_blocks(Py_ssize_t n, const long long *sptr, const int *slen,
+                           const int *col, const floating *val, const Py_ssize_t *blocks,
+                           Py_ssize_t b0, Py_ssize_t b1, const floating *x,
+                           const floating *b, floating *y, const floating *w,
+                           double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _sell_slices(blocks[blk], blocks[blk + 1], n, sptr, slen, col, val,
+                                    x, b, y, w)
+
+
+cdef void update_xr_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, double alpha,
+                           floating *x, const floating *p, floating *r, const floating *q,
+                           double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _update_xr_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK),
+                                        <floating> alpha, x, p, r, q)
+
+
+cdef void xpby_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, const floating *z,
+                      double beta, floating *p) noexcept nogil:
+    _xpby_block(b0 * VECTOR_BLOCK, min(n, b1 * VECTOR_BLOCK), z, <floating> beta, p)
+
+
+cdef void diag_scale_dot_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1,
+                                const floating *d, const floating *r, floating *z,
+                                double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _diag_scale_block(blk * VECTOR_BLOCK,
+                                         min(n, (blk + 1) * VECTOR_BLOCK), d, r, z)
 
 
 # ---------------------------------------------------------------------------------------
