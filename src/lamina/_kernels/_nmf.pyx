@@ -42,16 +42,22 @@ from lamina._kernels._decomp cimport cdnmf_row
 from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_nmf.h" nogil:
+    ctypedef struct lamina_nmf_prefetch:
+        pass
+    lamina_nmf_prefetch lamina_nmf_prefetch_region(const void *start, Py_ssize_t rows,
+                                                   Py_ssize_t row_bytes, Py_ssize_t stride)
     void lamina_nmf_xh_d(int isa, Py_ssize_t rows, Py_ssize_t m, const double *x,
-                         Py_ssize_t ldx, const double *hp, Py_ssize_t kp, double *c)
+                         Py_ssize_t ldx, const double *hp, Py_ssize_t kp, double *c,
+                         int accumulate)
     void lamina_nmf_xh_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
-                         Py_ssize_t ldx, const float *hp, Py_ssize_t kp, float *c)
+                         Py_ssize_t ldx, const float *hp, Py_ssize_t kp, float *c,
+                         int accumulate)
     void lamina_nmf_xtw_d(int isa, Py_ssize_t rows, Py_ssize_t m, const double *x,
                           Py_ssize_t ldx, const double *w, Py_ssize_t kp, double *out,
-                          const void *next, Py_ssize_t next_bytes)
+                          const lamina_nmf_prefetch *next)
     void lamina_nmf_xtw_s(int isa, Py_ssize_t rows, Py_ssize_t m, const float *x,
                           Py_ssize_t ldx, const float *w, Py_ssize_t kp, float *out,
-                          const void *next, Py_ssize_t next_bytes)
+                          const lamina_nmf_prefetch *next)
     int LAMINA_NMF_LANES
     int LAMINA_NMF_MAX_K
     void lamina_nmf_cd_rows_d(int isa, Py_ssize_t rows, Py_ssize_t k, double *w,
@@ -74,23 +80,27 @@ DEF _PARALLEL_WORK = 4000000
 
 
 cdef inline void xh(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
-                    Py_ssize_t ldx, const floating *hp, Py_ssize_t kp,
-                    floating *c) noexcept nogil:
+                    Py_ssize_t ldx, const floating *hp, Py_ssize_t kp, floating *c,
+                    bint accumulate=False) noexcept nogil:
     if floating is double:
-        lamina_nmf_xh_d(isa, rows, m, x, ldx, hp, kp, c)
+        lamina_nmf_xh_d(isa, rows, m, x, ldx, hp, kp, c, accumulate)
     else:
-        lamina_nmf_xh_s(isa, rows, m, x, ldx, hp, kp, c)
+        lamina_nmf_xh_s(isa, rows, m, x, ldx, hp, kp, c, accumulate)
 
 
 cdef inline void xtw(int isa, Py_ssize_t rows, Py_ssize_t m, const floating *x,
                      Py_ssize_t ldx, const floating *w, Py_ssize_t kp, floating *out,
-                     const floating *next, Py_ssize_t next_rows) noexcept nogil:
+                     const floating *next=NULL, Py_ssize_t next_rows=0,
+                     Py_ssize_t next_cols=0) noexcept nogil:
+    """out += x^T w; meanwhile next_rows x next_cols of X (row stride ldx) from `next`
+    are prefetched."""
+    cdef lamina_nmf_prefetch region = lamina_nmf_prefetch_region(
+        next, next_rows if next != NULL else 0, next_cols * <Py_ssize_t> sizeof(floating),
+        ldx * <Py_ssize_t> sizeof(floating))
     if floating is double:
-        lamina_nmf_xtw_d(isa, rows, m, x, ldx, w, kp, out, next,
-                         next_rows * m * <Py_ssize_t> sizeof(double))
+        lamina_nmf_xtw_d(isa, rows, m, x, ldx, w, kp, out, &region)
     else:
-        lamina_nmf_xtw_s(isa, rows, m, x, ldx, w, kp, out, next,
-                         next_rows * m * <Py_ssize_t> sizeof(float))
+        lamina_nmf_xtw_s(isa, rows, m, x, ldx, w, kp, out, &region)
 
 
 cdef void mu_row(Py_ssize_t k, floating *w, const floating *G, floating *num, double l1,
@@ -179,9 +189,9 @@ cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t
                      gamma, eps, isa)
         if accumulate:
             xtw(isa, rows, m, X + b0 * m, m, W + b0 * kp, kp, partial,
-                X + (b0 + rows) * m, min(block, stop - b0 - rows))
+                X + (b0 + rows) * m, min(block, stop - b0 - rows), m)
             # W^T W of the new rows, for the H half-step
-            xtw(isa, rows, kp, W + b0 * kp, kp, W + b0 * kp, kp, partial + m * kp, NULL, 0)
+            xtw(isa, rows, kp, W + b0 * kp, kp, W + b0 * kp, kp, partial + m * kp)
         b0 += rows
 
 
@@ -290,7 +300,7 @@ def gram(const floating[:, ::1] F, floating[:, ::1] out):
     with nogil:
         memset(&out[0, 0], 0, kp * kp * sizeof(floating))
         if rows > 0:
-            xtw(isa, rows, kp, &F[0, 0], kp, &F[0, 0], kp, &out[0, 0], NULL, 0)
+            xtw(isa, rows, kp, &F[0, 0], kp, &F[0, 0], kp, &out[0, 0])
 
 
 def xh_product(const floating[:, ::1] X, const floating[:, ::1] Hp, floating[:, ::1] out,
@@ -311,3 +321,76 @@ def xh_product(const floating[:, ::1] X, const floating[:, ::1] Hp, floating[:, 
         for b in prange(n_blocks, schedule="static", num_threads=max(n_threads, 1)):
             b0 = b * block
             xh(isa, min(block, n - b0), m, &X[b0, 0], m, &Hp[0, 0], kp, &out[b0, 0])
+
+
+cdef void column_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t m,
+                       Py_ssize_t k, Py_ssize_t kp, Py_ssize_t block, const floating *X,
+                       const floating *W, floating *Hp, const floating *G,
+                       const Py_ssize_t *perm, floating *partial, floating *C,
+                       double *viol, bint cd, double l1, double l2, double gamma,
+                       double eps, int isa) noexcept nogil:
+    cdef Py_ssize_t start = c * m // n_chunks, stop = (c + 1) * m // n_chunks
+    cdef Py_ssize_t f0, cols
+    memset(partial, 0, (n + kp) * kp * sizeof(floating))
+    f0 = start
+    while f0 < stop:
+        cols = min(block, stop - f0)
+        # C = X[:, f0:f0+cols]^T W, the block's rows of X^T W
+        memset(C, 0, cols * kp * sizeof(floating))
+        xtw(isa, n, cols, X + f0, m, W, kp, C, X + f0 + cols, n,
+            min(block, stop - f0 - cols))
+        update_block(cols, k, Hp + f0 * kp, kp, G, C, kp, perm, viol + f0, cd, l1, l2,
+                     gamma, eps, isa)
+        # X H^T and H H^T of the new rows of H^T, for the next W half-step
+        xh(isa, n, cols, X + f0, m, Hp + f0 * kp, kp, partial, True)
+        xtw(isa, cols, kp, Hp + f0 * kp, kp, Hp + f0 * kp, kp, partial + n * kp)
+        f0 += cols
+
+
+def column_pass(const floating[:, ::1] X, const floating[:, ::1] W, floating[:, ::1] Hp,
+                const floating[:, ::1] G, const Py_ssize_t[::1] perm,
+                floating[:, :, ::1] partial, floating[:, :, ::1] scratch,
+                double[::1] row_violation, bint cd, double l1, double l2, double gamma,
+                double eps, int n_threads):
+    """The H half-step over all columns of a wide X, in one pass: the transpose of
+    ``fused_pass``.  Column block by column block, C = X_b^T W, the rows of Hp = H^T
+    (m x kp) are updated against G = W^T W (k x k), and X_b Hp_b and Hp_b^T Hp_b are
+    added to the chunk's partial sums (n_chunks x (n + kp) x kp: X H^T in the first n
+    rows, H H^T in the last kp) for the next W half-step (``update_rows`` on W).
+    scratch is n_chunks x block x kp.  Returns the summed violation (cd) or 0."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], kp = W.shape[1], k = G.shape[0]
+    cdef Py_ssize_t n_chunks = scratch.shape[0], block = scratch.shape[1], c, i, s
+    cdef int isa = get_isa()
+    cdef double total = 0
+    if W.shape[0] != n or Hp.shape[0] != m or Hp.shape[1] != kp or G.shape[1] != k \
+            or k > kp or perm.shape[0] != k or scratch.shape[2] != kp or block < 1 \
+            or n_chunks < 1 or row_violation.shape[0] != m:
+        raise ValueError("column_pass: inconsistent shapes")
+    if partial.shape[0] != n_chunks or partial.shape[1] != n + kp or partial.shape[2] != kp:
+        raise ValueError("column_pass: partial must be (n_chunks, n + kp, kp)")
+    for s in range(k):
+        if perm[s] < 0 or perm[s] >= k:
+            raise ValueError("column_pass: permutation out of range")
+    if m == 0 or k == 0:
+        return 0.0
+    if n * m * kp < _PARALLEL_WORK or n_chunks == 1:
+        n_threads = 1
+    n_threads = min(n_threads, n_chunks)
+    with nogil:
+        record_team_size(max(n_threads, 1))
+        if n_threads <= 1:
+            for c in range(n_chunks):
+                column_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0],
+                             &Hp[0, 0], &G[0, 0], &perm[0], &partial[c, 0, 0],
+                             &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
+                             isa)
+        else:
+            for c in prange(n_chunks, schedule="dynamic", chunksize=1,
+                            num_threads=n_threads):
+                column_chunk(c, n_chunks, n, m, k, kp, block, &X[0, 0], &W[0, 0],
+                             &Hp[0, 0], &G[0, 0], &perm[0], &partial[c, 0, 0],
+                             &scratch[c, 0, 0], &row_violation[0], cd, l1, l2, gamma, eps,
+                             isa)
+        for i in range(m):
+            total += row_violation[i]
+    return total

@@ -408,18 +408,23 @@ class _Frobenius:
 
     W and H^T live in row-major buffers padded with zero columns to a multiple of 64
     bytes; each W half-step is one pass over X that also accumulates X^T W for the H
-    half-step (see the kernel module's notes).  The row chunks and block sizes depend on
-    the shape only, so results do not depend on the thread count.
+    half-step (see the kernel module's notes), or for a wide X each H half-step is one
+    pass over the columns of X that accumulates X H^T for the next W half-step.  The
+    chunks and block sizes depend on the shape only, so results do not depend on the
+    thread count.
     """
 
     # rows of X per block: a block (and the padded factor rows) should stay in L2
     BLOCK_BYTES = 1 << 18
+    MAX_BLOCK = 64
     # row chunks, each with its own partial sums: enough for two or more threads to share
     # the pass dynamically (a thread slowed by other work hands its chunks to the others)
     MAX_CHUNKS = 8
     MIN_CHUNK_ROWS = 64
-    # ... and their partial sums (m + kp rows of kp each) no larger than half of X or this
+    # ... and their partial sums no larger than half of X or this
     PARTIAL_BYTES = 1 << 24
+    # a pass along the rows while its partial sums (m + kp rows of kp) fit in L2
+    CACHE_PARTIAL_BYTES = 1 << 20
 
     def __init__(self, X, W, H, update_H, threads):
         self.X = np.ascontiguousarray(X)
@@ -433,18 +438,33 @@ class _Frobenius:
         self.Wp[:, :k] = W
         self.Hp = np.zeros((m, kp), dtype)
         self.Hp[:, :k] = H.T
+        # One pass over X per iteration, along the rows (the W half-step fused with the
+        # accumulation of X^T W) or, for X much wider than tall, along the columns (the
+        # H half-step fused with the accumulation of X H^T): whichever keeps the
+        # per-chunk partial sums (the other dimension + kp rows of kp) small enough to
+        # stay in cache.
+        itemsize = dtype.itemsize
+        self.by_columns = (update_H and m > n
+                           and (m + kp) * kp * itemsize > self.CACHE_PARTIAL_BYTES)
+        length, other = (m, n) if self.by_columns else (n, m)
         n_chunks = 1
-        partial_bytes = (m + kp) * kp * dtype.itemsize
-        while (n_chunks < self.MAX_CHUNKS and n >= 2 * n_chunks * self.MIN_CHUNK_ROWS
+        partial_bytes = (other + kp) * kp * itemsize
+        while (n_chunks < self.MAX_CHUNKS and length >= 2 * n_chunks * self.MIN_CHUNK_ROWS
                and 2 * n_chunks * partial_bytes <= max(self.PARTIAL_BYTES, X.nbytes // 2)):
             n_chunks *= 2
-        block = max(8, min(64, self.BLOCK_BYTES // max(1, m * dtype.itemsize)) // 8 * 8)
+        block = max(8, min(self.MAX_BLOCK, self.BLOCK_BYTES // max(1, other * itemsize)) // 8 * 8)
         self.scratch = np.empty((n_chunks, block, kp), dtype)
-        self.partial = np.empty((n_chunks, m + kp, kp), dtype) if update_H else None
+        self.partial = (np.empty((n_chunks, other + kp, kp), dtype) if update_H else None)
         self.viol_W = np.empty(n)
         self.viol_H = np.empty(m)
         self.gram_H = np.empty((kp, kp), dtype)
         _nmf.gram(self.Hp, self.gram_H)
+        if self.by_columns:
+            # the first W half-step's X H^T and H H^T, laid out as the column pass
+            # leaves them
+            self.partial[1:] = 0
+            _nmf.xh_product(self.X, self.Hp, self.partial[0, :n], threads)
+            self.partial[0, n:] = self.gram_H
         if not update_H:
             # H is fixed (transform): X H^T is the same at every iteration
             self.XHt = np.empty((n, kp), dtype)
@@ -466,18 +486,37 @@ class _Frobenius:
             return _nmf.update_rows(
                 self.Wp, self._compact(self.gram_H, l2_W if cd else 0.0), self.numerator,
                 perm_W, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON, self.threads)
+        if self.by_columns:
+            return self._step_by_columns(cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H)
         violation = _nmf.fused_pass(
             self.X, self.Wp, self.Hp, self._compact(self.gram_H, l2_W if cd else 0.0),
             perm_W, self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
             True, self.threads)
-        m = self.Hp.shape[0]
-        gram_W = self.partial[0, m:].copy()
-        for c in range(1, self.partial.shape[0]):
-            gram_W += self.partial[c, m:]
+        gram_W = self._partial_gram(self.Hp.shape[0])
         violation += _nmf.update_rows(
             self.Hp, self._compact(gram_W, l2_H if cd else 0.0), self.partial, perm_H,
             self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
         _nmf.gram(self.Hp, self.gram_H)
+        return violation
+
+    def _partial_gram(self, rows):
+        gram = self.partial[0, rows:].copy()
+        for c in range(1, self.partial.shape[0]):
+            gram += self.partial[c, rows:]
+        return gram
+
+    def _step_by_columns(self, cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H):
+        n = self.Wp.shape[0]
+        # X H^T and H H^T of the current H are the partial sums of the last column pass
+        violation = _nmf.update_rows(
+            self.Wp, self._compact(self._partial_gram(n), l2_W if cd else 0.0), self.partial,
+            perm_W, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON, self.threads)
+        gram_W = np.empty_like(self.gram_H)
+        _nmf.gram(self.Wp, gram_W)
+        violation += _nmf.column_pass(
+            self.X, self.Wp, self.Hp, self._compact(gram_W, l2_H if cd else 0.0), perm_H,
+            self.partial, self.scratch, self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON,
+            self.threads)
         return violation
 
     def factors(self):

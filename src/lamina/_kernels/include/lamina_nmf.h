@@ -5,10 +5,11 @@
  * For a block of `rows` rows of X (row-major, row stride ldx, m columns), with the
  * factors held in row-major buffers whose rows are padded with zeros to kp columns
  * (kp a multiple of 64 bytes' worth of elements):
- *   lamina_nmf_xh_*   c[i, :]  = sum_p x[i, p] hp[p, :]      (the block of X H^T)
+ *   lamina_nmf_xh_*   c[i, :] (+)= sum_p x[i, p] hp[p, :]    (the block of X H^T; adds
+ *                     to c when `accumulate`)
  *   lamina_nmf_xtw_*  out[j, :] += sum_r x[r, j] w[r, :]      (adds the block's X^T W)
- *                     and prefetches next_bytes from `next` (the caller's next block of
- *                     X, or NULL) towards L2, one line per step of its compute loop
+ *                     and prefetches the region `next` (the caller's next block of X,
+ *                     or NULL) towards L2, one line per step of its compute loop
  * Algorithm: register-tiled outer products (MR rows x NV vectors of accumulators, one
  * broadcast of an element of x per MR*NV fused multiply-adds) reading x in place: with
  * k = n_components small, packing x (what a general GEMM does) would cost as much memory
@@ -25,15 +26,52 @@
 #include <stddef.h>
 #include "lamina_cpu.h"
 
+/* A region of X to bring towards L2 while a compute-bound kernel runs: `rows` segments
+ * of `row_bytes` bytes, `stride` bytes apart, one cache line per call of
+ * lamina_nmf_prefetch_step (the next block of rows, or the next panel of columns). */
+typedef struct {
+    const char *p;          /* next line */
+    const char *row_end;    /* end of the current segment */
+    ptrdiff_t rows_left;    /* segments left, the current one included */
+    ptrdiff_t row_bytes;
+    ptrdiff_t stride;
+} lamina_nmf_prefetch;
+
+static inline lamina_nmf_prefetch lamina_nmf_prefetch_region(const void *start,
+    ptrdiff_t rows, ptrdiff_t row_bytes, ptrdiff_t stride)
+{
+    lamina_nmf_prefetch s;
+    s.p = (const char *)start;
+    s.row_end = s.p + (rows > 0 ? row_bytes : 0);
+    s.rows_left = rows;
+    s.row_bytes = row_bytes;
+    s.stride = stride;
+    return s;
+}
+
+static inline __attribute__((always_inline)) void lamina_nmf_prefetch_step(
+    lamina_nmf_prefetch *s)
+{
+    if (s->p >= s->row_end) {
+        if (s->rows_left <= 1) return;
+        s->rows_left -= 1;
+        s->p = s->row_end - s->row_bytes + s->stride;
+        s->row_end = s->p + s->row_bytes;
+    }
+    __builtin_prefetch(s->p, 0, 2);
+    s->p += 64;
+}
+
 /* ---- plain C (any ISA; the reference twin) ---- */
 #define LAMINA_NMF_GENERIC(P, T)                                                        \
 static void lamina_nmf_xh_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,        \
-    ptrdiff_t ldx, const T *hp, ptrdiff_t kp, T *c)                                     \
+    ptrdiff_t ldx, const T *hp, ptrdiff_t kp, T *c, int accumulate)                     \
 {                                                                                       \
     ptrdiff_t i, p, t;                                                                  \
     for (i = 0; i < rows; ++i) {                                                        \
         T *ci = c + i * kp;                                                             \
-        for (t = 0; t < kp; ++t) ci[t] = 0;                                             \
+        if (!accumulate)                                                                \
+            for (t = 0; t < kp; ++t) ci[t] = 0;                                         \
         for (p = 0; p < m; ++p) {                                                       \
             const T a = x[i * ldx + p];                                                 \
             const T *hr = hp + p * kp;                                                  \
@@ -42,12 +80,10 @@ static void lamina_nmf_xh_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,
     }                                                                                   \
 }                                                                                       \
 static void lamina_nmf_xtw_##P##_generic(ptrdiff_t rows, ptrdiff_t m, const T *x,       \
-    ptrdiff_t ldx, const T *w, ptrdiff_t kp, T *out, const void *next,                  \
-    ptrdiff_t next_bytes)                                                               \
+    ptrdiff_t ldx, const T *w, ptrdiff_t kp, T *out, const lamina_nmf_prefetch *next)   \
 {                                                                                       \
     ptrdiff_t r, j, t;                                                                  \
     (void)next;                                                                         \
-    (void)next_bytes;                                                                   \
     for (r = 0; r < rows; ++r) {                                                        \
         const T *wr = w + r * kp;                                                       \
         for (j = 0; j < m; ++j) {                                                       \
@@ -285,29 +321,27 @@ LAMINA_NMF_ROWS(s, float, avx512, LAMINA_TARGET_AVX512)
 #endif
 
 static inline void lamina_nmf_xh_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
-    ptrdiff_t ldx, const double *hp, ptrdiff_t kp, double *c)
+    ptrdiff_t ldx, const double *hp, ptrdiff_t kp, double *c, int accumulate)
 {
-    LAMINA_NMF_DISPATCH(xh, d, isa, rows, m, x, ldx, hp, kp, c);
+    LAMINA_NMF_DISPATCH(xh, d, isa, rows, m, x, ldx, hp, kp, c, accumulate);
 }
 
 static inline void lamina_nmf_xh_s(int isa, ptrdiff_t rows, ptrdiff_t m, const float *x,
-    ptrdiff_t ldx, const float *hp, ptrdiff_t kp, float *c)
+    ptrdiff_t ldx, const float *hp, ptrdiff_t kp, float *c, int accumulate)
 {
-    LAMINA_NMF_DISPATCH(xh, s, isa, rows, m, x, ldx, hp, kp, c);
+    LAMINA_NMF_DISPATCH(xh, s, isa, rows, m, x, ldx, hp, kp, c, accumulate);
 }
 
 static inline void lamina_nmf_xtw_d(int isa, ptrdiff_t rows, ptrdiff_t m, const double *x,
-    ptrdiff_t ldx, const double *w, ptrdiff_t kp, double *out, const void *next,
-    ptrdiff_t next_bytes)
+    ptrdiff_t ldx, const double *w, ptrdiff_t kp, double *out, const lamina_nmf_prefetch *next)
 {
-    LAMINA_NMF_DISPATCH(xtw, d, isa, rows, m, x, ldx, w, kp, out, next, next_bytes);
+    LAMINA_NMF_DISPATCH(xtw, d, isa, rows, m, x, ldx, w, kp, out, next);
 }
 
 static inline void lamina_nmf_xtw_s(int isa, ptrdiff_t rows, ptrdiff_t m, const float *x,
-    ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out, const void *next,
-    ptrdiff_t next_bytes)
+    ptrdiff_t ldx, const float *w, ptrdiff_t kp, float *out, const lamina_nmf_prefetch *next)
 {
-    LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out, next, next_bytes);
+    LAMINA_NMF_DISPATCH(xtw, s, isa, rows, m, x, ldx, w, kp, out, next);
 }
 
 static inline void lamina_nmf_cd_rows_d(int isa, ptrdiff_t rows, ptrdiff_t k, double *w,

@@ -15,12 +15,12 @@
 #define NMF_CAT(a, b) NMF_CAT_(a, b)
 #endif
 
-/* c[i, 0:nv*L] = sum_p x[i*ldx + p] * hp[p*kp + 0:nv*L] for i < mr.  The mr x nv
+/* c[i, 0:nv*L] (+)= sum_p x[i*ldx + p] * hp[p*kp + 0:nv*L] for i < mr.  The mr x nv
  * accumulators stay in registers across the whole p loop; hp is read once per tile. */
 NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xh_body)(
     ptrdiff_t m, const NMF_T *LAMINA_RESTRICT x, ptrdiff_t ldx,
     const NMF_T *LAMINA_RESTRICT hp, ptrdiff_t kp, NMF_T *LAMINA_RESTRICT c,
-    const int mr, const int nv)
+    const int mr, const int nv, int accumulate)
 {
     NMF_V acc[NMF_MR][NMF_NV];
     ptrdiff_t p;
@@ -28,7 +28,8 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xh
 #pragma GCC unroll 16
     for (i = 0; i < mr; ++i)
 #pragma GCC unroll 4
-        for (v = 0; v < nv; ++v) acc[i][v] = NMF_ZERO;
+        for (v = 0; v < nv; ++v)
+            acc[i][v] = accumulate ? NMF_LOADU(c + i * kp + v * NMF_L) : NMF_ZERO;
     for (p = 0; p < m; ++p) {
         NMF_V bv[NMF_NV];
 #pragma GCC unroll 4
@@ -50,9 +51,8 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xh
 NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xtw_body)(
     ptrdiff_t rows, const NMF_T *LAMINA_RESTRICT x, ptrdiff_t ldx,
     const NMF_T *LAMINA_RESTRICT w, ptrdiff_t kp, NMF_T *LAMINA_RESTRICT out,
-    const int mr, const int nv, const char **pf, const char *pf_end)
+    const int mr, const int nv, lamina_nmf_prefetch *pf)
 {
-    const char *q = *pf;
     NMF_V acc[NMF_MR][NMF_NV];
     ptrdiff_t r;
     int j, v;
@@ -64,10 +64,7 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xt
         NMF_V bv[NMF_NV];
         /* one line of the caller's next block of X towards L2 per step: the block
          * arrives while this compute-bound loop runs on cached data */
-        if (q < pf_end) {
-            __builtin_prefetch(q, 0, 2);
-            q += 64;
-        }
+        lamina_nmf_prefetch_step(pf);
 #pragma GCC unroll 4
         for (v = 0; v < nv; ++v) bv[v] = NMF_LOADU(w + r * kp + v * NMF_L);
 #pragma GCC unroll 16
@@ -81,13 +78,12 @@ NMF_ATTR static inline __attribute__((always_inline)) void NMF_CAT(NMF_NAME, _xt
     for (j = 0; j < mr; ++j)
 #pragma GCC unroll 4
         for (v = 0; v < nv; ++v) NMF_STOREU(out + j * kp + v * NMF_L, acc[j][v]);
-    *pf = q;
 }
 
 /* Rows in tiles of NMF_MR (the remainder one row at a time), columns in panels of
  * NMF_NV vectors (the last one narrower). */
 NMF_ATTR static void NMF_CAT(NMF_NAME, _xh)(ptrdiff_t rows, ptrdiff_t m,
-    const NMF_T *x, ptrdiff_t ldx, const NMF_T *hp, ptrdiff_t kp, NMF_T *c)
+    const NMF_T *x, ptrdiff_t ldx, const NMF_T *hp, ptrdiff_t kp, NMF_T *c, int accumulate)
 {
     ptrdiff_t i0, c0;
     for (i0 = 0; i0 < rows; ) {
@@ -97,13 +93,13 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xh)(ptrdiff_t rows, ptrdiff_t m,
             const NMF_T *xi = x + i0 * ldx;
             NMF_T *ci = c + i0 * kp + c0;
             if (full) {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, NMF_NV);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, 2);
-                else NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, 1);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, NMF_NV, accumulate);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, 2, accumulate);
+                else NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, NMF_MR, 1, accumulate);
             } else {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, NMF_NV);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, 2);
-                else NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, 1);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, NMF_NV, accumulate);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, 2, accumulate);
+                else NMF_CAT(NMF_NAME, _xh_body)(m, xi, ldx, hp + c0, kp, ci, 1, 1, accumulate);
             }
         }
         i0 += full ? NMF_MR : 1;
@@ -112,10 +108,11 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xh)(ptrdiff_t rows, ptrdiff_t m,
 
 NMF_ATTR static void NMF_CAT(NMF_NAME, _xtw)(ptrdiff_t rows, ptrdiff_t m,
     const NMF_T *x, ptrdiff_t ldx, const NMF_T *w, ptrdiff_t kp, NMF_T *out,
-    const void *next, ptrdiff_t next_bytes)
+    const lamina_nmf_prefetch *next)
 {
     ptrdiff_t j0, c0;
-    const char *pf = (const char *)next, *pf_end = pf + (next ? next_bytes : 0);
+    lamina_nmf_prefetch pf = {NULL, NULL, 0, 0, 0};
+    if (next) pf = *next;
     for (j0 = 0; j0 < m; ) {
         const int full = m - j0 >= NMF_MR;
         for (c0 = 0; c0 < kp; c0 += NMF_NV * NMF_L) {
@@ -123,13 +120,13 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xtw)(ptrdiff_t rows, ptrdiff_t m,
             const NMF_T *xj = x + j0;
             NMF_T *oj = out + j0 * kp + c0;
             if (full) {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, NMF_NV, &pf, pf_end);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 2, &pf, pf_end);
-                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 1, &pf, pf_end);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, NMF_NV, &pf);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 2, &pf);
+                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, NMF_MR, 1, &pf);
             } else {
-                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, NMF_NV, &pf, pf_end);
-                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 2, &pf, pf_end);
-                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 1, &pf, pf_end);
+                if (nvr >= NMF_NV) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, NMF_NV, &pf);
+                else if (nvr == 2) NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 2, &pf);
+                else NMF_CAT(NMF_NAME, _xtw_body)(rows, xj, ldx, w + c0, kp, oj, 1, 1, &pf);
             }
         }
         j0 += full ? NMF_MR : 1;
