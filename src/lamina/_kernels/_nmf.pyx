@@ -26,12 +26,18 @@ with its own partial sums; threads take whole chunks (dynamically: a thread slow
 other work hands its chunks to the others) and ``update_rows`` adds the partials in
 chunk order before the H half-step, so every result is the same for any thread count.
 The H half-step itself (``update_rows``) runs the same row updates on the rows of H^T
-against W^T W; ``gram`` then forms H H^T for the next iteration.  With H fixed
-(``transform``) X H^T is formed once (``xh_product``) and each iteration is only the
-row updates.  Both factors are kept row-major with rows zero-padded to kp columns (a
-multiple of 64 bytes) so the SIMD products need no edge handling; the padding stays
-zero.  Cost per iteration: 4 n m kp flops in the products plus O((n + m) k^2) in the
-row updates and Gram matrices; memory traffic one read of X.
+against W^T W; ``gram`` then forms H H^T for the next iteration.  For X much wider
+than tall the chunk partial sums (m + kp rows) would not stay in cache, so
+``column_pass`` runs the transposed scheme: column panel by column panel of X, the rows
+of H^T are updated against X_b^T W and the panel's X H^T and H H^T are accumulated for
+the next W half-step (``update_rows`` on W); the next panel is prefetched meanwhile.
+With H fixed (``transform``) X H^T is formed once (``xh_product``) and each iteration is
+only the row updates.
+
+Both factors are kept row-major with rows zero-padded to kp columns (a multiple of 64
+bytes) so the SIMD products need no edge handling; the padding stays zero.  Cost per
+iteration: 4 n m kp flops in the products plus O((n + m) k^2) in the row updates and
+Gram matrices; memory traffic one read of X.
 """
 from cython cimport floating
 from cython.parallel cimport prange
