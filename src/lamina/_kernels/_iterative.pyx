@@ -409,6 +409,22 @@ cdef _result(int status, Py_ssize_t it, double res, History *h):
 # ---------------------------------------------------------------------------------------
 # Conjugate gradients (Hestenes & Stiefel 1952), preconditioned.
 
+cdef inline int _residual_status(double rnorm, double tol) noexcept nogil:
+    """CG's test after each update: converged, diverged (non-finite), or go on."""
+    if rnorm <= tol:
+        return _CONVERGED
+    if not isfinite(rnorm):
+        return _DIVERGED
+    return _MAXITER
+
+
+cdef inline int _curvature_status(double pq) noexcept nogil:
+    """CG's test of p.Ap: go on when positive, else the breakdown (or NaN: diverged)."""
+    if pq > 0:
+        return _MAXITER
+    return _BREAKDOWN_CURVATURE if pq <= 0 else _DIVERGED
+
+
 cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating *x,
              floating *r, floating *z, floating *p, floating *q, bint x0_zero, double tol,
              Py_ssize_t maxiter, double *partial, int nt, PyObject *monitor, History *h,
@@ -441,8 +457,8 @@ cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating 
                             it_out, res_out)
         while status == _MAXITER and it < maxiter:
             pq = op_apply(A, p, <const floating *> NULL, q, p, partial, nt)
-            if not pq > 0:
-                status = _BREAKDOWN_CURVATURE if pq <= 0 else _DIVERGED
+            status = _curvature_status(pq)
+            if status != _MAXITER:
                 break
             alpha = rho / pq
             rr = update_xr_kernel(n, alpha, x, p, r, q, partial, nt)
@@ -450,11 +466,8 @@ cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating 
             rnorm = sqrt(rr)
             _hist_push(h, rnorm)
             _notify(monitor, it, rnorm)
-            if rnorm <= tol:
-                status = _CONVERGED
-                break
-            if not isfinite(rnorm):
-                status = _DIVERGED
+            status = _residual_status(rnorm, tol)
+            if status != _MAXITER:
                 break
             if M.kind == PC_NONE:
                 rho_new = rr
@@ -567,8 +580,8 @@ cdef void _cg_team_body(Operator *A, Precond *M, Py_ssize_t n, floating *x, floa
         if flags[_TEAM_STOP]:
             break
         pq = _sum_in_order(part_a, nba)
-        if not pq > 0:
-            status = _BREAKDOWN_CURVATURE if pq <= 0 else _DIVERGED
+        status = _curvature_status(pq)
+        if status != _MAXITER:
             break
         alpha = rho / pq
         update_xr_blocks(n, v0, v1, alpha, x, p, r, q, part_v)
@@ -581,11 +594,8 @@ cdef void _cg_team_body(Operator *A, Precond *M, Py_ssize_t n, floating *x, floa
             if failed:
                 flags[_TEAM_FAILED] = failed
                 flags[_TEAM_STOP] = 1
-        if rnorm <= tol:
-            status = _CONVERGED
-            break
-        if not isfinite(rnorm):
-            status = _DIVERGED
+        status = _residual_status(rnorm, tol)
+        if status != _MAXITER:
             break
         if M.kind == PC_DIAG:
             diag_scale_dot_blocks(n, v0, v1, <const floating *> M.diag, r, z, part_z)

@@ -239,18 +239,29 @@ cdef inline floating _safe_min(floating x) noexcept nogil:
         return FLT_MIN
 
 
-cdef void _laswp(Py_ssize_t ncols, floating *A, Py_ssize_t ld, Py_ssize_t k0,
-                 Py_ssize_t k1, const Py_ssize_t *ipiv) noexcept nogil:
-    """Apply row interchanges k0..k1-1 (row k <-> ipiv[k]) to ncols columns."""
-    cdef Py_ssize_t j, k, p
+cdef inline void _swap_rows_col(floating *a, Py_ssize_t k0, Py_ssize_t k1,
+                                const Py_ssize_t *ipiv) noexcept nogil:
+    cdef Py_ssize_t k, p
     cdef floating t
+    for k in range(k0, k1):
+        p = ipiv[k]
+        if p != k:
+            t = a[k]
+            a[k] = a[p]
+            a[p] = t
+
+
+cdef void _laswp(Py_ssize_t ncols, floating *A, Py_ssize_t ld, Py_ssize_t k0,
+                 Py_ssize_t k1, const Py_ssize_t *ipiv, int n_threads=1) noexcept nogil:
+    """Apply row interchanges k0..k1-1 (row k <-> ipiv[k]) to ncols columns (columns are
+    independent: threaded over columns when there are enough of them)."""
+    cdef Py_ssize_t j
+    if n_threads > 1 and ncols >= 64 and ncols * (k1 - k0) >= 1 << 14:
+        for j in prange(ncols, num_threads=n_threads, schedule="static"):
+            _swap_rows_col(A + j * ld, k0, k1, ipiv)
+        return
     for j in range(ncols):
-        for k in range(k0, k1):
-            p = ipiv[k]
-            if p != k:
-                t = A[k + j * ld]
-                A[k + j * ld] = A[p + j * ld]
-                A[p + j * ld] = t
+        _swap_rows_col(A + j * ld, k0, k1, ipiv)
 
 
 cdef Py_ssize_t _getrf2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
@@ -326,9 +337,9 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
             info = info2 + j
         for k in range(j, j + jb):
             ipiv[k] += j
-        _laswp(j, A, ld, j, j + jb, ipiv)
+        _laswp(j, A, ld, j, j + jb, ipiv, n_threads)
         if j + jb < n:
-            _laswp(n - j - jb, A + (j + jb) * ld, ld, j, j + jb, ipiv)
+            _laswp(n - j - jb, A + (j + jb) * ld, ld, j, j + jb, ipiv, n_threads)
             if _trsm(True, True, True, jb, n - j - jb, <floating> 1, A + j + j * ld, 1, ld,
                      A + j + (j + jb) * ld, 1, ld, n_threads) != 0:
                 return -1
