@@ -3,14 +3,18 @@
 Two solvers, with scikit-learn's objective, regularization scaling, initializations and
 stopping rules, so that the same settings give the same model:
 
-* ``"cd"``: cyclic coordinate descent on W, then H (Frobenius loss).  The Gram matrices
-  H H^T, W^T W and the products X H^T, X^T W are lamina GEMM/SYRK calls; the sweep
-  itself is the parallel Cython kernel ``_decomp.cdnmf_update``.  Stops when the
+* ``"cd"``: cyclic coordinate descent on W, then H (Frobenius loss).  Stops when the
   projected-gradient violation falls below ``tol`` times its first value.
 * ``"mu"``: multiplicative updates for the beta-divergences (Frobenius, generalized
-  Kullback-Leibler), with the maximization-minimization exponent gamma; the products are
-  GEMMs and the elementwise passes fused Cython loops.  Every 10 iterations the
-  divergence is evaluated; it stops when its relative decrease is below ``tol``.
+  Kullback-Leibler), with the maximization-minimization exponent gamma.  Every 10
+  iterations the divergence is evaluated; it stops when its relative decrease is below
+  ``tol``.
+
+The Frobenius iterations of both solvers run on ``_kernels._nmf``: one pass over X per
+iteration computes X H^T block by block, updates those rows of W while the block is in
+cache and accumulates X^T W and W^T W for the H half-step (no general GEMM, no copy or
+transpose of X).  The Kullback-Leibler updates use lamina GEMMs and the fused elementwise
+loops of ``_kernels._decomp``.
 
 Objective (scikit-learn's scaling of the penalties by the other dimension):
 0.5 D(X, WH) + alpha_W l1_ratio n_features |W|_1 + alpha_H l1_ratio n_samples |H|_1
@@ -24,7 +28,7 @@ import numpy as np
 
 from lamina._config import resolve_threads
 from lamina._errors import ConvergenceWarning
-from lamina._kernels import _decomp
+from lamina._kernels import _decomp, _nmf
 from lamina.decomposition._base import (
     BaseDecomposition,
     TransformerMixin,
@@ -34,7 +38,7 @@ from lamina.decomposition._base import (
     check_random_state,
     check_real,
 )
-from lamina.decomposition._ops import gram, matmul
+from lamina.decomposition._ops import matmul
 from lamina.decomposition._progress import progress_bar
 
 __all__ = ["NMF", "nndsvd_init"]
@@ -399,22 +403,141 @@ def _tick(bar, **info):
             bar.set_postfix(info, refresh=False)
 
 
+class _Frobenius:
+    """The Frobenius-loss iterations on lamina's fused NMF kernels (``_kernels._nmf``).
+
+    W and H^T live in row-major buffers padded with zero columns to a multiple of 64
+    bytes; each W half-step is one pass over X that also accumulates X^T W for the H
+    half-step (see the kernel module's notes), or for a wide X each H half-step is one
+    pass over the columns of X that accumulates X H^T for the next W half-step.  The
+    chunks and block sizes depend on the shape only, so results do not depend on the
+    thread count.
+    """
+
+    # rows of X per block: a block (and the padded factor rows) should stay in L2
+    BLOCK_BYTES = 1 << 18
+    MAX_BLOCK = 64
+    # row chunks, each with its own partial sums: enough for two or more threads to share
+    # the pass dynamically (a thread slowed by other work hands its chunks to the others)
+    MAX_CHUNKS = 8
+    MIN_CHUNK_ROWS = 64
+    # ... and their partial sums no larger than half of X or this
+    PARTIAL_BYTES = 1 << 24
+    # a pass along the rows while its partial sums (m + kp rows of kp) fit in L2
+    CACHE_PARTIAL_BYTES = 1 << 20
+
+    def __init__(self, X, W, H, update_H, threads):
+        self.X = np.ascontiguousarray(X)
+        n, m = X.shape
+        k = W.shape[1]
+        dtype = X.dtype
+        lanes = 64 // dtype.itemsize
+        kp = -(-k // lanes) * lanes
+        self.k, self.threads, self.update_H = k, threads, update_H
+        self.Wp = np.zeros((n, kp), dtype)
+        self.Wp[:, :k] = W
+        self.Hp = np.zeros((m, kp), dtype)
+        self.Hp[:, :k] = H.T
+        # One pass over X per iteration, along the rows (the W half-step fused with the
+        # accumulation of X^T W) or, for X much wider than tall, along the columns (the
+        # H half-step fused with the accumulation of X H^T): whichever keeps the
+        # per-chunk partial sums (the other dimension + kp rows of kp) small enough to
+        # stay in cache.
+        itemsize = dtype.itemsize
+        self.by_columns = (update_H and m > n
+                           and (m + kp) * kp * itemsize > self.CACHE_PARTIAL_BYTES)
+        length, other = (m, n) if self.by_columns else (n, m)
+        n_chunks = 1
+        partial_bytes = (other + kp) * kp * itemsize
+        while (n_chunks < self.MAX_CHUNKS and length >= 2 * n_chunks * self.MIN_CHUNK_ROWS
+               and 2 * n_chunks * partial_bytes <= max(self.PARTIAL_BYTES, X.nbytes // 2)):
+            n_chunks *= 2
+        block = max(8, min(self.MAX_BLOCK, self.BLOCK_BYTES // max(1, other * itemsize)) // 8 * 8)
+        self.scratch = np.empty((n_chunks, block, kp), dtype)
+        self.partial = (np.empty((n_chunks, other + kp, kp), dtype) if update_H else None)
+        self.viol_W = np.empty(n)
+        self.viol_H = np.empty(m)
+        self.gram_H = np.empty((kp, kp), dtype)
+        _nmf.gram(self.Hp, self.gram_H)
+        if self.by_columns:
+            # the first W half-step's X H^T and H H^T, laid out as the column pass
+            # leaves them
+            self.partial[1:] = 0
+            _nmf.xh_product(self.X, self.Hp, self.partial[0, :n], threads)
+            self.partial[0, n:] = self.gram_H
+        if not update_H:
+            # H is fixed (transform): X H^T is the same at every iteration
+            self.XHt = np.empty((n, kp), dtype)
+            _nmf.xh_product(self.X, self.Hp, self.XHt, threads)
+            self.numerator = np.empty((1, n, kp), dtype)
+
+    def _compact(self, G, l2):
+        k = self.k
+        G = np.ascontiguousarray(G[:k, :k])
+        if l2 != 0.0:
+            G.flat[::k + 1] += l2
+        return G
+
+    def step(self, cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H):
+        """One iteration (W, then H when fitting); returns the summed violation (cd)."""
+        # multiplicative updates add l2 * W to the denominator themselves
+        if not self.update_H:
+            np.copyto(self.numerator[0], self.XHt)
+            return _nmf.update_rows(
+                self.Wp, self._compact(self.gram_H, l2_W if cd else 0.0), self.numerator,
+                perm_W, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON, self.threads)
+        if self.by_columns:
+            return self._step_by_columns(cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H)
+        violation = _nmf.fused_pass(
+            self.X, self.Wp, self.Hp, self._compact(self.gram_H, l2_W if cd else 0.0),
+            perm_W, self.partial, self.scratch, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON,
+            True, self.threads)
+        gram_W = self._partial_gram(self.Hp.shape[0])
+        violation += _nmf.update_rows(
+            self.Hp, self._compact(gram_W, l2_H if cd else 0.0), self.partial, perm_H,
+            self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON, self.threads)
+        _nmf.gram(self.Hp, self.gram_H)
+        return violation
+
+    def _partial_gram(self, rows):
+        gram = self.partial[0, rows:].copy()
+        for c in range(1, self.partial.shape[0]):
+            gram += self.partial[c, rows:]
+        return gram
+
+    def _step_by_columns(self, cd, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H):
+        n = self.Wp.shape[0]
+        # X H^T and H H^T of the current H are the partial sums of the last column pass
+        violation = _nmf.update_rows(
+            self.Wp, self._compact(self._partial_gram(n), l2_W if cd else 0.0), self.partial,
+            perm_W, self.viol_W, cd, l1_W, l2_W, 1.0, EPSILON, self.threads)
+        gram_W = np.empty_like(self.gram_H)
+        _nmf.gram(self.Wp, gram_W)
+        violation += _nmf.column_pass(
+            self.X, self.Wp, self.Hp, self._compact(gram_W, l2_H if cd else 0.0), perm_H,
+            self.partial, self.scratch, self.viol_H, cd, l1_H, l2_H, 1.0, EPSILON,
+            self.threads)
+        return violation
+
+    def factors(self):
+        k = self.k
+        return (np.ascontiguousarray(self.Wp[:, :k]),
+                np.ascontiguousarray(self.Hp[:, :k].T))
+
+
 def _fit_cd(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, shuffle,
             random_state, threads, bar):
-    Ht = np.ascontiguousarray(H.T)
     rng = check_random_state(random_state)
-    viol_W = np.empty(W.shape[0])
-    viol_H = np.empty(Ht.shape[0])
-    # X^T once, contiguous: both half-steps then multiply a row-major matrix by a thin one
-    Xt = np.ascontiguousarray(X.T) if update_H else None
-    XHt = np.empty(W.shape, X.dtype)
-    XtW = np.empty(Ht.shape, X.dtype)
+    k = W.shape[1]
+    identity = np.arange(k, dtype=np.intp)
+    solver = _Frobenius(X, W, H, update_H, threads)
     violation_init = 0.0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        violation = _cd_sweep(X, W, Ht, XHt, l1_W, l2_W, shuffle, rng, viol_W, threads)
-        if update_H:
-            violation += _cd_sweep(Xt, Ht, W, XtW, l1_H, l2_H, shuffle, rng, viol_H, threads)
+        # scikit-learn draws the W order, then the H order
+        perm_W = rng.permutation(k).astype(np.intp) if shuffle else identity
+        perm_H = rng.permutation(k).astype(np.intp) if shuffle and update_H else identity
+        violation = solver.step(True, perm_W, perm_H, l1_W, l1_H, l2_W, l2_H)
         if n_iter == 1:
             violation_init = violation
         _tick(bar, violation=f"{violation:.3g}")
@@ -422,73 +545,46 @@ def _fit_cd(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, shuffle,
             break
         if violation / violation_init <= tol:
             break
-    return W, np.ascontiguousarray(Ht.T), n_iter
-
-
-def _cd_sweep(X, W, Ht, XHt, l1, l2, shuffle, rng, viol, threads):
-    """One coordinate-descent sweep on W for min ||X - W Ht^T||^2 (+ penalties)."""
-    k = Ht.shape[1]
-    HHt = gram(Ht)
-    matmul(X, Ht, out=XHt)
-    if l2 != 0.0:
-        HHt.flat[::k + 1] += l2
-    if l1 != 0.0:
-        XHt -= l1
-    perm = rng.permutation(k) if shuffle else np.arange(k)
-    perm = np.ascontiguousarray(perm, dtype=np.intp)
-    return _decomp.cdnmf_update(W, HHt.astype(W.dtype, copy=False), XHt, perm, viol, threads)
+    W, H_new = solver.factors()
+    return W, (H_new if update_H else H), n_iter
 
 
 def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads, bar):
+    if beta == 2.0:
+        return _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H,
+                                 threads, bar)
+    # generalized Kullback-Leibler (beta = 1, gamma = 1): numerators (X / WH) H^T and
+    # W^T (X / WH), denominators the row / column sums of the other factor
     divergence = _Divergence(X, beta, threads)
     error_at_init = divergence(W, H)
     previous_error = error_at_init
     dtype = X.dtype
     n_samples, n_features = X.shape
     k = W.shape[1]
-    XHt = None
-    HHt = None
     H_sum = None
     numW = np.empty((n_samples, k), dtype)
     numH = np.empty((k, n_features), dtype)
-    numHt = np.empty((n_features, k), dtype)
-    Xt = np.ascontiguousarray(X.T) if update_H else None
     WH = divergence.WH
     tiny = float(np.finfo(np.float64).eps)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        # W update
-        if beta == 2.0:
-            if XHt is None:
-                XHt = matmul(X, H, trans_b=True)
-            if HHt is None:
-                HHt = gram(H, trans=False)
-            numW[...] = XHt
-            denom = matmul(W, HHt)
-        else:
-            matmul(W, H, out=WH)
-            _decomp.kl_ratio(X, WH, EPSILON, threads)
-            matmul(WH, H, trans_b=True, out=numW)
-            if H_sum is None:
-                H_sum = H.sum(axis=1)
-            denom = np.broadcast_to(H_sum[None, :], (n_samples, k))
+        matmul(W, H, out=WH)
+        _decomp.kl_ratio(X, WH, EPSILON, threads)
+        matmul(WH, H, trans_b=True, out=numW)
+        if H_sum is None:
+            H_sum = H.sum(axis=1)
+        denom = np.broadcast_to(H_sum[None, :], (n_samples, k))
         _decomp.mu_apply(W, numW, denom, l1_W, l2_W, 1.0, EPSILON, threads)
         if update_H:
-            if beta == 2.0:
-                matmul(Xt, W, out=numHt)
-                numH[...] = numHt.T
-                denom = matmul(gram(W), H)
-            else:
-                matmul(W, H, out=WH)
-                _decomp.kl_ratio(X, WH, EPSILON, threads)
-                matmul(W, WH, trans_a=True, out=numH)
-                W_sum = W.sum(axis=0)
-                W_sum[W_sum == 0] = 1.0
-                denom = np.broadcast_to(W_sum[:, None], (k, n_features))
+            matmul(W, H, out=WH)
+            _decomp.kl_ratio(X, WH, EPSILON, threads)
+            matmul(W, WH, trans_a=True, out=numH)
+            W_sum = W.sum(axis=0)
+            W_sum[W_sum == 0] = 1.0
+            denom = np.broadcast_to(W_sum[:, None], (k, n_features))
             _decomp.mu_apply(H, numH, denom, l1_H, l2_H, 1.0, EPSILON, threads)
-            XHt = HHt = H_sum = None
-            if beta <= 1.0:
-                H[H < tiny] = 0.0
+            H_sum = None
+            H[H < tiny] = 0.0
         if tol > 0 and n_iter % 10 == 0:
             error = divergence(W, H)
             _tick(bar, error=f"{error:.4g}")
@@ -498,3 +594,27 @@ def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, thre
         else:
             _tick(bar)
     return W, H, n_iter
+
+
+def _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads,
+                      bar):
+    """Multiplicative updates for the Frobenius loss (gamma = 1) on the fused kernels."""
+    divergence = _Divergence(X, 2.0, threads)
+    error_at_init = divergence(W, H)
+    previous_error = error_at_init
+    order = np.arange(W.shape[1], dtype=np.intp)
+    solver = _Frobenius(X, W, H, update_H, threads)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        solver.step(False, order, order, l1_W, l1_H, l2_W, l2_H)
+        if tol > 0 and n_iter % 10 == 0:
+            W_now, H_now = solver.factors()
+            error = divergence(W_now, H_now if update_H else H)
+            _tick(bar, error=f"{error:.4g}")
+            if (previous_error - error) / error_at_init < tol:
+                break
+            previous_error = error
+        else:
+            _tick(bar)
+    W, H_new = solver.factors()
+    return W, (H_new if update_H else H), n_iter
