@@ -25,10 +25,10 @@ cdef extern from "lamina_losses.h" nogil:
                               float *lout)
     double lamina_dsoftmax_ce_row(int isa, Py_ssize_t C, const double *x, Py_ssize_t label,
                                   const double *q, const double *cw, double base,
-                                  double extra, double gs, double *g)
+                                  double extra, double gs, double *g, double *w, int stream)
     double lamina_ssoftmax_ce_row(int isa, Py_ssize_t C, const float *x, Py_ssize_t label,
                                   const float *q, const float *cw, float base, float extra,
-                                  float gs, float *g)
+                                  float gs, float *g, float *w, int stream)
     int LAMINA_SOFTMAX_SMALL_C
     void lamina_dsoftmax_ce_small(int isa, Py_ssize_t nrows, Py_ssize_t C, const double *x,
                                   const int64_t *labels, const double *cw, const double *sw,
@@ -47,10 +47,13 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
                               const floating *p, const floating *t, floating a,
                               const floating *pcol, const floating *w, floating gscale,
                               floating *g, bint accumulate, floating *lout) noexcept nogil
-# Softmax cross-entropy of one row of c logits (unit stride); returns the row loss.
+# Softmax cross-entropy of one row of c logits (unit stride); returns the row loss.  w is
+# a scratch row of c elements; stream writes g with non-temporal stores (large outputs).
+# g may be x itself.
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
-                           floating extra, floating gs, floating *g) noexcept nogil
+                           floating extra, floating gs, floating *g, floating *w,
+                           bint stream) noexcept nogil
 # Softmax cross-entropy of nrows contiguous rows of c < LAMINA_SOFTMAX_SMALL_C logits with
 # integer labels and no label smoothing, vectorized across rows.
 cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,

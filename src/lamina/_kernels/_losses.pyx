@@ -62,6 +62,22 @@ cdef Py_ssize_t _CHUNK = LOSS_CHUNK
 cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
 # Rows per task of the short-row softmax path.
 cdef Py_ssize_t _SMALL_ROWS = 2048
+# Gradients of at least this many bytes are written with non-temporal stores: with the
+# logits they exceed the 32 MiB L3, so they would not stay in cache anyway, and streaming
+# saves the read-for-ownership of every line (a third of the traffic).  Smaller ones stay
+# in cache for whatever reads them next (measured: 4096 x 1000 float32, 16 MB, is 1.5x
+# slower streamed when the caller's buffers stay in L3; float64, 32 MB, 1.3x faster).
+SOFTMAX_STREAM_BYTES = 16 << 20
+cdef Py_ssize_t _STREAM_BYTES = SOFTMAX_STREAM_BYTES
+
+
+def set_stream_bytes(Py_ssize_t nbytes):
+    """Set the gradient size from which softmax rows are streamed (tests and benchmarks;
+    returns the previous value)."""
+    global _STREAM_BYTES
+    old = _STREAM_BYTES
+    _STREAM_BYTES = nbytes
+    return old
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,11 +97,14 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
 
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
-                           floating extra, floating gs, floating *g) noexcept nogil:
+                           floating extra, floating gs, floating *g, floating *w,
+                           bint stream) noexcept nogil:
     if floating is double:
-        return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+        return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
+                                      stream)
     else:
-        return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+        return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
+                                      stream)
 
 
 cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
@@ -169,7 +188,9 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     Exactly one of ``labels`` (int64 class ids) and ``q`` (probability rows) is given.
     Rows of ``x``, ``q`` and ``g`` must have unit column stride (any row stride).  The
     gradient of row i is ``gscale * sw_i * dl_i/dx_i``; ignored rows get loss 0 and a zero
-    gradient.  Returns nothing: the caller adds ``row_loss`` in order.
+    gradient.  ``g`` may be ``x`` itself (the gradient overwrites the logits in place);
+    otherwise it must not overlap the inputs.  Returns nothing: the caller adds
+    ``row_loss`` in order.
     """
     cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j, y
     cdef Py_ssize_t item = sizeof(floating)
@@ -185,15 +206,20 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef floating eps = <floating> smoothing, base, extra, gs, wi
     cdef double scale = gscale
     cdef int nt, tid
+    cdef floating *wp
+    cdef bint stream = n * C * item >= _STREAM_BYTES
+    cdef bint inplace
     if n == 0 or C == 0:
         return
+    inplace = <const floating *> gp == xp
     if q is not None:
         qp = &q[0, 0]
         ldq = q.strides[0] // item
     base = eps / <floating> C if lab != NULL else 0
     nt = _team(n * C, n_threads)
     cdef Py_ssize_t nb, b, b0
-    if lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C:
+    if (lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C
+            and not inplace):
         # Short rows: vectorize across rows, in fixed blocks of _SMALL_ROWS rows.
         nb = (n + _SMALL_ROWS - 1) // _SMALL_ROWS
         with nogil, parallel(num_threads=nt):
@@ -206,8 +232,15 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                                  NULL if swp == NULL else swp + b0, <floating> scale,
                                  has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
         return
+    # One scratch row per thread (64-byte apart), where each row's exponentials wait for
+    # pass 2; its size does not depend on n.
+    cdef Py_ssize_t ldw = (C + 15) // 16 * 16
+    cdef floating[::1] work = np.empty(nt * ldw, dtype=np.float64 if floating is double
+                                       else np.float32)
+    cdef floating *work0 = &work[0]
     with nogil, parallel(num_threads=nt):
         tid = threadid()
+        wp = work0 + tid * ldw
         if tid == 0:
             record_team_size(lamina_omp_get_num_threads())
         for i in prange(n, schedule="static"):
@@ -222,11 +255,12 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                     continue
                 extra = (1 - eps) * (cwp[y] if cwp != NULL else 1)
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, y, <const floating *> NULL,
-                                                  cwp, base, extra, gs, gp + i * ldg)
+                                                  cwp, base, extra, gs, gp + i * ldg, wp,
+                                                  stream)
             else:
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, 0, qp + i * ldq, cwp,
                                                   <floating> 0, <floating> 0, gs,
-                                                  gp + i * ldg)
+                                                  gp + i * ldg, wp, stream)
 
 
 def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,

@@ -10,8 +10,10 @@
  *                         softmax", 2018), one write of the gradient; the loss is formed as
  *                         A log S + sum a_j (M - x_j) from exactly-representable differences,
  *                         so logits of +-1e4 lose nothing to cancellation.  O(C) time per row,
- *                         O(1) extra space; exp(x - M) <= 1 never overflows; a row that is
- *                         -inf except one entry gives loss 0 and gradient 0 exactly.
+ *                         a scratch row of C elements per thread (the gradient of large
+ *                         inputs leaves it with non-temporal stores); exp(x - M) <= 1 never
+ *                         overflows; a row that is -inf except one entry gives loss 0 and
+ *                         gradient 0 exactly.
  * Reductions: each chunk's loss sum is returned in double; callers add chunk (or row) sums
  * in index order, so results do not depend on the thread count.
  *
@@ -62,6 +64,43 @@
     (0.5f + (z) * (-0.083333333f + (z) * (0.022222222f + (z) * (-0.0067460317f + (z) * ( \
     0.0021869489f + (z) * (-0.00073860296f + (z) * (0.00025658057f + (z) * \
     -9.0989649e-05f)))))))
+
+/* ---- non-temporal row stores -------------------------------------------------------
+ * lamina_<d|s>store_row_<isa>(n, src, dst): dst[0:n] = src[0:n], the aligned body with
+ * streaming (non-temporal) stores, which write whole cache lines without first reading
+ * them.  Used for gradients too large to stay in cache; followed by a store fence, so the
+ * data is globally visible when the kernel returns.  The generic versions are plain
+ * copies.                                                                               */
+#if LAMINA_X86
+#include <immintrin.h>
+#define LAMINA_STORE_ROW(P, T, ISA, ATTR, VEC, WIDTH, LOADU, STREAM)                      \
+ATTR static inline void lamina_##P##store_row_##ISA(ptrdiff_t n, const T *src, T *dst)   \
+{                                                                                         \
+    ptrdiff_t j = 0;                                                                      \
+    while (j < n && ((uintptr_t)(dst + j) & (sizeof(VEC) - 1)) != 0) { dst[j] = src[j]; ++j; } \
+    for (; j + WIDTH <= n; j += WIDTH) STREAM(dst + j, LOADU(src + j));                   \
+    for (; j < n; ++j) dst[j] = src[j];                                                   \
+    _mm_sfence();                                                                         \
+}
+LAMINA_STORE_ROW(d, double, avx512, LAMINA_TARGET_AVX512, __m512d, 8, _mm512_loadu_pd, _mm512_stream_pd)
+LAMINA_STORE_ROW(s, float, avx512, LAMINA_TARGET_AVX512, __m512, 16, _mm512_loadu_ps, _mm512_stream_ps)
+LAMINA_STORE_ROW(d, double, avx2, LAMINA_TARGET_AVX2, __m256d, 4, _mm256_loadu_pd, _mm256_stream_pd)
+LAMINA_STORE_ROW(s, float, avx2, LAMINA_TARGET_AVX2, __m256, 8, _mm256_loadu_ps, _mm256_stream_ps)
+#undef LAMINA_STORE_ROW
+#else
+static inline void lamina_dstore_row_avx512(ptrdiff_t n, const double *src, double *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+static inline void lamina_sstore_row_avx512(ptrdiff_t n, const float *src, float *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+static inline void lamina_dstore_row_avx2(ptrdiff_t n, const double *src, double *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+static inline void lamina_sstore_row_avx2(ptrdiff_t n, const float *src, float *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+#endif
+static inline void lamina_dstore_row_generic(ptrdiff_t n, const double *src, double *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+static inline void lamina_sstore_row_generic(ptrdiff_t n, const float *src, float *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
 
 /* ---- float64 ---- */
 #define LT double
@@ -129,16 +168,16 @@ static inline double lamina_sloss_chunk(int loss, int isa, ptrdiff_t i0, ptrdiff
 
 static inline double lamina_dsoftmax_ce_row(int isa, ptrdiff_t C, const double *x,
         ptrdiff_t label, const double *q, const double *cw, double base, double extra,
-        double gs, double *g)
+        double gs, double *g, double *w, int stream)
 {
-    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g);
+    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g, w, stream);
 }
 
 static inline double lamina_ssoftmax_ce_row(int isa, ptrdiff_t C, const float *x,
         ptrdiff_t label, const float *q, const float *cw, float base, float extra,
-        float gs, float *g)
+        float gs, float *g, float *w, int stream)
 {
-    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g);
+    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g, w, stream);
 }
 
 #define LAMINA_SOFTMAX_SMALL_DISPATCH(P, isa, ...)                                  \

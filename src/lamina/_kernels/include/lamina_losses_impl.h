@@ -79,35 +79,47 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
  *     loss = sum_j a_j (lse - x_j) = A log S + sum_j a_j (M - x_j),   S = sum_j exp(x_j - M)
  *     grad_j = A p_j - a_j        (then times gs)
  * Pass 1 streams the row once in L1-sized chunks: each chunk's max, then exp(x_j - M)
- * relative to the running max M, written to g and summed; when the max grows the running
- * sum is rescaled by exp(M_old - M_new) (Milakov & Gimelshein 2018's online softmax,
- * applied per chunk so the rescale costs one scalar exp per chunk, not one per element).
- * Pass 2 walks the row again while it is still in L2 (rows up to ~100k floats) and turns
+ * relative to the running max M, written to the scratch row w and summed; when the max
+ * grows the running sum is rescaled by exp(M_old - M_new) (Milakov & Gimelshein 2018's
+ * online softmax, applied per chunk so the rescale costs one scalar exp per chunk, not one
+ * per element).  Pass 2 walks the scratch row again while it is still in L1/L2 and turns
  * the stored exponentials into the gradient with one multiply-add, scaling each chunk by
  * exp(M_chunk - M) once: one exp per element in all.  Rows of more than
  * LAMINA_SOFTMAX_MAX_CHUNKS chunks recompute the exponentials in pass 2 instead.
+ *
+ * Memory traffic: x is read once and g written once.  With `stream` the gradient is
+ * formed in w and copied to g with non-temporal stores (LFN(store_row)), so g's lines are
+ * never read for ownership: 2 bytes of traffic per byte of logits instead of 3, for
+ * gradients too large to stay in cache.  Without it pass 2 writes g directly.
+ * g may be x itself (the gradient overwrites the logits): x is only read before the
+ * element of g at the same index is written.  w holds C elements and must not alias.
+ *
  * Terms with a_j = 0 are skipped so that x_j = -inf with zero target weight gives 0,
  * not NaN.  Returns the row loss (before the sample weight); NaN (and a NaN gradient) when
  * it is undefined: a NaN or +inf logit, or every logit -inf.
  */
 #define LAMINA_SOFTMAX_CHUNK 1024
 #define LAMINA_SOFTMAX_MAX_CHUNKS 256
+#ifndef LAMINA_SOFTMAX_AHEAD
+#define LAMINA_SOFTMAX_AHEAD 2048
+#endif
+#define LAMINA_SOFTMAX_SUB 128
 
-/* Pass 2 over chunk [j0, j1) with E the scaled probability A p_j times gs. */
-#define LAMINA_SOFTMAX_PASS2(E)                                                            \
+/* Pass 2 over chunk [j0, j1) into D with E the scaled probability A p_j times gs. */
+#define LAMINA_SOFTMAX_PASS2(D, E)                                                         \
     if (q != NULL) {                                                                       \
         if (cw != NULL) {                                                                  \
             _Pragma("omp simd reduction(+:dev)")                                           \
             for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
                 LT aj = cw[j] * q[j], d = M - x[j];                                        \
-                g[j] = (E) - gs * aj;                                                      \
+                D[j] = (E) - gs * aj;                                                      \
                 dev += aj != 0 ? aj * d : (LT)0;                                           \
             }                                                                              \
         } else {                                                                           \
             _Pragma("omp simd reduction(+:dev)")                                           \
             for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
                 LT aj = q[j], d = M - x[j];                                                \
-                g[j] = (E) - gs * aj;                                                      \
+                D[j] = (E) - gs * aj;                                                      \
                 dev += aj != 0 ? aj * d : (LT)0;                                           \
             }                                                                              \
         }                                                                                  \
@@ -116,24 +128,24 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
             _Pragma("omp simd reduction(+:dev)")                                           \
             for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
                 LT aj = base * cw[j], d = M - x[j];                                        \
-                g[j] = (E) - gb * cw[j];                                                   \
+                D[j] = (E) - gb * cw[j];                                                   \
                 dev += aj != 0 ? aj * d : (LT)0;                                           \
             }                                                                              \
         } else {                                                                           \
             _Pragma("omp simd reduction(+:dev)")                                           \
             for (ptrdiff_t j = j0; j < j1; ++j) {                                          \
-                g[j] = (E) - gb;                                                           \
+                D[j] = (E) - gb;                                                           \
                 dev += base * (M - x[j]);                                                  \
             }                                                                              \
         }                                                                                  \
     } else {                                                                               \
         _Pragma("omp simd")                                                                \
-        for (ptrdiff_t j = j0; j < j1; ++j) g[j] = (E);                                    \
+        for (ptrdiff_t j = j0; j < j1; ++j) D[j] = (E);                                    \
     }
 
-LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x,
-        ptrdiff_t label, const LT *LAMINA_RESTRICT q, const LT *LAMINA_RESTRICT cw,
-        LT base, LT extra, LT gs, LT *LAMINA_RESTRICT g)
+LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t label,
+        const LT *LAMINA_RESTRICT q, const LT *LAMINA_RESTRICT cw, LT base, LT extra, LT gs,
+        LT *g, LT *LAMINA_RESTRICT w, int stream)
 {
     LT M = -(LT)INFINITY;
     LT S = 0;
@@ -141,6 +153,7 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x
     LT chunk_max[LAMINA_SOFTMAX_MAX_CHUNKS];
     ptrdiff_t n_chunks = (C + LAMINA_SOFTMAX_CHUNK - 1) / LAMINA_SOFTMAX_CHUNK;
     int stored = n_chunks <= LAMINA_SOFTMAX_MAX_CHUNKS;
+    LT x_label = q == NULL ? x[label] : (LT)0;     /* read before g (maybe x) is written */
     for (ptrdiff_t c = 0; c < n_chunks; ++c) {
         ptrdiff_t j0 = c * LAMINA_SOFTMAX_CHUNK;
         ptrdiff_t j1 = C - j0 < LAMINA_SOFTMAX_CHUNK ? C : j0 + LAMINA_SOFTMAX_CHUNK;
@@ -148,7 +161,7 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x
         _Pragma("omp simd reduction(max:m)")
         for (ptrdiff_t j = j0; j < j1; ++j) m = x[j] > m ? x[j] : m;
         if (m > M) {
-            S = S > 0 ? S * LV(exp)(M - m) : S;
+            S = S > 0 ? S * LV(exp_nonpos)(M - m) : S;
             M = m;
         }
         if (stored) chunk_max[c] = M;
@@ -165,16 +178,24 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x
         }
         if (M != M || M == -(LT)INFINITY || M == (LT)INFINITY) continue;
         LT s = 0;
-        if (stored) {
-            _Pragma("omp simd reduction(+:s)")
-            for (ptrdiff_t j = j0; j < j1; ++j) {
-                LT e = LV(exp)(x[j] - M);
-                g[j] = e;
-                s += e;
+        /* The exps are compute-bound: between blocks of LAMINA_SOFTMAX_SUB elements ask for
+         * the logits LAMINA_SOFTMAX_AHEAD elements on (later chunks or the next rows), a few
+         * lines at a time, so that memory keeps streaming while we compute. */
+        for (ptrdiff_t b0 = j0; b0 < j1; b0 += LAMINA_SOFTMAX_SUB) {
+            ptrdiff_t b1 = j1 - b0 < LAMINA_SOFTMAX_SUB ? j1 : b0 + LAMINA_SOFTMAX_SUB;
+            if (stored) {
+                _Pragma("omp simd reduction(+:s)")
+                for (ptrdiff_t j = b0; j < b1; ++j) {
+                    LT e = LV(exp_nonpos)(x[j] - M);
+                    w[j] = e;
+                    s += e;
+                }
+            } else {
+                _Pragma("omp simd reduction(+:s)")
+                for (ptrdiff_t j = b0; j < b1; ++j) s += LV(exp_nonpos)(x[j] - M);
             }
-        } else {
-            _Pragma("omp simd reduction(+:s)")
-            for (ptrdiff_t j = j0; j < j1; ++j) s += LV(exp)(x[j] - M);
+            for (ptrdiff_t j = b0; j < b1; j += 64 / (ptrdiff_t)sizeof(LT))
+                __builtin_prefetch(x + j + LAMINA_SOFTMAX_AHEAD, 0, 2);
         }
         S += s;
     }
@@ -199,24 +220,26 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *LAMINA_RESTRICT x
     LT gb = gs * base;
     LT lse_part = A * LV(log)(S);
     LT dev = 0;                                  /* sum_j a_j (M - x_j) */
+    LT *dst = stream ? w : g;
     for (ptrdiff_t c = 0; c < n_chunks; ++c) {
         ptrdiff_t j0 = c * LAMINA_SOFTMAX_CHUNK;
         ptrdiff_t j1 = C - j0 < LAMINA_SOFTMAX_CHUNK ? C : j0 + LAMINA_SOFTMAX_CHUNK;
         if (stored) {
             /* chunks seen while the running max was still -inf hold no values yet */
-            LT fc = chunk_max[c] == -(LT)INFINITY ? (LT)0 : scale * LV(exp)(chunk_max[c] - M);
+            LT fc = chunk_max[c] == -(LT)INFINITY ? (LT)0 : scale * LV(exp_nonpos)(chunk_max[c] - M);
             if (chunk_max[c] == -(LT)INFINITY) {
-                for (ptrdiff_t j = j0; j < j1; ++j) g[j] = 0;
+                for (ptrdiff_t j = j0; j < j1; ++j) w[j] = 0;
             }
-            LAMINA_SOFTMAX_PASS2(g[j] * fc)
+            LAMINA_SOFTMAX_PASS2(dst, w[j] * fc)
         } else {
-            LAMINA_SOFTMAX_PASS2(scale * LV(exp)(x[j] - M))
+            LAMINA_SOFTMAX_PASS2(dst, scale * LV(exp_nonpos)(x[j] - M))
         }
     }
     if (q == NULL) {
-        g[label] -= gs * extra;
-        dev += extra != 0 ? extra * (M - x[label]) : (LT)0;
+        dst[label] -= gs * extra;
+        dev += extra != 0 ? extra * (M - x_label) : (LT)0;
     }
+    if (stream) LFN(store_row)(C, w, g);
     return (double)lse_part + (double)dev;
 }
 #undef LAMINA_SOFTMAX_PASS2
@@ -257,7 +280,7 @@ LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
             for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = m;
         }
         _Pragma("omp simd")
-        for (ptrdiff_t k = 0; k < len; ++k) gb[k] = LV(exp)(xb[k] - rowval[k]);
+        for (ptrdiff_t k = 0; k < len; ++k) gb[k] = LV(exp_nonpos)(xb[k] - rowval[k]);
         for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
             ptrdiff_t i = r0 + r;
             int64_t y = labels[i];
