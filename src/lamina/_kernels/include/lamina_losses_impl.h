@@ -248,16 +248,20 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
  * labels and no label smoothing, contiguous (row stride C for x and g).
  *
  * A row of a few logits would leave most SIMD lanes idle and spend its time in loop
- * prologues, so rows are taken in blocks of about LAMINA_SOFTMAX_BLOCK elements: per-row
- * maxima go to a block-sized buffer, one flat SIMD loop computes every exp(x - M_row) of
- * the block into g, short scalar loops form each row's sum, loss and gradient factor, and
- * a second flat loop scales g in cache.  Same formulas as softmax_ce_row: loss_i =
- * extra_i (log S_i + M_i - x_{i,y_i}), grad = gs_i extra_i (p - onehot).
+ * prologues and in one scalar log per row, so rows are taken in blocks of at most
+ * LAMINA_SOFTMAX_BLOCK elements (and LAMINA_SOFTMAX_BLOCK_ROWS rows) and every step is a
+ * SIMD loop: over the rows of the block (lane = row, reading column j of every row: row
+ * maxima, row sums, then the loss, its log and the gradient factor of every row at once),
+ * or over the flat block (one exp(x - M_row) per element, then the scaling of g, with the
+ * per-row values spread along the row in `rowval`).  Same formulas as softmax_ce_row:
+ * loss_i = extra_i (log S_i + M_i - x_{i,y_i}), grad = gs_i extra_i (p - onehot); sums
+ * run over j in order, as in the per-row loop.
  * sw and cw may be NULL; ignored rows (has_ignore and label == ignore) get 0.
  * Returns nothing; row i's weighted loss goes to row_loss[i] (NaN when undefined).
  */
 #define LAMINA_SOFTMAX_SMALL_C 64
 #define LAMINA_SOFTMAX_BLOCK 2048
+#define LAMINA_SOFTMAX_BLOCK_ROWS 512
 
 LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
         const LT *LAMINA_RESTRICT x, const int64_t *LAMINA_RESTRICT labels,
@@ -265,52 +269,72 @@ LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
         int has_ignore, int64_t ignore, LT *LAMINA_RESTRICT g, double *LAMINA_RESTRICT row_loss)
 {
     LT rowval[LAMINA_SOFTMAX_BLOCK];
+    LT rmax[LAMINA_SOFTMAX_BLOCK_ROWS], rsum[LAMINA_SOFTMAX_BLOCK_ROWS];
+    LT rxy[LAMINA_SOFTMAX_BLOCK_ROWS], rcoef[LAMINA_SOFTMAX_BLOCK_ROWS];
+    LT rw[LAMINA_SOFTMAX_BLOCK_ROWS], rkeep[LAMINA_SOFTMAX_BLOCK_ROWS];
     ptrdiff_t B = LAMINA_SOFTMAX_BLOCK / C;
+    B = B < LAMINA_SOFTMAX_BLOCK_ROWS ? B : LAMINA_SOFTMAX_BLOCK_ROWS;
     for (ptrdiff_t r0 = 0; r0 < nrows; r0 += B) {
-        ptrdiff_t r1 = nrows - r0 < B ? nrows : r0 + B;
+        ptrdiff_t nb = nrows - r0 < B ? nrows - r0 : B;
         const LT *xb = x + r0 * C;
         LT *gb = g + r0 * C;
-        ptrdiff_t len = (r1 - r0) * C;
-        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
-            LT m = xb[r * C];
-            for (ptrdiff_t j = 1; j < C; ++j) m = xb[r * C + j] > m ? xb[r * C + j] : m;
-            /* an all -inf row would give -inf - -inf = NaN: shift by 0 instead; the row is
-             * reported undefined below */
-            m = m == -(LT)INFINITY ? (LT)0 : m;
-            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = m;
+        ptrdiff_t len = nb * C;
+        /* row maxima, column by column (a NaN first entry stays: the row is undefined) */
+        _Pragma("omp simd")
+        for (ptrdiff_t r = 0; r < nb; ++r) rmax[r] = xb[r * C];
+        for (ptrdiff_t j = 1; j < C; ++j) {
+            _Pragma("omp simd")
+            for (ptrdiff_t r = 0; r < nb; ++r) {
+                LT v = xb[r * C + j];
+                rmax[r] = v > rmax[r] ? v : rmax[r];
+            }
         }
+        /* an all -inf row would give -inf - -inf = NaN: shift by 0 instead; the row is
+         * reported undefined below */
+        _Pragma("omp simd")
+        for (ptrdiff_t r = 0; r < nb; ++r) rmax[r] = rmax[r] == -(LT)INFINITY ? (LT)0 : rmax[r];
+        for (ptrdiff_t r = 0; r < nb; ++r)
+            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = rmax[r];
         _Pragma("omp simd")
         for (ptrdiff_t k = 0; k < len; ++k) gb[k] = LV(exp_nonpos)(xb[k] - rowval[k]);
-        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
-            ptrdiff_t i = r0 + r;
-            int64_t y = labels[i];
-            LT S = 0, M = rowval[r * C];
-            for (ptrdiff_t j = 0; j < C; ++j) S += gb[r * C + j];
-            LT wi = sw != NULL ? sw[i] : (LT)1;
-            LT f;
-            if (has_ignore && y == ignore) {
-                row_loss[i] = 0;
-                f = 0;
-            } else {
-                LT extra = cw != NULL ? cw[y] : (LT)1;
-                LT xy = xb[r * C + y];
-                /* NaN or +inf logit, or all -inf (S == 0): undefined */
-                int bad = !(S > 0) || S != S || M == (LT)INFINITY || S == (LT)INFINITY;
-                LT l = extra != 0 ? extra * (LV(log)(S) + (M - xy)) : (LT)0;
-                row_loss[i] = bad ? (double)NAN : (double)wi * (double)l;
-                f = gscale * wi * extra / S;
-            }
-            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = f;
+        _Pragma("omp simd")
+        for (ptrdiff_t r = 0; r < nb; ++r) rsum[r] = gb[r * C];
+        for (ptrdiff_t j = 1; j < C; ++j) {
+            _Pragma("omp simd")
+            for (ptrdiff_t r = 0; r < nb; ++r) rsum[r] += gb[r * C + j];
+        }
+        /* per-row label data: the label's logit, its class weight (0 for ignored rows) */
+        for (ptrdiff_t r = 0; r < nb; ++r) {
+            int64_t y = labels[r0 + r];
+            int skip = has_ignore && y == ignore;
+            rxy[r] = skip ? (LT)0 : xb[r * C + y];
+            rcoef[r] = skip ? (LT)0 : (cw != NULL ? cw[y] : (LT)1);
+            rw[r] = sw != NULL ? sw[r0 + r] : (LT)1;
+            rkeep[r] = skip ? (LT)0 : (LT)1;
         }
         _Pragma("omp simd")
+        for (ptrdiff_t r = 0; r < nb; ++r) {
+            LT S = rsum[r], M = rmax[r], extra = rcoef[r];
+            /* NaN or +inf logit, or all -inf (S == 0): undefined (ignored rows never) */
+            int bad = (!(S > 0) || S != S || M == (LT)INFINITY || S == (LT)INFINITY)
+                      && rkeep[r] != 0;
+            LT l = extra != 0 ? extra * (LV(log)(S) + (M - rxy[r])) : (LT)0;
+            row_loss[r0 + r] = bad ? (double)NAN : (double)rw[r] * (double)l;
+            rsum[r] = gscale * rw[r] * extra / S;     /* the row's gradient factor */
+            rsum[r] = rkeep[r] != 0 ? rsum[r] : (LT)0;
+            rcoef[r] = gscale * rw[r] * extra;        /* subtracted at the label */
+        }
+        for (ptrdiff_t r = 0; r < nb; ++r)
+            for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = rsum[r];
+        _Pragma("omp simd")
         for (ptrdiff_t k = 0; k < len; ++k) gb[k] *= rowval[k];
-        for (ptrdiff_t r = 0; r < r1 - r0; ++r) {
-            ptrdiff_t i = r0 + r;
-            int64_t y = labels[i];
-            if (has_ignore && y == ignore) continue;
-            LT extra = cw != NULL ? cw[y] : (LT)1;
-            LT wi = sw != NULL ? sw[i] : (LT)1;
-            gb[r * C + y] -= gscale * wi * extra;
+        for (ptrdiff_t r = 0; r < nb; ++r) {
+            int64_t y = labels[r0 + r];
+            if (has_ignore && y == ignore) {
+                for (ptrdiff_t j = 0; j < C; ++j) gb[r * C + j] = 0;   /* even for NaN logits */
+                continue;
+            }
+            gb[r * C + y] -= rcoef[r];
         }
     }
 }
