@@ -98,13 +98,21 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
                            floating extra, floating gs, floating *g, floating *w,
-                           bint stream) noexcept nogil:
+                           bint stream, const floating *pend,
+                           floating *pend_g) noexcept nogil:
     if floating is double:
         return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
-                                      stream)
+                                      stream, pend, pend_g)
     else:
         return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
-                                      stream)
+                                      stream, pend, pend_g)
+
+
+cdef void softmax_store_row(Py_ssize_t c, const floating *w, floating *g) noexcept nogil:
+    if floating is double:
+        lamina_dsoftmax_store_row(get_isa(), c, w, g)
+    else:
+        lamina_ssoftmax_store_row(get_isa(), c, w, g)
 
 
 cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
@@ -206,7 +214,7 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef floating eps = <floating> smoothing, base, extra, gs, wi
     cdef double scale = gscale
     cdef int nt, tid
-    cdef floating *wp
+    cdef floating *wp = NULL
     cdef bint stream = n * C * item >= _STREAM_BYTES
     cdef bint inplace
     if n == 0 or C == 0:
@@ -232,18 +240,31 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                                  NULL if swp == NULL else swp + b0, <floating> scale,
                                  has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
         return
-    # One scratch row per thread (64-byte apart), where each row's exponentials wait for
-    # pass 2; its size does not depend on n.
+    # Two scratch rows per thread (64-byte aligned offsets): the row being computed and the
+    # previous one, whose streamed gradient is written while the next computes.  Their size
+    # does not depend on n.  Each thread takes one contiguous range of rows (the static
+    # schedule), so the last row of its range is flushed by the thread itself.
     cdef Py_ssize_t ldw = (C + 15) // 16 * 16
-    cdef floating[::1] work = np.empty(nt * ldw, dtype=np.float64 if floating is double
+    cdef floating[::1] work = np.empty(2 * nt * ldw, dtype=np.float64 if floating is double
                                        else np.float32)
     cdef floating *work0 = &work[0]
+    cdef floating *cur
+    cdef floating *pend
+    cdef floating *pend_g
+    cdef Py_ssize_t r0, r1
+    cdef int team
     with nogil, parallel(num_threads=nt):
         tid = threadid()
-        wp = work0 + tid * ldw
+        team = lamina_omp_get_num_threads()
         if tid == 0:
-            record_team_size(lamina_omp_get_num_threads())
-        for i in prange(n, schedule="static"):
+            record_team_size(team)
+        r0 = n * tid // team
+        r1 = n * (tid + 1) // team
+        wp = work0 + 2 * tid * ldw
+        cur = wp
+        pend = NULL
+        pend_g = NULL
+        for i in range(r0, r1):
             wi = swp[i] if swp != NULL else 1
             gs = <floating> (scale * wi)
             if lab != NULL:
@@ -255,12 +276,18 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                     continue
                 extra = (1 - eps) * (cwp[y] if cwp != NULL else 1)
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, y, <const floating *> NULL,
-                                                  cwp, base, extra, gs, gp + i * ldg, wp,
-                                                  stream)
+                                                  cwp, base, extra, gs, gp + i * ldg, cur,
+                                                  stream, pend, pend_g)
             else:
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, 0, qp + i * ldq, cwp,
                                                   <floating> 0, <floating> 0, gs,
-                                                  gp + i * ldg, wp, stream)
+                                                  gp + i * ldg, cur, stream, pend, pend_g)
+            if stream:
+                pend = cur
+                pend_g = gp + i * ldg
+                cur = wp + ldw if cur == wp else wp
+        if pend != NULL:
+            softmax_store_row(C, pend, pend_g)
 
 
 def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,

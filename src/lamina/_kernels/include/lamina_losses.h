@@ -66,40 +66,41 @@
     -9.0989649e-05f)))))))
 
 /* ---- non-temporal row stores -------------------------------------------------------
- * lamina_<d|s>store_row_<isa>(n, src, dst): dst[0:n] = src[0:n], the aligned body with
+ * lamina_<d|s>stream_copy_<isa>(n, src, dst): dst[0:n] = src[0:n], the aligned body with
  * streaming (non-temporal) stores, which write whole cache lines without first reading
- * them.  Used for gradients too large to stay in cache; followed by a store fence, so the
- * data is globally visible when the kernel returns.  The generic versions are plain
- * copies.                                                                               */
+ * them.  Used for gradients too large to stay in cache.  Weakly ordered: a
+ * lamina_store_fence() must follow before the data is handed to anyone else.  The generic
+ * versions are plain copies.                                                            */
 #if LAMINA_X86
 #include <immintrin.h>
-#define LAMINA_STORE_ROW(P, T, ISA, ATTR, VEC, WIDTH, LOADU, STREAM)                      \
-ATTR static inline void lamina_##P##store_row_##ISA(ptrdiff_t n, const T *src, T *dst)   \
+#define LAMINA_STREAM_COPY(P, T, ISA, ATTR, VEC, WIDTH, LOADU, STREAM)                    \
+ATTR static inline void lamina_##P##stream_copy_##ISA(ptrdiff_t n, const T *src, T *dst) \
 {                                                                                         \
     ptrdiff_t j = 0;                                                                      \
     while (j < n && ((uintptr_t)(dst + j) & (sizeof(VEC) - 1)) != 0) { dst[j] = src[j]; ++j; } \
     for (; j + WIDTH <= n; j += WIDTH) STREAM(dst + j, LOADU(src + j));                   \
     for (; j < n; ++j) dst[j] = src[j];                                                   \
-    _mm_sfence();                                                                         \
 }
-LAMINA_STORE_ROW(d, double, avx512, LAMINA_TARGET_AVX512, __m512d, 8, _mm512_loadu_pd, _mm512_stream_pd)
-LAMINA_STORE_ROW(s, float, avx512, LAMINA_TARGET_AVX512, __m512, 16, _mm512_loadu_ps, _mm512_stream_ps)
-LAMINA_STORE_ROW(d, double, avx2, LAMINA_TARGET_AVX2, __m256d, 4, _mm256_loadu_pd, _mm256_stream_pd)
-LAMINA_STORE_ROW(s, float, avx2, LAMINA_TARGET_AVX2, __m256, 8, _mm256_loadu_ps, _mm256_stream_ps)
-#undef LAMINA_STORE_ROW
+LAMINA_STREAM_COPY(d, double, avx512, LAMINA_TARGET_AVX512, __m512d, 8, _mm512_loadu_pd, _mm512_stream_pd)
+LAMINA_STREAM_COPY(s, float, avx512, LAMINA_TARGET_AVX512, __m512, 16, _mm512_loadu_ps, _mm512_stream_ps)
+LAMINA_STREAM_COPY(d, double, avx2, LAMINA_TARGET_AVX2, __m256d, 4, _mm256_loadu_pd, _mm256_stream_pd)
+LAMINA_STREAM_COPY(s, float, avx2, LAMINA_TARGET_AVX2, __m256, 8, _mm256_loadu_ps, _mm256_stream_ps)
+#undef LAMINA_STREAM_COPY
+static inline void lamina_store_fence(void) { _mm_sfence(); }
 #else
-static inline void lamina_dstore_row_avx512(ptrdiff_t n, const double *src, double *dst)
+#define LAMINA_PLAIN_COPY(P, T, ISA) \
+static inline void lamina_##P##stream_copy_##ISA(ptrdiff_t n, const T *src, T *dst) \
 { for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
-static inline void lamina_sstore_row_avx512(ptrdiff_t n, const float *src, float *dst)
-{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
-static inline void lamina_dstore_row_avx2(ptrdiff_t n, const double *src, double *dst)
-{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
-static inline void lamina_sstore_row_avx2(ptrdiff_t n, const float *src, float *dst)
-{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+LAMINA_PLAIN_COPY(d, double, avx512)
+LAMINA_PLAIN_COPY(s, float, avx512)
+LAMINA_PLAIN_COPY(d, double, avx2)
+LAMINA_PLAIN_COPY(s, float, avx2)
+#undef LAMINA_PLAIN_COPY
+static inline void lamina_store_fence(void) { }
 #endif
-static inline void lamina_dstore_row_generic(ptrdiff_t n, const double *src, double *dst)
+static inline void lamina_dstream_copy_generic(ptrdiff_t n, const double *src, double *dst)
 { for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
-static inline void lamina_sstore_row_generic(ptrdiff_t n, const float *src, float *dst)
+static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, float *dst)
 { for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
 
 /* ---- float64 ---- */
@@ -168,16 +169,36 @@ static inline double lamina_sloss_chunk(int loss, int isa, ptrdiff_t i0, ptrdiff
 
 static inline double lamina_dsoftmax_ce_row(int isa, ptrdiff_t C, const double *x,
         ptrdiff_t label, const double *q, const double *cw, double base, double extra,
-        double gs, double *g, double *w, int stream)
+        double gs, double *g, double *w, int stream, const double *pend, double *pend_g)
 {
-    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g, w, stream);
+    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g, w, stream,
+                                   pend, pend_g);
 }
 
 static inline double lamina_ssoftmax_ce_row(int isa, ptrdiff_t C, const float *x,
         ptrdiff_t label, const float *q, const float *cw, float base, float extra,
-        float gs, float *g, float *w, int stream)
+        float gs, float *g, float *w, int stream, const float *pend, float *pend_g)
 {
-    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g, w, stream);
+    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g, w, stream,
+                                   pend, pend_g);
+}
+
+/* Store a streamed row's gradient (left in w by softmax_ce_row) to g, with the fence. */
+#define LAMINA_STREAM_DISPATCH(P, isa, ...)                                          \
+    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##stream_copy_avx512(__VA_ARGS__)        \
+     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##stream_copy_avx2(__VA_ARGS__)          \
+                                : lamina_##P##stream_copy_generic(__VA_ARGS__))
+
+static inline void lamina_dsoftmax_store_row(int isa, ptrdiff_t C, const double *w, double *g)
+{
+    LAMINA_STREAM_DISPATCH(d, isa, C, w, g);
+    lamina_store_fence();
+}
+
+static inline void lamina_ssoftmax_store_row(int isa, ptrdiff_t C, const float *w, float *g)
+{
+    LAMINA_STREAM_DISPATCH(s, isa, C, w, g);
+    lamina_store_fence();
 }
 
 #define LAMINA_SOFTMAX_SMALL_DISPATCH(P, isa, ...)                                  \

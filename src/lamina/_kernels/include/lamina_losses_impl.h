@@ -87,10 +87,14 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
  * exp(M_chunk - M) once: one exp per element in all.  Rows of more than
  * LAMINA_SOFTMAX_MAX_CHUNKS chunks recompute the exponentials in pass 2 instead.
  *
- * Memory traffic: x is read once and g written once.  With `stream` the gradient is
- * formed in w and copied to g with non-temporal stores (LFN(store_row)), so g's lines are
- * never read for ownership: 2 bytes of traffic per byte of logits instead of 3, for
- * gradients too large to stay in cache.  Without it pass 2 writes g directly.
+ * Memory traffic: x is read once and g written once.  Without `stream` pass 2 writes g.
+ * With `stream` (gradients too large to stay in cache) the gradient is left in the scratch
+ * row w, and g is not touched: the caller writes it later with non-temporal stores, which
+ * never read g's lines for ownership (2 bytes of traffic per byte of logits instead of 3).
+ * To keep the memory busy while the exps compute, the previous row's gradient `pend`
+ * (C elements, or NULL) is copied to `pend_g` that way during pass 1, a slice after each
+ * block of exps (no fence: the caller fences after its last row, see
+ * lamina_<d|s>softmax_store_row).  A row thus computes while the row before it is written.
  * g may be x itself (the gradient overwrites the logits): x is only read before the
  * element of g at the same index is written.  w holds C elements and must not alias.
  *
@@ -145,8 +149,9 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
 
 LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t label,
         const LT *LAMINA_RESTRICT q, const LT *LAMINA_RESTRICT cw, LT base, LT extra, LT gs,
-        LT *g, LT *LAMINA_RESTRICT w, int stream)
+        LT *g, LT *LAMINA_RESTRICT w, int stream, const LT *pend, LT *pend_g)
 {
+    ptrdiff_t pdone = 0;                         /* pend[0:pdone] is stored */
     LT M = -(LT)INFINITY;
     LT S = 0;
     LT A = 0;
@@ -183,25 +188,36 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
          * lines at a time, so that memory keeps streaming while we compute. */
         for (ptrdiff_t b0 = j0; b0 < j1; b0 += LAMINA_SOFTMAX_SUB) {
             ptrdiff_t b1 = j1 - b0 < LAMINA_SOFTMAX_SUB ? j1 : b0 + LAMINA_SOFTMAX_SUB;
-            if (stored) {
-                _Pragma("omp simd reduction(+:s)")
-                for (ptrdiff_t j = b0; j < b1; ++j) {
-                    LT e = LV(exp_nonpos)(x[j] - M);
-                    w[j] = e;
-                    s += e;
-                }
+            if (stored) {               /* summed per chunk below, from L1 */
+                _Pragma("omp simd")
+                for (ptrdiff_t j = b0; j < b1; ++j) w[j] = LV(exp_nonpos)(x[j] - M);
             } else {
                 _Pragma("omp simd reduction(+:s)")
                 for (ptrdiff_t j = b0; j < b1; ++j) s += LV(exp_nonpos)(x[j] - M);
             }
             for (ptrdiff_t j = b0; j < b1; j += 64 / (ptrdiff_t)sizeof(LT))
                 __builtin_prefetch(x + j + LAMINA_SOFTMAX_AHEAD, 0, 2);
+            if (pend != NULL) {
+                /* end the slice where pend_g is 64-byte aligned: only the first slice has
+                 * an unaligned head */
+                ptrdiff_t cut = b1 - (ptrdiff_t)(((uintptr_t)(pend_g + b1) & 63) / sizeof(LT));
+                if (cut > pdone) {
+                    LFN(stream_copy)(cut - pdone, pend + pdone, pend_g + pdone);
+                    pdone = cut;
+                }
+            }
+        }
+        if (stored) {
+            _Pragma("omp simd reduction(+:s)")
+            for (ptrdiff_t j = j0; j < j1; ++j) s += w[j];
         }
         S += s;
     }
+    if (pend != NULL && pdone < C) LFN(stream_copy)(C - pdone, pend + pdone, pend_g + pdone);
     /* NaN anywhere in the row: max skips it but the exp-sum carries it. */
     if (!(M > -(LT)INFINITY) || M == (LT)INFINITY || S != S) {
-        for (ptrdiff_t j = 0; j < C; ++j) g[j] = (LT)NAN;
+        LT *out = stream ? w : g;
+        for (ptrdiff_t j = 0; j < C; ++j) out[j] = (LT)NAN;
         return NAN;
     }
     if (q == NULL) {
@@ -239,7 +255,6 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
         dst[label] -= gs * extra;
         dev += extra != 0 ? extra * (M - x_label) : (LT)0;
     }
-    if (stream) LFN(store_row)(C, w, g);
     return (double)lse_part + (double)dev;
 }
 #undef LAMINA_SOFTMAX_PASS2
