@@ -14,13 +14,21 @@ here both come from one pass.  The arithmetic lives in ``include/lamina_losses.h
   -inf, underflow, overflow and NaN), so a loss with a logarithm runs at SIMD speed
   instead of one libm call per element;
 * softmax cross-entropy streams each row once with a chunked online max-and-sum and
-  writes the gradient once (``softmax_ce_row``), with no temporaries of the input's size.
+  writes the gradient once (``softmax_ce_row``), with no temporaries of the input's size;
+  its exp is ``exp_nonpos`` (arguments x - max <= 0: no overflow or NaN selects, one
+  scaling), about half the cost of the general exp.  Gradients larger than
+  ``SOFTMAX_STREAM_BYTES`` leave with non-temporal stores, each row's while the next row's
+  exponentials compute, so memory and arithmetic overlap within one thread.  Rows of
+  fewer than 64 classes go through ``softmax_ce_small``: SIMD lanes across rows, so a
+  10-class row costs no loop prologue and no scalar log of its own.
 
 This module adapts typed memoryviews to those kernels and runs them under OpenMP:
-element-wise losses over fixed chunks of ``LOSS_CHUNK`` elements, row losses over rows
-(``prange(schedule='static')``).  Every partial loss is stored per chunk or per row and
-the partials are added in index order afterwards, so the result is bitwise identical for
-every thread count.  Inputs are validated by ``lamina.losses``; the kernels trust shapes.
+element-wise losses over fixed chunks of ``LOSS_CHUNK`` elements, short softmax rows over
+fixed blocks of rows, longer ones over one contiguous range of rows per thread (the static
+schedule; the thread flushes its last streamed row).  Every partial loss is stored per
+chunk or per row and the partials are added in index order afterwards, so the result is
+bitwise identical for every thread count.  Inputs are validated by ``lamina.losses``; the
+kernels trust shapes.
 
 Each optimized kernel has a ``*_ref`` twin (plain loops over libm's exp/log) used by the
 tests as an oracle that shares no code with the optimized path.
