@@ -104,9 +104,7 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
  */
 #define LAMINA_SOFTMAX_CHUNK 1024
 #define LAMINA_SOFTMAX_MAX_CHUNKS 256
-#ifndef LAMINA_SOFTMAX_AHEAD
 #define LAMINA_SOFTMAX_AHEAD 2048
-#endif
 #define LAMINA_SOFTMAX_SUB 128
 
 /* Pass 2 over chunk [j0, j1) into D with E the scaled probability A p_j times gs. */
@@ -195,8 +193,11 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
                 _Pragma("omp simd reduction(+:s)")
                 for (ptrdiff_t j = b0; j < b1; ++j) s += LV(exp_nonpos)(x[j] - M);
             }
+            /* integer addresses: the hint may point past the array (harmless for a
+             * prefetch, but not a valid pointer to form) */
             for (ptrdiff_t j = b0; j < b1; j += 64 / (ptrdiff_t)sizeof(LT))
-                __builtin_prefetch(x + j + LAMINA_SOFTMAX_AHEAD, 0, 2);
+                __builtin_prefetch((const void *)((uintptr_t)(x + j)
+                                   + LAMINA_SOFTMAX_AHEAD * sizeof(LT)), 0, 2);
             if (pend != NULL) {
                 /* end the slice where pend_g is 64-byte aligned: only the first slice has
                  * an unaligned head */
