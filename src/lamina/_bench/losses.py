@@ -40,8 +40,9 @@ def add_arguments(parser):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cpu-time", action="store_true",
                         help="time one-thread rows by the calling thread's CPU time "
-                             "(time.thread_time, best of --repeat): robust to other load "
-                             "on a shared machine; rows with more threads stay wall-clock")
+                             "(time.thread_time, best of --repeat consecutive calls): robust "
+                             "to other load on a shared machine; rows with more threads "
+                             "stay wall-clock")
     parser.add_argument("--linear", default=None,
                         type=lambda s: tuple(int(v) for v in s.split("x")),
                         help="also time linear_softmax_cross_entropy at NxHxV (e.g. "
@@ -110,19 +111,21 @@ def torch_softmax_ce(x, y, n_threads):
 # -- tables ----------------------------------------------------------------------------
 
 def _cpu_times(fns, repeat):
-    """Best calling-thread CPU time of each implementation, alternating them.
+    """Best calling-thread CPU time of each implementation in consecutive calls.
 
     Valid for single-threaded runs only (every implementation computes in the calling
     thread); unlike wall-clock time it does not count time the thread waited for a core
-    taken by another process."""
-    for fn in fns.values():
-        fn()
+    taken by another process.  Each implementation runs ``repeat`` times in a row on the
+    same buffers (the steady state of a training loop that reuses them), in two rounds
+    alternating the implementations; the best time counts."""
     best = {name: float("inf") for name in fns}
-    for _ in range(max(repeat, 3)):
+    for _ in range(2):
         for name, fn in fns.items():
-            start = time.thread_time()
             fn()
-            best[name] = min(best[name], time.thread_time() - start)
+            for _ in range(max(repeat, 5)):
+                start = time.thread_time()
+                fn()
+                best[name] = min(best[name], time.thread_time() - start)
     return best
 
 
