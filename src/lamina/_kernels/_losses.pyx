@@ -384,16 +384,25 @@ cdef extern from "lamina_vmath.h" nogil:
     float lamina_vlog_s(float x)
     float lamina_vexpm1_s(float x)
     float lamina_vlog1p_s(float x)
+    double lamina_vexp_nonpos_d(double x)
+    float lamina_vexp_nonpos_s(float x)
 
 
 def vmath(str fn, const floating[::1] x, floating[::1] out):
-    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` (for tests)."""
+    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` or
+    ``exp_nonpos`` (exp for x <= 0; for tests)."""
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef int which = ("exp", "log", "expm1", "log1p").index(fn)
+    cdef int which = ("exp", "log", "expm1", "log1p", "exp_nonpos").index(fn)
     for i in range(n):
         if floating is double:
+            if which == 4:
+                out[i] = lamina_vexp_nonpos_d(x[i])
+                continue
             out[i] = (lamina_vexp_d(x[i]) if which == 0 else lamina_vlog_d(x[i]) if which == 1
                       else lamina_vexpm1_d(x[i]) if which == 2 else lamina_vlog1p_d(x[i]))
         else:
+            if which == 4:
+                out[i] = lamina_vexp_nonpos_s(x[i])
+                continue
             out[i] = (lamina_vexp_s(x[i]) if which == 0 else lamina_vlog_s(x[i]) if which == 1
                       else lamina_vexpm1_s(x[i]) if which == 2 else lamina_vlog1p_s(x[i]))
