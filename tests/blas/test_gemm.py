@@ -220,6 +220,39 @@ def test_gemm_threads_bitwise_identical(isa, dtype, rng):
         np.testing.assert_array_equal(f, lamina.gemm(a, b, n_threads=1))
 
 
+@pytest.mark.parametrize("m, k, n", [(128, 300, 512), (40, 600, 131), (256, 90, 700),
+                                     (130, 200, 130)])
+@pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
+def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
+    """Few rows and a wide C: 2 threads split the columns of C (each packs its own B and
+    a copy of A).  Whole NR panels per thread keep the tile grid, so the result is the
+    1-thread one bit for bit, and the row split (column split off) agrees with it too."""
+    ta, tb = trans
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+
+    def run(threads):
+        return lamina.gemm(a, b, c, beta=0.5, trans_a=ta, trans_b=tb, bias=bias,
+                           activation="relu", n_threads=threads)
+
+    one = run(1)
+    two = run(2)
+    assert _runtime.last_team_size() == 2
+    np.testing.assert_array_equal(one, two)
+    old = _gemm.set_column_split_rows(0)
+    try:
+        rows = run(2)
+    finally:
+        _gemm.set_column_split_rows(old)
+    np.testing.assert_array_equal(one, rows)
+    ref = np.maximum(0.5 * c + (a.T if ta else a).astype(np.float64)
+                     @ (b.T if tb else b).astype(np.float64) + bias, 0)
+    np.testing.assert_allclose(one, ref, rtol=0, atol=(2e-3 if dtype == np.float32 else 1e-10)
+                               * np.sqrt(k))
+
+
 def test_gemm_float32_error_bound(isa, rng):
     m, k, n = 40, 2500, 30
     a = rng.standard_normal((m, k)).astype(np.float32)

@@ -98,7 +98,7 @@ def test_solvers_agree_with_and_without_the_layout(monkeypatch):
     b = np.random.default_rng(1).standard_normal(a.shape[0])
     with_sell = [f(a, b, rtol=1e-10) for f in (solvers.cg, solvers.minres, solvers.gmres,
                                               solvers.bicgstab)]
-    monkeypatch.setattr(_sparse, "sell_from_csr", lambda *args: None)
+    monkeypatch.setattr(_sparse, "sell_from_csr", lambda *args, **kwargs: None)
     plain = [f(a, b, rtol=1e-10) for f in (solvers.cg, solvers.minres, solvers.gmres,
                                            solvers.bicgstab)]
     for s, p in zip(with_sell, plain, strict=True):
@@ -106,3 +106,36 @@ def test_solvers_agree_with_and_without_the_layout(monkeypatch):
         assert abs(s.iterations - p.iterations) <= 4   # rounding only
         np.testing.assert_allclose(s.x, p.x, rtol=0, atol=1e-7 * abs(p.x).max())
     assert lamina.solvers.sor(a, b, rtol=1e-6, omega=1.5, maxiter=2000).converged
+
+
+@pytest.mark.parametrize("layout", ["sell", "csr"])
+@pytest.mark.parametrize("precond", [False, True])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_team_cg_is_bitwise_the_serial_cg(layout, precond, index_dtype, dtype, monkeypatch):
+    # From _iterative.TEAM_MIN_N unknowns on, 2-thread CG runs in one parallel region with
+    # per-block partial sums added in block order: the same arithmetic as 1 thread.
+    from lamina._kernels import _iterative
+
+    if layout == "csr":
+        monkeypatch.setattr(_sparse, "sell_from_csr", lambda *args, **kwargs: None)
+    a = _poisson(80, dtype)                      # 6400 unknowns
+    assert a.shape[0] >= _iterative.TEAM_MIN_N
+    a.indices = a.indices.astype(index_dtype)
+    a.indptr = a.indptr.astype(index_dtype)
+    b = np.linspace(-1.0, 1.0, a.shape[0]).astype(dtype)
+    M = solvers.preconditioners.Jacobi(a) if precond else None
+    rtol = 1e-6 if dtype == np.float32 else 1e-10
+    r1 = solvers.cg(a, b, rtol=rtol, M=M, n_threads=1)
+    r2 = solvers.cg(a, b, rtol=rtol, M=M, n_threads=2)
+    assert r1.converged and r2.converged
+    assert r1.iterations == r2.iterations
+    assert np.array_equal(r1.x, r2.x)
+    assert np.array_equal(r1.residual_history, r2.residual_history)
+
+
+def test_layout_built_the_same_by_any_thread_count(rng):
+    a = _poisson(120)            # above the size from which the copy is threaded
+    one = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], n_threads=1)
+    two = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], n_threads=2)
+    for u, v in zip(one, two, strict=True):
+        assert np.array_equal(u, v)

@@ -72,6 +72,8 @@ cdef extern from "float.h":
     double DBL_EPSILON
     float FLT_MIN
     float FLT_EPSILON
+    double DBL_MAX
+    float FLT_MAX
 
 # Tridiagonal reduction: panel width and the size below which the unblocked code runs.
 DEF _NB_TRD = 32
@@ -79,6 +81,8 @@ DEF _NX_TRD = 128
 # Column block of the symmetric matrix-vector product (its sub-diagonal part is read twice,
 # the second time from L2).
 DEF _SYMV_BLOCK = 32
+# Columns per partial product of the threaded symmetric matrix-vector product.
+DEF _SYMV_CHUNK = 128
 # Columns per GEMM of the blocked rank-2k update: wide, so a panel's update is a handful of
 # GEMM calls (each wakes the thread team; on a busy machine that is what costs), at the
 # price of computing part of the upper triangle of the diagonal blocks too.
@@ -409,18 +413,18 @@ cdef void _lasv2(floating f, floating g, floating h, floating *ssmin, floating *
 # ---------------------------------------------------------------------------------------
 # Symmetric tridiagonal reduction (lower triangle).
 
-cdef void _symv_lower(Py_ssize_t n, floating alpha, const floating *A, Py_ssize_t ld,
-                      const floating *x, floating *y, int n_threads) noexcept nogil:
-    """y := alpha * A x, A symmetric with its lower triangle stored.  Column blocks: the
-    diagonal block by scalar loops, the block below it read once for y[below] += B x and
-    again (from cache) for y[block] += B^T x[below]."""
+cdef void _symv_cols(Py_ssize_t c0, Py_ssize_t c1, Py_ssize_t n, const floating *A,
+                     Py_ssize_t ld, const floating *x, floating *y) noexcept nogil:
+    """y[c0:] = (columns c0:c1 of the lower triangle, used symmetrically) x: the diagonal
+    blocks by scalar loops, the block below each read once for y[below] += B x and again
+    (from cache) for y[block] += B^T x[below]."""
     cdef Py_ssize_t j0, jb, i, j, below
     cdef floating t, acc
-    for i in range(n):
+    for i in range(c0, n):
         y[i] = 0
-    j0 = 0
-    while j0 < n:
-        jb = min(<Py_ssize_t> _SYMV_BLOCK, n - j0)
+    j0 = c0
+    while j0 < c1:
+        jb = min(<Py_ssize_t> _SYMV_BLOCK, c1 - j0)
         for j in range(j0, j0 + jb):
             t = x[j]
             acc = A[j + j * ld] * t
@@ -435,14 +439,47 @@ cdef void _symv_lower(Py_ssize_t n, floating alpha, const floating *A, Py_ssize_
             gemv_kernel(jb, below, <floating> 1, A + j0 + jb + j0 * ld, ld, 1,
                         x + j0 + jb, <floating> 1, y + j0, 1)
         j0 += jb
+
+
+cdef inline Py_ssize_t _symv_scratch(Py_ssize_t n) noexcept nogil:
+    """Floats of scratch _symv_lower needs for order n."""
+    return ((n + _SYMV_CHUNK - 1) // _SYMV_CHUNK) * n
+
+
+cdef void _symv_lower(Py_ssize_t n, floating alpha, const floating *A, Py_ssize_t ld,
+                      const floating *x, floating *y, floating *P,
+                      int n_threads) noexcept nogil:
+    """y := alpha * A x, A symmetric with its lower triangle stored; P: scratch of
+    _symv_scratch(n) floats.
+
+    The columns are cut into chunks of _SYMV_CHUNK; each chunk's product goes to its own
+    partial vector (OpenMP over chunks: this product is the memory-bound half of the
+    tridiagonal reduction), and the partials are added in chunk order -- the same sums
+    for any thread count."""
+    cdef Py_ssize_t nch = (n + _SYMV_CHUNK - 1) // _SYMV_CHUNK, c, i, c0
+    cdef floating s
+    if nch <= 1:
+        _symv_cols(0, n, n, A, ld, x, y)
+    else:
+        for c in prange(nch, num_threads=max(n_threads, 1), schedule="dynamic"):
+            _symv_cols(c * _SYMV_CHUNK, min(n, (c + 1) * _SYMV_CHUNK), n, A, ld, x, P + c * n)
+        for i in range(n):
+            s = 0
+            c0 = 0
+            c = 0
+            while c < nch and c0 <= i:
+                s = s + P[c * n + i]
+                c += 1
+                c0 += _SYMV_CHUNK
+            y[i] = s
     if alpha != 1:
         for i in range(n):
             y[i] = alpha * y[i]
 
 
 cdef void _sytd2(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, floating *e,
-                 floating *tau, floating *w, int n_threads) noexcept nogil:
-    """Unblocked reduction of the lower triangle; w holds n floats."""
+                 floating *tau, floating *w, floating *P, int n_threads) noexcept nogil:
+    """Unblocked reduction of the lower triangle; w holds n floats, P _symv_scratch(n)."""
     cdef Py_ssize_t i, j, k, m
     cdef floating taui, alpha, vj, wj
     cdef floating *v
@@ -453,7 +490,7 @@ cdef void _sytd2(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, floating
             A[i + 1 + i * ld] = 1
             m = n - i - 1
             v = A + i + 1 + i * ld
-            _symv_lower(m, taui, A + i + 1 + (i + 1) * ld, ld, v, w, n_threads)
+            _symv_lower(m, taui, A + i + 1 + (i + 1) * ld, ld, v, w, P, n_threads)
             alpha = -0.5 * taui * dot_kernel(m, w, 1, v, 1, 1)
             for k in range(m):
                 w[k] += alpha * v[k]
@@ -471,11 +508,11 @@ cdef void _sytd2(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, floating
 
 
 cdef void _latrd(Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld, floating *e,
-                 floating *tau, floating *W, Py_ssize_t ldw, floating *tmp,
+                 floating *tau, floating *W, Py_ssize_t ldw, floating *tmp, floating *P,
                  int n_threads) noexcept nogil:
     """Reduce the first nb columns of the n x n trailing matrix (lower) and build W
     (n x nb) such that the trailing update is A22 - V W^T - W V^T (LAPACK's dlatrd).
-    tmp holds 2 nb floats."""
+    tmp holds 2 nb floats, P _symv_scratch(n)."""
     cdef Py_ssize_t i, k
     cdef floating alpha
     cdef floating *v
@@ -496,7 +533,7 @@ cdef void _latrd(Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld, floati
             A[i + 1 + i * ld] = 1
             v = A + i + 1 + i * ld
             wi = W + i + 1 + i * ldw
-            _symv_lower(n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, ld, v, wi,
+            _symv_lower(n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, ld, v, wi, P,
                         n_threads)
             if i > 0:
                 # wi -= A[i+1:, :i] (W[i+1:, :i]^T v) + W[i+1:, :i] (A[i+1:, :i]^T v)
@@ -527,14 +564,16 @@ cdef int sytrd_kernel(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, flo
     cdef floating *V
     cdef floating *C
     cdef floating *Wt
+    cdef floating *P
     if n == 0:
         return 0
-    W = <floating *> malloc((n * nb + 2 * nb + n) * sizeof(floating))
+    W = <floating *> malloc((n * nb + 2 * nb + n + _symv_scratch(n)) * sizeof(floating))
     if W == NULL:
         return -1
+    P = W + n * nb + 2 * nb + n
     if n > _NX_TRD:
         while i < n - _NX_TRD:
-            _latrd(n - i, nb, A + i + i * ld, ld, e + i, tau + i, W, n - i, W + n * nb,
+            _latrd(n - i, nb, A + i + i * ld, ld, e + i, tau + i, W, n - i, W + n * nb, P,
                    n_threads)
             # A22 -= V W^T + W V^T (lower part, column blocks), V = A[i+nb:, i:i+nb].
             n2 = n - i - nb
@@ -553,8 +592,135 @@ cdef int sytrd_kernel(Py_ssize_t n, floating *A, Py_ssize_t ld, floating *d, flo
                 A[j + 1 + j * ld] = e[j]
                 d[j] = A[j + j * ld]
             i += nb
-    _sytd2(n - i, A + i + i * ld, ld, d + i, e + i, tau + i, W, n_threads)
+    _sytd2(n - i, A + i + i * ld, ld, d + i, e + i, tau + i, W, P, n_threads)
     free(W)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Eigenvalues only: the root-free QL iteration.
+
+cdef void _lae2(floating a, floating b, floating c, floating *rt1,
+                floating *rt2) noexcept nogil:
+    """Eigenvalues of [[a, b], [b, c]]: rt1 the larger in magnitude (LAPACK's lae2)."""
+    cdef floating sm = a + c, adf = fabs(a - c), tb = b + b, ab, acmx, acmn, rt
+    ab = fabs(tb)
+    if fabs(a) > fabs(c):
+        acmx = a
+        acmn = c
+    else:
+        acmx = c
+        acmn = a
+    if adf > ab:
+        rt = adf * sqrt(1 + (ab / adf) * (ab / adf))
+    elif adf < ab:
+        rt = ab * sqrt(1 + (adf / ab) * (adf / ab))
+    else:
+        rt = ab * sqrt(<floating> 2)
+    if sm < 0:
+        rt1[0] = <floating> 0.5 * (sm - rt)
+        rt2[0] = (acmx / rt1[0]) * acmn - (b / rt1[0]) * b
+    elif sm > 0:
+        rt1[0] = <floating> 0.5 * (sm + rt)
+        rt2[0] = (acmx / rt1[0]) * acmn - (b / rt1[0]) * b
+    else:
+        rt1[0] = <floating> 0.5 * rt
+        rt2[0] = <floating> -0.5 * rt
+
+
+cdef Py_ssize_t sterf_kernel(Py_ssize_t n, floating *d, floating *e) noexcept nogil:
+    """Eigenvalues of the symmetric tridiagonal (d, e[0:n-1]) into d, ascending; e is
+    destroyed.  The root-free variant of implicit QL (Pal, Walker and Kahan; LAPACK's
+    sterf, QL sweeps only): it carries the squared off-diagonals and needs no square root
+    per rotation, about three times cheaper than QL with rotations.  The matrix is first
+    scaled into the range where those squares neither overflow nor lose the entries that
+    matter.  Returns 0, or the number of off-diagonals left unconverged after 30 n sweeps."""
+    cdef Py_ssize_t lo, m, i, it = 0, maxit = 30 * n, k, j
+    cdef floating eps = _eps(<floating> 0), safmin = _safmin(<floating> 0)
+    cdef floating eps2 = eps * eps, ssfmax, ssfmin, anorm = 0, scale = 1
+    cdef floating p, rte, sigma, r, c, s, gamma, bb, oldc, oldgam, alpha, rt1, rt2
+    if n <= 1:
+        return 0
+    ssfmax = sqrt(1 / safmin) / 3
+    ssfmin = sqrt(safmin) / eps2
+    for i in range(n):
+        anorm = max(anorm, fabs(d[i]))
+    for i in range(n - 1):
+        anorm = max(anorm, fabs(e[i]))
+    if anorm > ssfmax or (0 < anorm < ssfmin):
+        scale = anorm
+        for i in range(n):
+            d[i] = d[i] / scale
+        for i in range(n - 1):
+            e[i] = e[i] / scale
+    e[n - 1] = 0
+    for i in range(n - 1):
+        e[i] = e[i] * e[i]
+    lo = 0
+    while lo < n:
+        m = lo
+        while m < n - 1:
+            if e[m] <= eps2 * fabs(d[m] * d[m + 1]):
+                break
+            m += 1
+        if m == lo:
+            lo += 1
+            continue
+        if m == lo + 1:
+            _lae2(d[lo], sqrt(e[lo]), d[lo + 1], &rt1, &rt2)
+            d[lo] = rt1
+            d[lo + 1] = rt2
+            e[lo] = 0
+            lo += 2
+            continue
+        it += 1
+        if it > maxit:
+            k = 0
+            for i in range(n - 1):
+                if e[i] != 0:
+                    k += 1
+            return max(k, <Py_ssize_t> 1)
+        # Wilkinson's shift from the leading 2 x 2 of the block, then one QL sweep from
+        # the bottom of the block up, on the squared off-diagonals.
+        rte = sqrt(e[lo])
+        sigma = (d[lo + 1] - d[lo]) / (2 * rte)
+        r = hypot(sigma, <floating> 1)
+        sigma = d[lo] - rte / (sigma + _sign(r, sigma))
+        c = 1
+        s = 0
+        gamma = d[m] - sigma
+        p = gamma * gamma
+        i = m - 1
+        while i >= lo:
+            bb = e[i]
+            r = p + bb
+            if i != m - 1:
+                e[i + 1] = s * r
+            oldc = c
+            c = p / r
+            s = bb / r
+            oldgam = gamma
+            alpha = d[i]
+            gamma = c * (alpha - sigma) - s * oldgam
+            d[i + 1] = oldgam + (alpha - gamma)
+            if c != 0:
+                p = (gamma * gamma) / c
+            else:
+                p = oldc * bb
+            i -= 1
+        e[lo] = s * p
+        d[lo] = sigma + gamma
+    if scale != 1:
+        for i in range(n):
+            d[i] = d[i] * scale
+    # Insertion sort, ascending (nearly sorted input is the common case).
+    for i in range(1, n):
+        p = d[i]
+        j = i - 1
+        while j >= 0 and d[j] > p:
+            d[j + 1] = d[j]
+            j -= 1
+        d[j + 1] = p
     return 0
 
 
@@ -991,7 +1157,8 @@ cdef int _gebd2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating
 
 cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssize_t ld,
                  floating *d, floating *e, floating *tauq, floating *taup, floating *X,
-                 Py_ssize_t ldx, floating *Y, Py_ssize_t ldy, floating *tmp) noexcept nogil:
+                 Py_ssize_t ldx, floating *Y, Py_ssize_t ldy, floating *tmp,
+                 int n_threads) noexcept nogil:
     """Reduce the first nb rows and columns of the m x n trailing matrix (m >= n) and
     build X (m x nb), Y (n x nb) with the trailing update A - V Y^T - X U^T (LAPACK's
     dlabrd).  The unit entries of the reflectors are left in A.  tmp holds
@@ -1020,8 +1187,11 @@ cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssiz
         yi = Y + i + 1 + i * ldy
         # Y[i+1:, i] = tauq (A[i:, i+1:]^T v - Y[i+1:, :i] A[i:, :i]^T v
         #                     - A[:i, i+1:]^T X[i:, :i]^T v)
+        # The two products with the whole trailing matrix are the memory-bound bulk of
+        # the reduction: threaded (gemv splits output rows, so the result is the serial
+        # one bit for bit).
         gemv_kernel(n - i - 1, m - i, <floating> 1, A + i + (i + 1) * ld, ld, 1,
-                    A + i + i * ld, <floating> 0, yi, 1)
+                    A + i + i * ld, <floating> 0, yi, n_threads)
         if i > 0:
             gemv_kernel(i, m - i, <floating> 1, A + i, ld, 1, A + i + i * ld, <floating> 0,
                         t1, 1)
@@ -1054,7 +1224,7 @@ cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssiz
         # X[i+1:, i] = taup (A[i+1:, i+1:] u - A[i+1:, :i+1] Y[i+1:, :i+1]^T u
         #                    - X[i+1:, :i] A[:i, i+1:] u)
         gemv_kernel(m - i - 1, n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, 1, ld, u,
-                    <floating> 0, xi, 1)
+                    <floating> 0, xi, n_threads)
         gemv_kernel(i + 1, n - i - 1, <floating> 1, Y + i + 1, ldy, 1, u, <floating> 0, t1,
                     1)
         gemv_kernel(m - i - 1, i + 1, <floating> -1, A + i + 1, 1, ld, t1, <floating> 1, xi,
@@ -1090,7 +1260,7 @@ cdef int gebrd_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, fl
     tmp = Y + n * nb
     while n - i > _NX_BRD:
         _labrd(m - i, n - i, nb, A + i + i * ld, ld, d + i, e + i, tauq + i, taup + i,
-               X, m - i, Y, n - i, tmp)
+               X, m - i, Y, n - i, tmp, n_threads)
         # A22 -= V Y2^T + X2 U, V = A[i+nb:, i:i+nb], U = A[i:i+nb, i+nb:]
         rc = gemm_kernel(m - i - nb, n - i - nb, nb, <floating> -1, A + i + nb + i * ld, 1, ld,
                          Y + nb, n - i, 1, <floating> 1, A + i + nb + (i + nb) * ld, 1, ld,
@@ -1407,6 +1577,23 @@ cdef inline Py_ssize_t _ld(Py_ssize_t stride, Py_ssize_t itemsize) noexcept nogi
     return stride // itemsize
 
 
+def lower_max_abs(const floating[::1, :] a):
+    """``(max |a[i, j]| over i >= j, True when all those entries are finite)`` in one
+    pass over the lower triangle of the square matrix ``a``, without a copy."""
+    cdef Py_ssize_t n = a.shape[0], i, j
+    cdef floating v, m = 0
+    cdef bint finite = True
+    cdef floating big = FLT_MAX if floating is float else DBL_MAX
+    with nogil:
+        for j in range(n):
+            for i in range(j, n):
+                v = fabs(a[i, j])
+                m = v if v > m else m
+                # NaN compares false: a NaN or an infinity leaves the finite range
+                finite = finite & (v <= big)
+    return float(m), bool(finite)
+
+
 def sytrd(floating[::1, :] a, floating[::1] d, floating[::1] e, floating[::1] tau,
           int n_threads):
     """In place tridiagonal reduction of the lower triangle of a (n x n)."""
@@ -1423,7 +1610,8 @@ def sytrd(floating[::1, :] a, floating[::1] d, floating[::1] e, floating[::1] ta
 
 def steqr(floating[::1] d, floating[::1] e, floating[::1, :] z, int n_threads):
     """Eigenvalues of the tridiagonal (d, e) in place, ascending; z (or None): columns
-    rotated along.  Returns info (0, or > 0: values that did not converge)."""
+    rotated along (without z, the root-free sterf iteration).  Returns info (0, or > 0:
+    values that did not converge)."""
     cdef Py_ssize_t n = d.shape[0], info, nrows = 0, ldz = 1
     cdef floating *zp = NULL
     if e.shape[0] < n:
@@ -1435,7 +1623,10 @@ def steqr(floating[::1] d, floating[::1] e, floating[::1, :] z, int n_threads):
     if n == 0:
         return 0
     with nogil:
-        info = steqr_kernel(n, &d[0], &e[0], zp, ldz, nrows, n_threads)
+        if z is None:
+            info = sterf_kernel(n, &d[0], &e[0])
+        else:
+            info = steqr_kernel(n, &d[0], &e[0], zp, ldz, nrows, n_threads)
     if info < 0:
         raise MemoryError("steqr: workspace allocation failed")
     return info

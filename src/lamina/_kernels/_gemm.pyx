@@ -39,6 +39,7 @@ from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_omp.h" nogil:
     int lamina_omp_get_num_threads()
+    void lamina_omp_barrier()
 
 cdef extern from "lamina_gemm.h" nogil:
     ctypedef struct lamina_gemm_blocks_t:
@@ -51,7 +52,6 @@ cdef extern from "lamina_gemm.h" nogil:
     int lamina_gemm_set_blocks(int is_float, int isa, int mc, int kc, int nc)
     void *lamina_gemm_alloc(size_t nbytes)
     void lamina_gemm_free(void *p)
-    void lamina_omp_barrier()
     void lamina_gemm_prefetch_tile(const void *c, Py_ssize_t row_stride, Py_ssize_t rows,
                                    size_t row_bytes)
     int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
@@ -122,6 +122,13 @@ cdef double _parallel_min = 128.0 * 128.0 * 128.0
 # each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
 DIRECT_B_ROWS = 64
 cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
+# Up to this many rows of C, and when C is at least as wide as it is tall, threads split
+# the columns of C instead of its rows: each thread packs its own B columns and (a copy of)
+# all of A and runs the five loops alone -- no shared B panel, no barrier.  Splitting 128
+# rows into 64 + 64 would leave each thread a B panel it reuses for only 8 tiles after
+# pulling half of it from the other core.
+COLUMN_SPLIT_ROWS = 256
+cdef Py_ssize_t _column_split_rows = COLUMN_SPLIT_ROWS
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
 cdef Py_ssize_t _tri_block = TRI_BLOCK
@@ -283,7 +290,8 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                  int n_threads) noexcept nogil:
     cdef int isa = get_isa(), nt, tid, team
     cdef lamina_gemm_blocks_t bs
-    cdef Py_ssize_t mc, q, kc_max, nc_max
+    cdef Py_ssize_t mc, q, kc_max, nc_max, j0, j1
+    cdef bint column_split
     cdef floating *bufA
     cdef floating *bufB
     cdef double flops
@@ -325,18 +333,28 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     nt = n_threads if n_threads > 1 else 1
     if flops < _parallel_min:
         nt = 1
-    if nt > _ceil_div(m, bs.mr):
-        nt = <int> _ceil_div(m, bs.mr)
-    # Row blocks: a multiple of nt blocks of (nearly) equal size, each at most MC rows and
-    # a multiple of MR, so the tile grid never depends on the thread count.
-    q = _ceil_div(m, <Py_ssize_t> nt * bs.mc)
-    mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
+    column_split = (nt > 1 and m <= _column_split_rows and n >= m
+                    and _ceil_div(n, bs.nr) >= 2 * nt)
+    if column_split:
+        if nt > _ceil_div(n, bs.nr):
+            nt = <int> _ceil_div(n, bs.nr)
+        # All rows in one block per thread (at most MC rows, a multiple of MR): the same
+        # row blocks as one thread, so every rounding is the serial one.
+        mc = _ceil_div(_ceil_div(m, _ceil_div(m, bs.mc)), bs.mr) * bs.mr
+    else:
+        if nt > _ceil_div(m, bs.mr):
+            nt = <int> _ceil_div(m, bs.mr)
+        # Row blocks: a multiple of nt blocks of (nearly) equal size, each at most MC rows
+        # and a multiple of MR, so the tile grid never depends on the thread count.
+        q = _ceil_div(m, <Py_ssize_t> nt * bs.mc)
+        mc = _ceil_div(_ceil_div(m, q * nt), bs.mr) * bs.mr
     kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
     direct_b = csb == 1 and m <= _direct_b_rows and isa != 0     # 0: generic kernels
-    # one B panel when serial, two (alternating) when threaded
-    bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2) * kc_max * nc_max
-                                          * sizeof(floating))
+    # one B panel when serial, two (alternating) when threaded, one per thread when the
+    # threads split the columns
+    bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2 if not column_split else nt)
+                                          * kc_max * nc_max * sizeof(floating))
     bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
@@ -346,6 +364,23 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         record_team_size(1)
         _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
                     C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB, direct_b)
+    elif column_split:
+        with parallel(num_threads=nt):
+            tid = threadid()
+            team = lamina_omp_get_num_threads()
+            if tid == 0:
+                record_team_size(team)
+            # Column range of this thread: whole NR panels, so the tile grid (and every
+            # rounding) is the serial one.
+            j0 = _ceil_div(n, bs.nr) * tid // team * bs.nr
+            j1 = min(n, _ceil_div(n, bs.nr) * (tid + 1) // team * bs.nr)
+            if j1 > j0:
+                _gemm_loops(0, 1, isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
+                            B + j0 * csb, rsb, csb, beta, C + j0 * csc, rsc, csc,
+                            NULL if bias == NULL else bias + j0 * bias_cs, bias_rs,
+                            bias_cs, act, bufA + tid * mc * kc_max,
+                            bufB + tid * kc_max * nc_max, bufB + tid * kc_max * nc_max,
+                            direct_b)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -699,6 +734,15 @@ def set_direct_b_rows(Py_ssize_t rows):
     global _direct_b_rows
     old = _direct_b_rows
     _direct_b_rows = rows
+    return old
+
+
+def set_column_split_rows(Py_ssize_t rows):
+    """Set the row count up to which threads split the columns of C; returns the previous
+    one (tests and experiments; 0 turns the column split off)."""
+    global _column_split_rows
+    old = _column_split_rows
+    _column_split_rows = rows
     return old
 
 

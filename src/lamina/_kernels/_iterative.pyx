@@ -26,14 +26,33 @@ from libc.string cimport memcpy, memset
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from cython cimport floating
+from cython.parallel cimport parallel
 
 import numpy as np
 
 from lamina._kernels._blas1 cimport dot_kernel, axpy_kernel, nrm2_kernel, scal_kernel
 from lamina._kernels._blas2 cimport gemv_kernel
 from lamina._kernels._sparse cimport (csr_index, csr_spmv_kernel, sell_spmv_kernel,
-                                      vector_blocks, update_xr_kernel, xpby_kernel, diag_scale_dot_kernel,
+                                      csr_spmv_blocks, sell_spmv_blocks, update_xr_blocks,
+                                      xpby_blocks, diag_scale_dot_blocks, vector_blocks,
+                                      update_xr_kernel, xpby_kernel, diag_scale_dot_kernel,
                                       diag_update_kernel)
+
+cdef extern from "lamina_omp.h" nogil:
+    void lamina_omp_barrier()
+    int lamina_omp_get_thread_num()
+    int lamina_omp_get_num_threads()
+    ctypedef struct lamina_spin_barrier_t:
+        int count
+        int sense
+        int size
+    void lamina_spin_barrier_init(lamina_spin_barrier_t *b, int size)
+    void lamina_spin_barrier_wait(lamina_spin_barrier_t *b, int *local_sense)
+
+cdef extern from "Python.h":
+    # The raw C-API call: returns -1 with the exception set, which the caller propagates
+    # once it is safe to (after the team of threads has stopped).
+    int _signals_raw "PyErr_CheckSignals"()
 
 # Status codes returned by the solvers.
 CONVERGED = 0
@@ -393,7 +412,7 @@ cdef _result(int status, Py_ssize_t it, double res, History *h):
 cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating *x,
              floating *r, floating *z, floating *p, floating *q, bint x0_zero, double tol,
              Py_ssize_t maxiter, double *partial, int nt, PyObject *monitor, History *h,
-             Py_ssize_t *it_out, double *res_out) except -1 nogil:
+             Py_ssize_t *it_out, double *res_out, double *team) except -1 nogil:
     cdef double rr, rho, rho_new, pq, alpha, rnorm
     cdef Py_ssize_t it = 0
     cdef int status = _MAXITER
@@ -417,6 +436,9 @@ cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating 
             _copy(n, z, p)
         if not rho > 0:
             status = _PC_INDEFINITE
+        if status == _MAXITER and team != NULL:
+            return _cg_team(A, M, n, x, r, z, p, q, rho, rnorm, tol, maxiter, team, nt, h,
+                            it_out, res_out)
         while status == _MAXITER and it < maxiter:
             pq = op_apply(A, p, <const floating *> NULL, q, p, partial, nt)
             if not pq > 0:
@@ -449,6 +471,167 @@ cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating 
     return status
 
 
+# ---------------------------------------------------------------------------------------
+# CG on a team of threads that stays up for the whole solve: one parallel region instead
+# of three per iteration (waking a team costs several microseconds, as much as a whole
+# iteration at n = 10^4), three barriers per iteration (four with a Jacobi
+# preconditioner).  Each thread owns a fixed share of the SpMV row blocks and of the
+# vector blocks; the dot products are partial sums per block, added up in block order
+# by every thread -- so every thread takes the same decisions, and x is bitwise the one
+# the serial loop computes.
+
+# CG runs on a team from this many unknowns on (below it the barriers cost more than the
+# split saves).
+TEAM_MIN_N = 4096
+cdef Py_ssize_t _TEAM_MIN_N = 4096
+
+cdef enum:
+    _TEAM_STOP = 0      # shared flags: set by thread 0, read by all after a barrier
+    _TEAM_STATUS = 1
+    _TEAM_FAILED = 2    # 1: out of memory for the history, 2: a signal (KeyboardInterrupt)
+
+
+cdef bint team_eligible(Operator *A, Precond *M, Py_ssize_t n, int nt,
+                        object monitor) noexcept:
+    return (nt > 1 and monitor is None and n >= _TEAM_MIN_N
+            and (A.kind == OP_CSR32 or A.kind == OP_CSR64 or A.kind == OP_SELL)
+            and (M.kind == PC_NONE or M.kind == PC_DIAG))
+
+
+cdef inline void _op_blocks(Operator *A, Py_ssize_t b0, Py_ssize_t b1, const floating *x,
+                            floating *y, const floating *w, double *partial) noexcept nogil:
+    if A.kind == OP_SELL:
+        sell_spmv_blocks(A.n, <const long long *> A.indptr, A.lens, <const int *> A.indices,
+                         <const floating *> A.data, A.blocks, b0, b1, x,
+                         <const floating *> NULL, y, w, partial)
+    elif A.kind == OP_CSR32:
+        csr_spmv_blocks(<const int *> A.indptr, <const int *> A.indices,
+                        <const floating *> A.data, A.blocks, b0, b1, x,
+                        <const floating *> NULL, y, w, partial)
+    else:
+        csr_spmv_blocks(<const long long *> A.indptr, <const long long *> A.indices,
+                        <const floating *> A.data, A.blocks, b0, b1, x,
+                        <const floating *> NULL, y, w, partial)
+
+
+cdef void _team_start() noexcept nogil:
+    # The spin barrier's size is set by thread 0 once the team exists; the one OpenMP
+    # barrier of the solve publishes it.
+    lamina_omp_barrier()
+
+
+cdef inline double _sum_in_order(const double *v, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    for i in range(m):
+        s += v[i]
+    return s
+
+
+cdef int _hist_push_quiet(History *h, double v) noexcept nogil:
+    # _hist_push for thread 0 of a team: reports instead of raising (raising inside the
+    # parallel region would leave the other threads waiting at a barrier).
+    cdef Py_ssize_t cap
+    cdef double *p
+    if (h.size & 255) == 255:
+        with gil:
+            if _signals_raw() != 0:
+                return 2
+    if h.size == h.cap:
+        cap = 64 if h.cap < 32 else 2 * h.cap
+        p = <double *> realloc(h.data, cap * sizeof(double))
+        if p == NULL:
+            return 1
+        h.data = p
+        h.cap = cap
+    h.data[h.size] = v
+    h.size += 1
+    return 0
+
+
+cdef void _cg_team_body(Operator *A, Precond *M, Py_ssize_t n, floating *x, floating *r,
+                        floating *z, floating *p, floating *q, double rho, double tol,
+                        Py_ssize_t maxiter, double *part_a, double *part_v, double *part_z,
+                        History *h, int *flags, lamina_spin_barrier_t *bar,
+                        Py_ssize_t *it_out, double *res_out) noexcept nogil:
+    cdef int t = lamina_omp_get_thread_num(), nt = lamina_omp_get_num_threads()
+    cdef int sense = 0
+    cdef Py_ssize_t nba = A.n_blocks, nbv = vector_blocks(n), it = 0
+    cdef Py_ssize_t a0 = nba * t // nt, a1 = nba * (t + 1) // nt
+    cdef Py_ssize_t v0 = nbv * t // nt, v1 = nbv * (t + 1) // nt
+    cdef double pq, alpha, rr, rho_new, rnorm = res_out[0]
+    cdef int status = _MAXITER, failed
+    while it < maxiter:
+        _op_blocks(A, a0, a1, p, q, p, part_a)
+        lamina_spin_barrier_wait(bar, &sense)
+        if flags[_TEAM_STOP]:
+            break
+        pq = _sum_in_order(part_a, nba)
+        if not pq > 0:
+            status = _BREAKDOWN_CURVATURE if pq <= 0 else _DIVERGED
+            break
+        alpha = rho / pq
+        update_xr_blocks(n, v0, v1, alpha, x, p, r, q, part_v)
+        lamina_spin_barrier_wait(bar, &sense)
+        rr = _sum_in_order(part_v, nbv)
+        it += 1
+        rnorm = sqrt(rr)
+        if t == 0:
+            failed = _hist_push_quiet(h, rnorm)
+            if failed:
+                flags[_TEAM_FAILED] = failed
+                flags[_TEAM_STOP] = 1
+        if rnorm <= tol:
+            status = _CONVERGED
+            break
+        if not isfinite(rnorm):
+            status = _DIVERGED
+            break
+        if M.kind == PC_DIAG:
+            diag_scale_dot_blocks(n, v0, v1, <const floating *> M.diag, r, z, part_z)
+            lamina_spin_barrier_wait(bar, &sense)
+            rho_new = _sum_in_order(part_z, nbv)
+            if not rho_new > 0:
+                status = _PC_INDEFINITE
+                break
+            xpby_blocks(n, v0, v1, z, rho_new / rho, p)
+        else:
+            rho_new = rr
+            xpby_blocks(n, v0, v1, r, rho_new / rho, p)
+        rho = rho_new
+        lamina_spin_barrier_wait(bar, &sense)
+    if t == 0:
+        it_out[0] = it
+        res_out[0] = rnorm
+        flags[_TEAM_STATUS] = status
+
+
+cdef int _cg_team(Operator *A, Precond *M, Py_ssize_t n, floating *x, floating *r,
+                  floating *z, floating *p, floating *q, double rho, double rnorm,
+                  double tol, Py_ssize_t maxiter, double *team, int nt, History *h,
+                  Py_ssize_t *it_out, double *res_out) except -1 nogil:
+    # team: scratch of A.n_blocks + 2 vector_blocks(n) doubles.
+    cdef double *part_a = team
+    cdef double *part_v = team + A.n_blocks
+    cdef double *part_z = part_v + vector_blocks(n)
+    cdef int flags[3]
+    cdef lamina_spin_barrier_t bar
+    flags[0] = flags[1] = flags[2] = 0
+    res_out[0] = rnorm
+    with parallel(num_threads=nt):
+        if lamina_omp_get_thread_num() == 0:
+            lamina_spin_barrier_init(&bar, lamina_omp_get_num_threads())
+        _team_start()
+        _cg_team_body(A, M, n, x, r, z, p, q, rho, tol, maxiter, part_a, part_v, part_z, h,
+                      flags, &bar, it_out, res_out)
+    if flags[_TEAM_FAILED] == 1:
+        with gil:
+            raise MemoryError("residual history")
+    if flags[_TEAM_FAILED] == 2:
+        return -1               # the signal's exception (KeyboardInterrupt) is set
+    return flags[_TEAM_STATUS]
+
+
 def cg(Problem P, const floating[::1] b, floating[::1] x, floating[:, ::1] work,
        bint x0_zero, double tol, Py_ssize_t maxiter, monitor=None):
     """Run CG in place on x; work has 4 rows of length n.  Returns (status, it, res, hist)."""
@@ -460,11 +643,15 @@ def cg(Problem P, const floating[::1] b, floating[::1] x, floating[:, ::1] work,
     cdef int status
     cdef double *partial = P.partial()
     cdef PyObject *mon = <PyObject *> monitor if monitor is not None else NULL
+    cdef double *team = NULL
+    if team_eligible(&P.op, &P.pc, n, P.n_threads, monitor):
+        team_scratch = np.empty(P.op.n_blocks + 2 * vector_blocks(n), dtype=np.float64)
+        team = <double *> _ptr(team_scratch)
     try:
         with nogil:
             status = _cg(&P.op, &P.pc, n, &b[0], &x[0], &work[0, 0], &work[1, 0],
                          &work[2, 0], &work[3, 0], x0_zero, tol, maxiter, partial,
-                         P.n_threads, mon, &h, &it, &res)
+                         P.n_threads, mon, &h, &it, &res, team)
         return _result(status, it, res, &h)
     finally:
         free(h.data)

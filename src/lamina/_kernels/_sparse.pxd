@@ -45,3 +45,24 @@ cdef double diag_scale_dot_kernel(Py_ssize_t n, const floating *d, const floatin
 # x += d * r (elementwise).
 cdef void diag_update_kernel(Py_ssize_t n, const floating *d, const floating *r,
                              floating *x, int n_threads) noexcept nogil
+
+# Block-range forms for a running team of threads (each writes partial[blk] for its blocks
+# [b0, b1); the caller sums partial in block order): SpMV over CSR or SELL-8 row blocks,
+# and the vector kernels above over vector_blocks(n) blocks.
+cdef void csr_spmv_blocks(const csr_index *indptr, const csr_index *indices,
+                          const floating *data, const Py_ssize_t *blocks, Py_ssize_t b0,
+                          Py_ssize_t b1, const floating *x, const floating *b, floating *y,
+                          const floating *w, double *partial) noexcept nogil
+cdef void sell_spmv_blocks(Py_ssize_t n, const long long *sptr, const int *slen,
+                           const int *col, const floating *val, const Py_ssize_t *blocks,
+                           Py_ssize_t b0, Py_ssize_t b1, const floating *x,
+                           const floating *b, floating *y, const floating *w,
+                           double *partial) noexcept nogil
+cdef void update_xr_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, double alpha,
+                           floating *x, const floating *p, floating *r, const floating *q,
+                           double *partial) noexcept nogil
+cdef void xpby_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, const floating *z,
+                      double beta, floating *p) noexcept nogil
+cdef void diag_scale_dot_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1,
+                                const floating *d, const floating *r, floating *z,
+                                double *partial) noexcept nogil

@@ -36,6 +36,15 @@ cdef extern from "lamina_spmv.h" nogil:
                                        const float *x, const float *b, float *y,
                                        const float *w)
 
+cdef extern from "lamina_cgvec.h" nogil:
+    int LAMINA_HAVE_CGVEC_AVX512
+    double lamina_update_xr_d_avx512(Py_ssize_t n, double alpha, double *x, const double *p,
+                                     double *r, const double *q)
+    double lamina_update_xr_s_avx512(Py_ssize_t n, float alpha, float *x, const float *p,
+                                     float *r, const float *q)
+    void lamina_xpby_d_avx512(Py_ssize_t n, const double *z, double beta, double *p)
+    void lamina_xpby_s_avx512(Py_ssize_t n, const float *z, float beta, float *p)
+
 cdef extern from "lamina_sell.h" nogil:
     int LAMINA_HAVE_SELL_AVX512
     double lamina_sell_d_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
@@ -54,7 +63,7 @@ cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
 cdef Py_ssize_t _SPMV_PARALLEL_MIN = 1 << 17
 # Work per SpMV block (nonzeros + rows) and elements per vector block.
 BLOCK_WORK = 1 << 14
-DEF VECTOR_BLOCK = 8192
+DEF VECTOR_BLOCK = 1024
 
 
 def csr_row_blocks(indptr):
@@ -159,19 +168,40 @@ def sell_available():
     return bool(LAMINA_HAVE_SELL_AVX512) and get_isa() == 2
 
 
+cdef void _sell_fill_slice(Py_ssize_t s, Py_ssize_t n, const csr_index[::1] indptr,
+                           const csr_index *ind, const floating *dat, const long long *sptr,
+                           const int *slen, int *col, floating *val) noexcept nogil:
+    # Slice s in storage order (slot after slot); its 8 rows are read as 8 streams.
+    cdef Py_ssize_t q = sptr[s], w = (sptr[s + 1] - sptr[s]) // 8, r, i, j
+    cdef Py_ssize_t start[8]
+    for r in range(8):
+        i = 8 * s + r
+        start[r] = indptr[i] if i < n else 0
+    for j in range(w):
+        for r in range(8):
+            if j < slen[8 * s + r]:
+                col[q] = <int> ind[start[r] + j]
+                val[q] = dat[start[r] + j]
+            else:
+                # Padded slot: masked off by the kernels; zeros keep it tidy.
+                col[q] = 0
+                val[q] = 0
+            q += 1
+
+
 def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
                   const floating[::1] data, Py_ssize_t n_cols,
-                  double max_padding=SELL_MAX_PADDING):
+                  double max_padding=SELL_MAX_PADDING, int n_threads=1):
     """The SELL-8 copy of a CSR matrix: ``(sptr, slen, col, val, blocks)`` or None.
 
     None when the layout does not pay: no AVX-512 kernel here, rows averaging 16 or more
     nonzeros (a CSR row then fills vectors by itself), padding above ``max_padding``
     (default ``SELL_MAX_PADDING``) of the nonzeros, or column indices beyond int32.  ``blocks``
     splits the slices for threading (balanced by stored entries, matrix-only, so results
-    do not depend on the thread count).  O(nnz) time; the copy takes about as much memory
-    as the CSR arrays.
+    do not depend on the thread count).  O(nnz) time (the copy is made by ``n_threads``
+    threads); it takes about as much memory as the CSR arrays.
     """
-    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl, s, r, i, j, w, L, q, total = 0
+    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl, s, r, i, w, L, total = 0
     cdef long long nnz
     if not sell_available() or n <= 0 or n_cols >= 2 ** 31:
         return None
@@ -198,21 +228,17 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         sptr[nsl] = total
     if total > (1.0 + max_padding) * nnz + 64:
         return None
-    col_a = np.zeros(total, dtype=np.int32)
-    val_a = np.zeros(total, dtype=np.asarray(data).dtype)
-    cdef int[::1] col = col_a
-    cdef floating[::1] val = val_a
-    with nogil:
-        for s in range(nsl):
-            for r in range(8):
-                i = 8 * s + r
-                if i >= n:
-                    break
-                q = sptr[s] + r
-                for j in range(indptr[i], indptr[i + 1]):
-                    col[q] = <int> indices[j]
-                    val[q] = data[j]
-                    q += 8
+    col_a = np.empty(total, dtype=np.int32)
+    val_a = np.empty(total, dtype=np.asarray(data).dtype)
+    cdef int[::1] colv = col_a
+    cdef floating[::1] valv = val_a
+    cdef int *col = &colv[0] if total else NULL
+    cdef floating *val = &valv[0] if total else NULL
+    cdef const csr_index *ind = &indices[0] if indices.shape[0] else NULL
+    cdef const floating *dat = &data[0] if data.shape[0] else NULL
+    cdef Py_ssize_t nt = max(1, n_threads) if total >= 1 << 16 else 1
+    for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
+        _sell_fill_slice(s, n, indptr, ind, dat, &sptr[0], &slen[0], col, val)
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 
@@ -278,26 +304,34 @@ cdef inline bint _serial(Py_ssize_t n, int n_threads) noexcept nogil:
 cdef inline double _update_xr_block(Py_ssize_t i0, Py_ssize_t i1, floating alpha,
                                     floating *x, const floating *p, floating *r,
                                     const floating *q) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef double s0 = 0.0, s1 = 0.0
-    cdef floating ri, rj
+    # r.r in 8 independent partial sums (one per lane position, added in a fixed order at
+    # the end): a single running sum is a serial chain the compiler may not reorder, so
+    # it would keep the whole loop scalar.
+    cdef Py_ssize_t i, j
+    cdef double acc[8]
+    cdef floating ri
+    if LAMINA_HAVE_CGVEC_AVX512 and get_isa() == 2:
+        if floating is double:
+            return lamina_update_xr_d_avx512(i1 - i0, alpha, x + i0, p + i0, r + i0, q + i0)
+        else:
+            return lamina_update_xr_s_avx512(i1 - i0, alpha, x + i0, p + i0, r + i0, q + i0)
+    for j in range(8):
+        acc[j] = 0.0
     i = i0
-    while i + 1 < i1:
-        x[i] = x[i] + alpha * p[i]
-        x[i + 1] = x[i + 1] + alpha * p[i + 1]
-        ri = r[i] - alpha * q[i]
-        rj = r[i + 1] - alpha * q[i + 1]
-        r[i] = ri
-        r[i + 1] = rj
-        s0 += <double> ri * ri
-        s1 += <double> rj * rj
-        i = i + 2
-    if i < i1:
+    while i + 8 <= i1:
+        for j in range(8):
+            x[i + j] = x[i + j] + alpha * p[i + j]
+            ri = r[i + j] - alpha * q[i + j]
+            r[i + j] = ri
+            acc[j] += <double> ri * <double> ri
+        i = i + 8
+    while i < i1:
         x[i] = x[i] + alpha * p[i]
         ri = r[i] - alpha * q[i]
         r[i] = ri
-        s0 += <double> ri * ri
-    return s0 + s1
+        acc[0] += <double> ri * <double> ri
+        i = i + 1
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 
 
 cdef double update_xr_kernel(Py_ssize_t n, double alpha, floating *x, const floating *p,
@@ -322,6 +356,12 @@ cdef double update_xr_kernel(Py_ssize_t n, double alpha, floating *x, const floa
 cdef inline void _xpby_block(Py_ssize_t i0, Py_ssize_t i1, const floating *z, floating beta,
                              floating *p) noexcept nogil:
     cdef Py_ssize_t i
+    if LAMINA_HAVE_CGVEC_AVX512 and get_isa() == 2:
+        if floating is double:
+            lamina_xpby_d_avx512(i1 - i0, z + i0, beta, p + i0)
+        else:
+            lamina_xpby_s_avx512(i1 - i0, z + i0, beta, p + i0)
+        return
     for i in range(i0, i1):
         p[i] = z[i] + beta * p[i]
 
@@ -339,14 +379,25 @@ cdef void xpby_kernel(Py_ssize_t n, const floating *z, double beta, floating *p,
 
 cdef inline double _diag_scale_block(Py_ssize_t i0, Py_ssize_t i1, const floating *d,
                                      const floating *r, floating *z) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef double s = 0.0
+    # r.z in 8 partial sums, as in _update_xr_block.
+    cdef Py_ssize_t i, j
+    cdef double acc[8]
     cdef floating zi
-    for i in range(i0, i1):
+    for j in range(8):
+        acc[j] = 0.0
+    i = i0
+    while i + 8 <= i1:
+        for j in range(8):
+            zi = d[i + j] * r[i + j]
+            z[i + j] = zi
+            acc[j] += <double> r[i + j] * <double> zi
+        i = i + 8
+    while i < i1:
         zi = d[i] * r[i]
         z[i] = zi
-        s += <double> r[i] * zi
-    return s
+        acc[0] += <double> r[i] * <double> zi
+        i = i + 1
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 
 
 cdef double diag_scale_dot_kernel(Py_ssize_t n, const floating *d, const floating *r,
@@ -382,6 +433,57 @@ cdef void diag_update_kernel(Py_ssize_t n, const floating *d, const floating *r,
         return
     for blk in prange(nb, schedule="static", num_threads=n_threads):
         _diag_update_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK), d, r, x)
+
+
+# ---------------------------------------------------------------------------------------
+# Block-range forms of the kernels above for a team of threads that is already running
+# (the solvers' one-parallel-region loops): each thread calls them on its own share of
+# the blocks and writes one partial sum per block, which every thread then adds up in
+# block order -- the same sums, in the same order, as the serial kernels.
+
+cdef void csr_spmv_blocks(const csr_index *indptr, const csr_index *indices,
+                          const floating *data, const Py_ssize_t *blocks, Py_ssize_t b0,
+                          Py_ssize_t b1, const floating *x, const floating *b, floating *y,
+                          const floating *w, double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    cdef bint simd = LAMINA_HAVE_SPMV_AVX512 and get_isa() == 2
+    for blk in range(b0, b1):
+        partial[blk] = _spmv_rows(blocks[blk], blocks[blk + 1], indptr, indices, data, x, b,
+                                  y, w, simd)
+
+
+cdef void sell_spmv_blocks(Py_ssize_t n, const long long *sptr, const int *slen,
+                           const int *col, const floating *val, const Py_ssize_t *blocks,
+                           Py_ssize_t b0, Py_ssize_t b1, const floating *x,
+                           const floating *b, floating *y, const floating *w,
+                           double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _sell_slices(blocks[blk], blocks[blk + 1], n, sptr, slen, col, val,
+                                    x, b, y, w)
+
+
+cdef void update_xr_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, double alpha,
+                           floating *x, const floating *p, floating *r, const floating *q,
+                           double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _update_xr_block(blk * VECTOR_BLOCK, min(n, (blk + 1) * VECTOR_BLOCK),
+                                        <floating> alpha, x, p, r, q)
+
+
+cdef void xpby_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1, const floating *z,
+                      double beta, floating *p) noexcept nogil:
+    _xpby_block(b0 * VECTOR_BLOCK, min(n, b1 * VECTOR_BLOCK), z, <floating> beta, p)
+
+
+cdef void diag_scale_dot_blocks(Py_ssize_t n, Py_ssize_t b0, Py_ssize_t b1,
+                                const floating *d, const floating *r, floating *z,
+                                double *partial) noexcept nogil:
+    cdef Py_ssize_t blk
+    for blk in range(b0, b1):
+        partial[blk] = _diag_scale_block(blk * VECTOR_BLOCK,
+                                         min(n, (blk + 1) * VECTOR_BLOCK), d, r, z)
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ __all__ = [
     "estimate_inverse_norm1",
     "matrices",
     "prepare",
+    "raise_not_finite",
     "require_finite",
     "safe_scale",
+    "scale_for_max",
     "work_copy",
 ]
 
@@ -106,7 +108,11 @@ def safe_scale(a, dtype):
     overflow), else 1.  Dividing by the largest magnitude cannot overflow."""
     if a.size == 0:
         return 1.0
-    anrm = float(np.max(np.abs(a)))
+    return scale_for_max(float(np.max(np.abs(a))), dtype)
+
+
+def scale_for_max(anrm, dtype):
+    """:func:`safe_scale` from a matrix's largest magnitude ``anrm``."""
     info = np.finfo(dtype)
     small = float(info.tiny) / float(info.eps)
     rmin, rmax = np.sqrt(small), np.sqrt(1.0 / small)
@@ -118,8 +124,13 @@ def safe_scale(a, dtype):
 def require_finite(a, what):
     """Iterations on NaN or Inf never converge: say so at once (reached only with
     check_finite=False; NumPy raises LinAlgError in the same case)."""
+    if not np.isfinite(a).all():
+        raise_not_finite(what)
+
+
+def raise_not_finite(what):
+    """The error :func:`require_finite` raises."""
     from lamina._errors import LinAlgError
 
-    if not np.isfinite(a).all():
-        raise LinAlgError(f"{what} did not converge: the input contains NaN or Inf "
-                          "(check_finite=False skipped the check)")
+    raise LinAlgError(f"{what} did not converge: the input contains NaN or Inf "
+                      "(check_finite=False skipped the check)")

@@ -6,7 +6,7 @@ from lamina._config import resolve_threads
 from lamina._errors import LinAlgError
 from lamina._kernels import _eigen, _lapack
 from lamina._registry import dispatchable
-from lamina.linalg._common import matrices, prepare, require_finite, safe_scale, work_copy
+from lamina.linalg._common import matrices, prepare, raise_not_finite, scale_for_max, work_copy
 
 __all__ = ["eigh", "eigvalsh"]
 
@@ -45,11 +45,12 @@ def _tridiagonal_q(f, tau, threads):
 def _eigh_2d(mat, lower, vectors, overwrite, threads):
     n = mat.shape[0]
     f = work_copy(mat if lower else mat.T, overwrite)
-    # Only the lower triangle is referenced: mirror it so scaling and the reduction see a
-    # finite, symmetric matrix even when the other triangle holds garbage.
-    low = np.tril(f)
-    require_finite(low, "eigh")
-    scale = safe_scale(low, f.dtype)
+    # Only the lower triangle is referenced (the other may hold garbage): its largest
+    # magnitude and finiteness come from one pass over it.
+    amax, finite = _eigen.lower_max_abs(f)
+    if not finite:
+        raise_not_finite("eigh")
+    scale = scale_for_max(amax, f.dtype)
     if scale != 1.0:
         f /= scale
     d = np.zeros(n, dtype=f.dtype)

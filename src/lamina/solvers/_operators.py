@@ -88,7 +88,7 @@ class Operator:
             return Operator("csr", self.shape, dtype, csr=self.csr.astype(dtype))
         return self
 
-    def configure_args(self, dtype, *, sell=False):
+    def configure_args(self, dtype, *, sell=False, n_threads=1):
         """``(kind, kwargs)`` for ``Problem.set_operator``/``set_preconditioner``.
 
         With ``sell=True`` a CSR matrix of short rows is copied once into the SELL-8
@@ -101,7 +101,8 @@ class Operator:
         if op.kind == "csr":
             c = op.csr
             if sell:
-                layout = _sparse.sell_from_csr(c.indptr, c.indices, c.data, c.shape[1])
+                layout = _sparse.sell_from_csr(c.indptr, c.indices, c.data, c.shape[1],
+                                               n_threads=n_threads)
                 if layout is not None:
                     sptr, slen, col, val, blocks = layout
                     return "sell", {"indptr": sptr, "lens": slen, "indices": col,

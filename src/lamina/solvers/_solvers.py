@@ -147,10 +147,12 @@ def _setup(method, A, b, x0, M, n_threads, *, allow_2d=False, need_matrix=False)
     if need_matrix and op.kind == "python":
         raise TypeError(f"{method} needs the matrix entries (a NumPy array or a sparse "
                         "matrix), not a matrix-free operator")
-    problem = _iterative.Problem(n, resolve_threads(n_threads))
+    threads = resolve_threads(n_threads)
+    problem = _iterative.Problem(n, threads)
     op = op.cast(dtype)
     # Gauss-Seidel/SOR sweep the CSR rows themselves; every other method only multiplies.
-    kind, args = op.configure_args(dtype, sell=method not in ("gauss_seidel", "sor"))
+    kind, args = op.configure_args(dtype, sell=method not in ("gauss_seidel", "sor"),
+                                   n_threads=threads)
     problem.set_operator(kind, **args)
     if M is not None:
         if isinstance(M, Preconditioner):
@@ -161,7 +163,7 @@ def _setup(method, A, b, x0, M, n_threads, *, allow_2d=False, need_matrix=False)
             mop = as_operator(M, "M")
             if mop.shape != op.shape:
                 raise ValueError(f"M has shape {mop.shape}, A has shape {op.shape}")
-            kind, args = mop.cast(dtype).configure_args(dtype, sell=True)
+            kind, args = mop.cast(dtype).configure_args(dtype, sell=True, n_threads=threads)
             problem.set_preconditioner("operator", mat_kind=kind, **args)
     b = np.ascontiguousarray(b, dtype=dtype)
     x = np.zeros(b.shape, dtype=dtype) if x0 is None else np.array(x0, dtype=dtype)

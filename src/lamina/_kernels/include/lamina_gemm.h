@@ -84,14 +84,6 @@ static inline void *lamina_gemm_alloc(size_t bytes)
 
 static inline void lamina_gemm_free(void *p) { free(p); }
 
-/* An orphaned barrier binds to the innermost enclosing parallel region (the Cython
- * `parallel()` block that calls it); serial builds need none. */
-static inline void lamina_omp_barrier(void)
-{
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
 
 /* Prefetch (for writing) `rows` rows of `row_bytes` bytes, `row_stride` bytes apart: the
  * next C tile.  With small k the micro-kernel is too short to hide a miss on C by itself. */

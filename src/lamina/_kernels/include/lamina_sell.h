@@ -32,33 +32,73 @@
 #if LAMINA_X86
 #include <immintrin.h>
 
+/* x[idx] for one step of 8 lanes, k: the lanes inside their rows. */
+LAMINA_TARGET_AVX512 static inline __m512d lamina_sell_xd(
+    __mmask8 k, __m256i idx, int32_t c0, const double *x)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    if (k == 0xFF && _mm256_cmpeq_epi32_mask(
+            idx, _mm256_add_epi32(_mm256_set1_epi32(c0), iota)) == 0xFF)
+        return _mm512_loadu_pd(x + c0);
+    return _mm512_mask_i32gather_pd(_mm512_setzero_pd(), k, idx, x, 8);
+}
+
+/* y (and the dot product) for the 8 rows of slice s. */
+LAMINA_TARGET_AVX512 static inline __m512d lamina_sell_finish_d(
+    __m512d acc, ptrdiff_t s, ptrdiff_t n, const double *b, double *y, const double *w,
+    __m512d dacc)
+{
+    ptrdiff_t r0 = 8 * s, nr = n - r0 < 8 ? n - r0 : 8;
+    __mmask8 kr = (__mmask8)((1u << nr) - 1u);
+    if (b) acc = _mm512_sub_pd(_mm512_maskz_loadu_pd(kr, b + r0), acc);
+    _mm512_mask_storeu_pd(y + r0, kr, acc);
+    if (w) dacc = _mm512_fmadd_pd(acc, _mm512_maskz_loadu_pd(kr, w + r0), dacc);
+    return dacc;
+}
+
 LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
     ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
     const int32_t *col, const double *val, const double *x, const double *b, double *y,
     const double *w)
 {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m512d dacc = _mm512_setzero_pd();
-    for (ptrdiff_t s = s0; s < s1; s++) {
+    ptrdiff_t s = s0;
+    while (s < s1) {
+        int64_t p = sptr[s], q = sptr[s + 1];
+        if (s + 1 < s1 && sptr[s + 2] - q == q - p) {
+            /* Two slices of the same width side by side: two independent FMA chains per
+             * step hide each other's latency (the per-lane sums are unchanged). */
+            const __m256i la = _mm256_loadu_si256((const __m256i *)(slen + 8 * s));
+            const __m256i lb = _mm256_loadu_si256((const __m256i *)(slen + 8 * s + 8));
+            __m512d acca = _mm512_setzero_pd(), accb = _mm512_setzero_pd();
+            int32_t j = 0;
+            for (int64_t end = q; p < end; p += 8, q += 8, j++) {
+                __m256i jv = _mm256_set1_epi32(j);
+                __mmask8 ka = _mm256_cmpgt_epi32_mask(la, jv);
+                __mmask8 kb = _mm256_cmpgt_epi32_mask(lb, jv);
+                __m512d xa = lamina_sell_xd(
+                    ka, _mm256_loadu_si256((const __m256i *)(col + p)), col[p], x);
+                __m512d xb = lamina_sell_xd(
+                    kb, _mm256_loadu_si256((const __m256i *)(col + q)), col[q], x);
+                acca = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + p), xa, acca, ka);
+                accb = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + q), xb, accb, kb);
+            }
+            dacc = lamina_sell_finish_d(acca, s, n, b, y, w, dacc);
+            dacc = lamina_sell_finish_d(accb, s + 1, n, b, y, w, dacc);
+            s += 2;
+            continue;
+        }
         const __m256i len = _mm256_loadu_si256((const __m256i *)(slen + 8 * s));
         __m512d acc = _mm512_setzero_pd();
         int32_t j = 0;
-        for (int64_t p = sptr[s]; p < sptr[s + 1]; p += 8, j++) {
+        for (; p < q; p += 8, j++) {
             __mmask8 k = _mm256_cmpgt_epi32_mask(len, _mm256_set1_epi32(j));
-            __m256i idx = _mm256_loadu_si256((const __m256i *)(col + p));
-            __m512d xv;
-            if (k == 0xFF && _mm256_cmpeq_epi32_mask(
-                    idx, _mm256_add_epi32(_mm256_set1_epi32(col[p]), iota)) == 0xFF)
-                xv = _mm512_loadu_pd(x + col[p]);
-            else
-                xv = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), k, idx, x, 8);
+            __m512d xv = lamina_sell_xd(
+                k, _mm256_loadu_si256((const __m256i *)(col + p)), col[p], x);
             acc = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + p), xv, acc, k);
         }
-        ptrdiff_t r0 = 8 * s, nr = n - r0 < 8 ? n - r0 : 8;
-        __mmask8 kr = (__mmask8)((1u << nr) - 1u);
-        if (b) acc = _mm512_sub_pd(_mm512_maskz_loadu_pd(kr, b + r0), acc);
-        _mm512_mask_storeu_pd(y + r0, kr, acc);
-        if (w) dacc = _mm512_fmadd_pd(acc, _mm512_maskz_loadu_pd(kr, w + r0), dacc);
+        dacc = lamina_sell_finish_d(acc, s, n, b, y, w, dacc);
+        s += 1;
     }
     return _mm512_reduce_add_pd(dacc);
 }
