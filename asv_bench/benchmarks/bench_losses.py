@@ -92,3 +92,50 @@ class ElementwiseLosses:
 
     def time_loss_and_gradient(self, *args):
         self.fn()
+
+
+class LinearSoftmaxCrossEntropy:
+    """Fused linear layer + softmax cross-entropy (N = 4096, H = 1024, V = 32000, float32)
+    against the unfused lamina composition (GEMM, softmax_cross_entropy, two gradient
+    GEMMs): the fused one must be faster with >= 10x less peak extra memory."""
+    params = (["fused", "unfused"], THREADS)
+    param_names = ["impl", "threads"]
+    timeout = 600
+    number = 1
+    repeat = 2
+
+    def setup(self, impl, threads):
+        r = rng()
+        n, hidden, vocab = 4096, 1024, 32000
+        self.h = r.standard_normal((n, hidden)).astype(np.float32)
+        self.w = (r.standard_normal((vocab, hidden)) / np.sqrt(hidden)).astype(np.float32)
+        self.b = np.zeros(vocab, np.float32)
+        self.y = r.integers(0, vocab, n)
+        self.outputs = self.h.nbytes + self.w.nbytes + self.b.nbytes
+        h, w, b, y = self.h, self.w, self.b, self.y
+        if impl == "fused":
+            self.fn = lambda: lamina.losses.linear_softmax_cross_entropy(
+                h, w, b, y, n_threads=threads)
+        else:
+            def unfused():
+                logits = lamina.gemm(h, w, trans_b=True, bias=b, n_threads=threads)
+                loss, g = lamina.losses.softmax_cross_entropy(logits, y, n_threads=threads)
+                return (loss, lamina.gemm(g, w, n_threads=threads),
+                        lamina.gemm(g, h, trans_a=True, n_threads=threads), g.sum(axis=0))
+            self.fn = unfused
+
+    def time_loss_and_gradients(self, *args):
+        self.fn()
+
+    def track_peak_extra_mib(self, *args):
+        import tracemalloc
+
+        tracemalloc.start()
+        try:
+            self.fn()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return (peak - self.outputs) / 2**20
+
+    track_peak_extra_mib.unit = "MiB"

@@ -276,3 +276,27 @@ def test_vectorized_math_accuracy(fn, dtype):
     np.testing.assert_array_equal(out[~np.isfinite(ref)], ref[~np.isfinite(ref)].astype(dtype))
     ulp = np.abs(out[finite] - ref[finite]) / np.spacing(np.abs(ref[finite]).astype(dtype))
     assert ulp.max() <= 2.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_for_nonpositive_arguments(dtype):
+    # the softmax's exp(x - max): x <= 0 only, subnormal results and -inf included
+    rng = np.random.default_rng(4)
+    low = -750.0 if dtype == np.float64 else -110.0
+    x = np.concatenate([rng.uniform(low, 0, 40000), rng.uniform(-1, 0, 5000),
+                        [-np.inf, np.nan, 0.0, -0.0, -1e4, -1e30, low]]).astype(dtype)
+    out = np.empty_like(x)
+    _losses.vmath("exp_nonpos", x, out)
+    with np.errstate(all="ignore"):
+        ref = np.exp(x.astype(np.float64))
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    info = np.finfo(dtype)
+    normal = ok & (ref >= info.tiny)
+    ulp = np.abs(out[normal] - ref[normal]) / np.spacing(ref[normal].astype(dtype))
+    assert ulp.max() <= 2.0
+    # subnormal and zero results: within one unit of the smallest subnormal
+    small = ok & (ref < info.tiny)
+    assert small.sum() > 100
+    assert np.abs(out[small] - ref[small]).max() <= float(info.smallest_subnormal)
+    assert out[x == -np.inf][0] == 0 and out[x == 0][0] == 1

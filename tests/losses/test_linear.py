@@ -90,7 +90,8 @@ def test_peak_memory_stays_within_the_chunk_bound():
     finally:
         tracemalloc.stop()
     extra = fused_peak - outputs
-    assert extra <= 2 * chunk + 64 * n + (1 << 16)     # two chunk buffers + row losses
+    scratch = lamina.get_num_threads() * vocab * 4      # one scratch row per thread
+    assert extra <= chunk + 64 * n + scratch + (1 << 16)   # one chunk buffer + row losses
     assert unfused_peak >= 10 * extra                  # >= 10x less than the composition
 
 

@@ -282,3 +282,117 @@ def test_errors():
         softmax_cross_entropy(x, np.array([0, 1, 2]), grad_out=np.zeros((3, 3)))
     with pytest.raises(TypeError, match="grad_out"):
         softmax_cross_entropy(x, np.array([0, 1, 2]), grad_out=np.zeros((3, 4), np.float32))
+
+
+# -- the short-row path (C < 64, integer labels, no smoothing, contiguous): rows are
+#    processed in blocks with SIMD lanes across rows; every other case takes the row path.
+
+SMALL_OPTIONS = [
+    {},
+    {"class_weight": "cw", "sample_weight": "sw"},
+    {"ignore_index": -1},
+    {"ignore_index": 1, "class_weight": "cw"},
+    {"label_smoothing": 0.15},                        # the row path, for comparison
+]
+
+
+@pytest.mark.parametrize("c", [1, 2, 3, 10, 16, 17, 63])
+@pytest.mark.parametrize("options", SMALL_OPTIONS)
+def test_short_rows_match_numpy(isa, dtype, c, options, rng):
+    n = 600                                          # several row blocks, a partial last one
+    x = (3 * rng.standard_normal((n, c))).astype(dtype)
+    y = rng.integers(0, c, n)
+    if options.get("ignore_index") == -1:
+        y[::5] = -1
+    opts = _resolve(options, rng, n, c)
+    tol = 4e-6 if dtype == np.float32 else 1e-13
+    for reduction in ("mean", "none"):
+        loss, grad = softmax_cross_entropy(x, y, reduction=reduction, **opts)
+        ref_loss, ref_grad = numpy_softmax_ce(x, y, reduction=reduction, **opts)
+        assert grad.dtype == dtype
+        np.testing.assert_allclose(loss, ref_loss, rtol=tol, atol=tol)
+        scale = 1.0 / n if reduction == "mean" else 1.0
+        np.testing.assert_allclose(grad, ref_grad, rtol=0, atol=tol * scale * 4)
+        # a strided view and an F-ordered copy go through the row path: same results
+        for name, view in layouts(x).items():
+            loss2, grad2 = softmax_cross_entropy(view, y, reduction=reduction, **opts)
+            np.testing.assert_allclose(loss2, loss, rtol=tol, atol=tol, err_msg=name)
+            np.testing.assert_allclose(grad2, grad, rtol=0, atol=tol * scale * 4,
+                                       err_msg=name)
+
+
+def test_short_rows_ignored_rows_and_extremes(dtype):
+    c = 5
+    x = np.zeros((6, c), dtype=dtype)
+    x[0] = -np.inf                                   # ignored: no error, zero gradient
+    x[1, 2] = np.nan                                 # ignored too
+    x[2] = [1e4, -1e4, 0, 0, 0]
+    x[3] = -np.inf
+    x[3, 4] = 2.0                                    # -inf except the label
+    x[4] = 7.0
+    x[5] = [-1e4, 1e4, -np.inf, 0, 3]
+    y = np.array([-1, -1, 0, 4, 3, 1])
+    loss, grad = softmax_cross_entropy(x, y, ignore_index=-1, reduction="none")
+    assert np.isfinite(loss).all() and np.isfinite(grad).all()
+    np.testing.assert_array_equal(grad[:2], 0)
+    assert loss[0] == 0 and loss[1] == 0 and loss[2] == 0 and loss[3] == 0 and loss[5] == 0
+    np.testing.assert_array_equal(grad[3], 0)
+    assert loss[4] == pytest.approx(np.log(c), rel=4 * float(np.finfo(dtype).eps))
+    with pytest.raises(ValueError, match="row 1"):
+        softmax_cross_entropy(np.ascontiguousarray(x[1:3][::-1]), np.array([0, 0]))
+    with pytest.raises(ValueError, match="row 0"):
+        softmax_cross_entropy(x[:1], np.array([0]), class_weight=np.zeros(c))
+
+
+def test_short_rows_thread_count_and_blocks(rng):
+    # more rows than one task of the short-row path (2048 rows) on several threads
+    x = rng.standard_normal((5000, 10)).astype(np.float32)
+    y = rng.integers(0, 10, 5000)
+    l1, g1 = softmax_cross_entropy(x, y, n_threads=1)
+    l2, g2 = softmax_cross_entropy(x, y, n_threads=2)
+    assert l1 == l2
+    np.testing.assert_array_equal(g1, g2)
+    ref_loss, ref_grad = numpy_softmax_ce(x, y)
+    np.testing.assert_allclose(l1, ref_loss, rtol=4e-6)
+    np.testing.assert_allclose(g1, ref_grad, rtol=0, atol=4e-6 / 5000)
+
+
+# -- streamed gradients (non-temporal stores, large outputs) and the in-place kernel
+
+@pytest.mark.parametrize("c", [70, 1000, 3000])
+def test_streamed_gradient_is_identical(isa, dtype, c, rng):
+    x = rng.standard_normal((37, c)).astype(dtype)
+    y = rng.integers(0, c, 37)
+    wide = np.zeros((37, c + 3), dtype=dtype)[:, 1:c + 1]    # unaligned rows
+    wide[...] = x
+    for opts in ({}, {"label_smoothing": 0.1, "class_weight": rng.random(c) + 0.1}):
+        plain = softmax_cross_entropy(x, y, **opts)
+        old = _losses.set_stream_bytes(0)
+        try:
+            streamed = softmax_cross_entropy(x, y, **opts)
+            out = np.zeros((37, c + 5), dtype=dtype)[:, 3:c + 3]
+            strided = softmax_cross_entropy(wide, y, grad_out=out, **opts)
+        finally:
+            _losses.set_stream_bytes(old)
+        assert streamed[0] == plain[0] and strided[0] == plain[0]
+        np.testing.assert_array_equal(streamed[1], plain[1])
+        np.testing.assert_array_equal(out, plain[1])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_kernel_in_place(dtype, stream, rng):
+    # the kernel may write the gradient over the logits (linear_softmax_cross_entropy)
+    for c in (5, 300):
+        x = rng.standard_normal((9, c)).astype(dtype)
+        y = rng.integers(0, c, 9)
+        ref_loss, ref_grad = softmax_cross_entropy(x, y, reduction="none")
+        buf = x.copy()
+        row_loss = np.empty(9)
+        old = _losses.set_stream_bytes(0 if stream else 1 << 62)
+        try:
+            _losses.softmax_cross_entropy(buf, y, None, None, None, 0.0, False, 0, 1.0, buf,
+                                          row_loss, 2)
+        finally:
+            _losses.set_stream_bytes(old)
+        np.testing.assert_array_equal(row_loss.astype(dtype), ref_loss)
+        np.testing.assert_array_equal(buf, ref_grad)

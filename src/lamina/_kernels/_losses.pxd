@@ -25,10 +25,14 @@ cdef extern from "lamina_losses.h" nogil:
                               float *lout)
     double lamina_dsoftmax_ce_row(int isa, Py_ssize_t C, const double *x, Py_ssize_t label,
                                   const double *q, const double *cw, double base,
-                                  double extra, double gs, double *g)
+                                  double extra, double gs, double *g, double *w, int stream,
+                                  const double *pend, double *pend_g)
     double lamina_ssoftmax_ce_row(int isa, Py_ssize_t C, const float *x, Py_ssize_t label,
                                   const float *q, const float *cw, float base, float extra,
-                                  float gs, float *g)
+                                  float gs, float *g, float *w, int stream,
+                                  const float *pend, float *pend_g)
+    void lamina_dsoftmax_store_row(int isa, Py_ssize_t C, const double *w, double *g)
+    void lamina_ssoftmax_store_row(int isa, Py_ssize_t C, const float *w, float *g)
     int LAMINA_SOFTMAX_SMALL_C
     void lamina_dsoftmax_ce_small(int isa, Py_ssize_t nrows, Py_ssize_t C, const double *x,
                                   const int64_t *labels, const double *cw, const double *sw,
@@ -47,10 +51,18 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
                               const floating *p, const floating *t, floating a,
                               const floating *pcol, const floating *w, floating gscale,
                               floating *g, bint accumulate, floating *lout) noexcept nogil
-# Softmax cross-entropy of one row of c logits (unit stride); returns the row loss.
+# Softmax cross-entropy of one row of c logits (unit stride); returns the row loss.  w is
+# a scratch row of c elements.  Without stream the gradient goes to g (which may be x
+# itself); with stream it is left in w, to be written by softmax_store_row or passed as
+# pend (with its destination pend_g) to the next row's call, which writes it with
+# non-temporal stores while it computes (see include/lamina_losses_impl.h).
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
-                           floating extra, floating gs, floating *g) noexcept nogil
+                           floating extra, floating gs, floating *g, floating *w,
+                           bint stream, const floating *pend,
+                           floating *pend_g) noexcept nogil
+# g[0:c] = w[0:c] with non-temporal stores and a store fence.
+cdef void softmax_store_row(Py_ssize_t c, const floating *w, floating *g) noexcept nogil
 # Softmax cross-entropy of nrows contiguous rows of c < LAMINA_SOFTMAX_SMALL_C logits with
 # integer labels and no label smoothing, vectorized across rows.
 cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,

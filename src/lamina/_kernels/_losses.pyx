@@ -14,13 +14,21 @@ here both come from one pass.  The arithmetic lives in ``include/lamina_losses.h
   -inf, underflow, overflow and NaN), so a loss with a logarithm runs at SIMD speed
   instead of one libm call per element;
 * softmax cross-entropy streams each row once with a chunked online max-and-sum and
-  writes the gradient once (``softmax_ce_row``), with no temporaries of the input's size.
+  writes the gradient once (``softmax_ce_row``), with no temporaries of the input's size;
+  its exp is ``exp_nonpos`` (arguments x - max <= 0: no overflow or NaN selects, one
+  scaling), about half the cost of the general exp.  Gradients larger than
+  ``SOFTMAX_STREAM_BYTES`` leave with non-temporal stores, each row's while the next row's
+  exponentials compute, so memory and arithmetic overlap within one thread.  Rows of
+  fewer than 64 classes go through ``softmax_ce_small``: SIMD lanes across rows, so a
+  10-class row costs no loop prologue and no scalar log of its own.
 
 This module adapts typed memoryviews to those kernels and runs them under OpenMP:
-element-wise losses over fixed chunks of ``LOSS_CHUNK`` elements, row losses over rows
-(``prange(schedule='static')``).  Every partial loss is stored per chunk or per row and
-the partials are added in index order afterwards, so the result is bitwise identical for
-every thread count.  Inputs are validated by ``lamina.losses``; the kernels trust shapes.
+element-wise losses over fixed chunks of ``LOSS_CHUNK`` elements, short softmax rows over
+fixed blocks of rows, longer ones over one contiguous range of rows per thread (the static
+schedule; the thread flushes its last streamed row).  Every partial loss is stored per
+chunk or per row and the partials are added in index order afterwards, so the result is
+bitwise identical for every thread count.  Inputs are validated by ``lamina.losses``; the
+kernels trust shapes.
 
 Each optimized kernel has a ``*_ref`` twin (plain loops over libm's exp/log) used by the
 tests as an oracle that shares no code with the optimized path.
@@ -62,6 +70,22 @@ cdef Py_ssize_t _CHUNK = LOSS_CHUNK
 cdef Py_ssize_t _PARALLEL_MIN = 1 << 15
 # Rows per task of the short-row softmax path.
 cdef Py_ssize_t _SMALL_ROWS = 2048
+# Gradients of at least this many bytes are written with non-temporal stores: with the
+# logits they exceed the 32 MiB L3, so they would not stay in cache anyway, and streaming
+# saves the read-for-ownership of every line (a third of the traffic).  Smaller ones stay
+# in cache for whatever reads them next (measured: 4096 x 1000 float32, 16 MB, is 1.5x
+# slower streamed when the caller's buffers stay in L3; float64, 32 MB, 1.3x faster).
+SOFTMAX_STREAM_BYTES = 16 << 20
+cdef Py_ssize_t _STREAM_BYTES = SOFTMAX_STREAM_BYTES
+
+
+def set_stream_bytes(Py_ssize_t nbytes):
+    """Set the gradient size from which softmax rows are streamed (tests and benchmarks;
+    returns the previous value)."""
+    global _STREAM_BYTES
+    old = _STREAM_BYTES
+    _STREAM_BYTES = nbytes
+    return old
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,11 +105,22 @@ cdef double elementwise_chunk(int loss, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t
 
 cdef double softmax_ce_row(Py_ssize_t c, const floating *x, Py_ssize_t label,
                            const floating *q, const floating *cw, floating base,
-                           floating extra, floating gs, floating *g) noexcept nogil:
+                           floating extra, floating gs, floating *g, floating *w,
+                           bint stream, const floating *pend,
+                           floating *pend_g) noexcept nogil:
     if floating is double:
-        return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+        return lamina_dsoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
+                                      stream, pend, pend_g)
     else:
-        return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g)
+        return lamina_ssoftmax_ce_row(get_isa(), c, x, label, q, cw, base, extra, gs, g, w,
+                                      stream, pend, pend_g)
+
+
+cdef void softmax_store_row(Py_ssize_t c, const floating *w, floating *g) noexcept nogil:
+    if floating is double:
+        lamina_dsoftmax_store_row(get_isa(), c, w, g)
+    else:
+        lamina_ssoftmax_store_row(get_isa(), c, w, g)
 
 
 cdef void softmax_ce_small(Py_ssize_t nrows, Py_ssize_t c, const floating *x,
@@ -169,7 +204,9 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     Exactly one of ``labels`` (int64 class ids) and ``q`` (probability rows) is given.
     Rows of ``x``, ``q`` and ``g`` must have unit column stride (any row stride).  The
     gradient of row i is ``gscale * sw_i * dl_i/dx_i``; ignored rows get loss 0 and a zero
-    gradient.  Returns nothing: the caller adds ``row_loss`` in order.
+    gradient.  ``g`` may be ``x`` itself (the gradient overwrites the logits in place);
+    otherwise it must not overlap the inputs.  Returns nothing: the caller adds
+    ``row_loss`` in order.
     """
     cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j, y
     cdef Py_ssize_t item = sizeof(floating)
@@ -185,15 +222,20 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef floating eps = <floating> smoothing, base, extra, gs, wi
     cdef double scale = gscale
     cdef int nt, tid
+    cdef floating *wp = NULL
+    cdef bint stream = n * C * item >= _STREAM_BYTES
+    cdef bint inplace
     if n == 0 or C == 0:
         return
+    inplace = <const floating *> gp == xp
     if q is not None:
         qp = &q[0, 0]
         ldq = q.strides[0] // item
     base = eps / <floating> C if lab != NULL else 0
     nt = _team(n * C, n_threads)
     cdef Py_ssize_t nb, b, b0
-    if lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C:
+    if (lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C
+            and not inplace):
         # Short rows: vectorize across rows, in fixed blocks of _SMALL_ROWS rows.
         nb = (n + _SMALL_ROWS - 1) // _SMALL_ROWS
         with nogil, parallel(num_threads=nt):
@@ -206,11 +248,31 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                                  NULL if swp == NULL else swp + b0, <floating> scale,
                                  has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
         return
+    # Two scratch rows per thread (64-byte aligned offsets): the row being computed and the
+    # previous one, whose streamed gradient is written while the next computes.  Their size
+    # does not depend on n.  Each thread takes one contiguous range of rows (the static
+    # schedule), so the last row of its range is flushed by the thread itself.
+    cdef Py_ssize_t ldw = (C + 15) // 16 * 16
+    cdef floating[::1] work = np.empty(2 * nt * ldw, dtype=np.float64 if floating is double
+                                       else np.float32)
+    cdef floating *work0 = &work[0]
+    cdef floating *cur
+    cdef floating *pend
+    cdef floating *pend_g
+    cdef Py_ssize_t r0, r1
+    cdef int team
     with nogil, parallel(num_threads=nt):
         tid = threadid()
+        team = lamina_omp_get_num_threads()
         if tid == 0:
-            record_team_size(lamina_omp_get_num_threads())
-        for i in prange(n, schedule="static"):
+            record_team_size(team)
+        r0 = n * tid // team
+        r1 = n * (tid + 1) // team
+        wp = work0 + 2 * tid * ldw
+        cur = wp
+        pend = NULL
+        pend_g = NULL
+        for i in range(r0, r1):
             wi = swp[i] if swp != NULL else 1
             gs = <floating> (scale * wi)
             if lab != NULL:
@@ -222,11 +284,18 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                     continue
                 extra = (1 - eps) * (cwp[y] if cwp != NULL else 1)
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, y, <const floating *> NULL,
-                                                  cwp, base, extra, gs, gp + i * ldg)
+                                                  cwp, base, extra, gs, gp + i * ldg, cur,
+                                                  stream, pend, pend_g)
             else:
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, 0, qp + i * ldq, cwp,
                                                   <floating> 0, <floating> 0, gs,
-                                                  gp + i * ldg)
+                                                  gp + i * ldg, cur, stream, pend, pend_g)
+            if stream:
+                pend = cur
+                pend_g = gp + i * ldg
+                cur = wp + ldw if cur == wp else wp
+        if pend != NULL:
+            softmax_store_row(C, pend, pend_g)
 
 
 def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,
@@ -315,16 +384,25 @@ cdef extern from "lamina_vmath.h" nogil:
     float lamina_vlog_s(float x)
     float lamina_vexpm1_s(float x)
     float lamina_vlog1p_s(float x)
+    double lamina_vexp_nonpos_d(double x)
+    float lamina_vexp_nonpos_s(float x)
 
 
 def vmath(str fn, const floating[::1] x, floating[::1] out):
-    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` (for tests)."""
+    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` or
+    ``exp_nonpos`` (exp for x <= 0; for tests)."""
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef int which = ("exp", "log", "expm1", "log1p").index(fn)
+    cdef int which = ("exp", "log", "expm1", "log1p", "exp_nonpos").index(fn)
     for i in range(n):
         if floating is double:
+            if which == 4:
+                out[i] = lamina_vexp_nonpos_d(x[i])
+                continue
             out[i] = (lamina_vexp_d(x[i]) if which == 0 else lamina_vlog_d(x[i]) if which == 1
                       else lamina_vexpm1_d(x[i]) if which == 2 else lamina_vlog1p_d(x[i]))
         else:
+            if which == 4:
+                out[i] = lamina_vexp_nonpos_s(x[i])
+                continue
             out[i] = (lamina_vexp_s(x[i]) if which == 0 else lamina_vlog_s(x[i]) if which == 1
                       else lamina_vexpm1_s(x[i]) if which == 2 else lamina_vlog1p_s(x[i]))

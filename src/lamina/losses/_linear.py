@@ -12,7 +12,7 @@ from lamina.losses._softmax import _labels
 
 __all__ = ["linear_softmax_cross_entropy"]
 
-DEFAULT_CHUNK_BYTES = 32 << 20
+DEFAULT_CHUNK_BYTES = 64 << 20
 
 
 @dispatchable("linear_softmax_cross_entropy")
@@ -23,10 +23,13 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
 
     The N x V logits are never held at once: rows are processed in chunks whose logits
     fit in ``chunk_bytes``.  For each chunk, one GEMM forms the logits (bias fused in its
-    epilogue), the fused softmax cross-entropy kernel turns them into the loss and the
-    logit gradient G, and two GEMMs accumulate ``grad_h = G @ weight`` and
-    ``grad_weight += G.T @ h``; ``grad_bias += G.T @ 1`` is a GEMV.  This is the idea of
-    Liger-Kernel's fused linear cross-entropy, on the CPU.
+    epilogue), the fused softmax cross-entropy kernel turns them into the loss and, in
+    place, the logit gradient G, and two GEMMs give ``grad_h = G @ weight`` and
+    ``grad_weight += G.T @ h`` (one product with beta = 1 on the transposed operand, no
+    copies); ``grad_bias += G.T @ 1`` is a GEMV.  This is the idea of Liger-Kernel's fused
+    linear cross-entropy, on the CPU.  Chunks are as large as the budget allows and of
+    equal size: each chunk's products re-pack ``weight``, so fewer, larger chunks keep the
+    GEMMs at full speed.
 
     Parameters
     ----------
@@ -43,7 +46,7 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
         "mean" divides by the number of non-ignored rows (or their total sample weight).
     sample_weight : array_like, shape (N,), optional
     chunk_bytes : int, optional
-        Size of the logits of one chunk (default 32 MiB; at least one row).
+        Size of the logits of one chunk (default 64 MiB; at least one row).
     n_threads : int, optional
 
     Returns
@@ -54,10 +57,11 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
 
     Notes
     -----
-    Peak extra memory is two chunk buffers (logits and their gradient), ``2 * chunk_bytes``
-    (64 MiB by default) plus an N-vector of row losses, against ``2 * N * V`` elements for
-    the unfused composition (1 GiB at N = 4096, V = 32000 in float32).  The outputs
-    themselves (the gradients) are the size of the inputs.
+    Peak extra memory is one chunk buffer (the logits, overwritten by their gradient),
+    at most ``chunk_bytes`` (64 MiB by default), plus an N-vector of row losses and one
+    scratch row of V elements per thread, against ``2 * N * V`` elements for the unfused
+    composition (1 GiB at N = 4096, V = 32000 in float32).  The outputs themselves (the
+    gradients) are the size of the inputs.
 
     Examples
     --------
@@ -108,27 +112,31 @@ def linear_softmax_cross_entropy(h, weight, bias, target, *, ignore_index=None,
     if budget < 1:
         raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
     rows = max(1, min(n, budget // (vocab * itemsize))) if n else 1
-    logits = np.empty((rows, vocab), dtype=dtype)
-    grad_logits = np.empty((rows, vocab), dtype=dtype)
+    if n:
+        rows = -(-n // -(-n // rows))             # equal chunks: 4096 rows -> 8 x 512, not 7 + 1
+    logits = np.empty((rows, vocab), dtype=dtype)   # the logits, then (in place) their gradient
     ones = np.ones(rows, dtype=dtype)
     grad_h = np.empty((n, hidden), dtype=dtype)
-    grad_weight = np.zeros((vocab, hidden), dtype=dtype)
-    grad_bias = None if bias is None else np.zeros(vocab, dtype=dtype)
+    grad_weight = np.empty((vocab, hidden), dtype=dtype) if n else np.zeros((vocab, hidden), dtype)
+    grad_bias = None if bias is None else np.empty(vocab, dtype=dtype)
+    if grad_bias is not None and not n:
+        grad_bias[:] = 0
     row_loss = np.empty(n)
     for r0 in range(0, n, rows):
         r1 = min(n, r0 + rows)
         m = r1 - r0
-        lg, gl = logits[:m], grad_logits[:m]
+        lg = logits[:m]
         hc = h[r0:r1]
+        beta = 0.0 if r0 == 0 else 1.0           # the first chunk initializes the sums
         gemm(hc, weight, trans_b=True, bias=bias, out=lg, n_threads=threads)
         _losses.softmax_cross_entropy(
             lg, labels[r0:r1], None, None, None if sw is None else sw[r0:r1], 0.0,
             ignore_index is not None, 0 if ignore_index is None else int(ignore_index),
-            gscale, gl, row_loss[r0:r1], threads)
-        gemm(gl, weight, out=grad_h[r0:r1], n_threads=threads)
-        gemm(gl, hc, grad_weight, beta=1.0, trans_a=True, out=grad_weight, n_threads=threads)
+            gscale, lg, row_loss[r0:r1], threads)
+        gemm(lg, weight, out=grad_h[r0:r1], n_threads=threads)
+        gemm(lg, hc, grad_weight, beta=beta, trans_a=True, out=grad_weight, n_threads=threads)
         if grad_bias is not None:
-            gemv(1.0, gl, ones[:m], 1.0, grad_bias, trans=True, out=grad_bias,
+            gemv(1.0, lg, ones[:m], beta, grad_bias, trans=True, out=grad_bias,
                  n_threads=threads)
     total = float(np.sum(row_loss))
     if total != total:

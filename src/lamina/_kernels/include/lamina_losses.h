@@ -10,8 +10,10 @@
  *                         softmax", 2018), one write of the gradient; the loss is formed as
  *                         A log S + sum a_j (M - x_j) from exactly-representable differences,
  *                         so logits of +-1e4 lose nothing to cancellation.  O(C) time per row,
- *                         O(1) extra space; exp(x - M) <= 1 never overflows; a row that is
- *                         -inf except one entry gives loss 0 and gradient 0 exactly.
+ *                         a scratch row of C elements per thread (the gradient of large
+ *                         inputs leaves it with non-temporal stores); exp(x - M) <= 1 never
+ *                         overflows; a row that is -inf except one entry gives loss 0 and
+ *                         gradient 0 exactly.
  * Reductions: each chunk's loss sum is returned in double; callers add chunk (or row) sums
  * in index order, so results do not depend on the thread count.
  *
@@ -62,6 +64,44 @@
     (0.5f + (z) * (-0.083333333f + (z) * (0.022222222f + (z) * (-0.0067460317f + (z) * ( \
     0.0021869489f + (z) * (-0.00073860296f + (z) * (0.00025658057f + (z) * \
     -9.0989649e-05f)))))))
+
+/* ---- non-temporal row stores -------------------------------------------------------
+ * lamina_<d|s>stream_copy_<isa>(n, src, dst): dst[0:n] = src[0:n], the aligned body with
+ * streaming (non-temporal) stores, which write whole cache lines without first reading
+ * them.  Used for gradients too large to stay in cache.  Weakly ordered: a
+ * lamina_store_fence() must follow before the data is handed to anyone else.  The generic
+ * versions are plain copies.                                                            */
+#if LAMINA_X86
+#include <immintrin.h>
+#define LAMINA_STREAM_COPY(P, T, ISA, ATTR, VEC, WIDTH, LOADU, STREAM)                    \
+ATTR static inline void lamina_##P##stream_copy_##ISA(ptrdiff_t n, const T *src, T *dst) \
+{                                                                                         \
+    ptrdiff_t j = 0;                                                                      \
+    while (j < n && ((uintptr_t)(dst + j) & (sizeof(VEC) - 1)) != 0) { dst[j] = src[j]; ++j; } \
+    for (; j + WIDTH <= n; j += WIDTH) STREAM(dst + j, LOADU(src + j));                   \
+    for (; j < n; ++j) dst[j] = src[j];                                                   \
+}
+LAMINA_STREAM_COPY(d, double, avx512, LAMINA_TARGET_AVX512, __m512d, 8, _mm512_loadu_pd, _mm512_stream_pd)
+LAMINA_STREAM_COPY(s, float, avx512, LAMINA_TARGET_AVX512, __m512, 16, _mm512_loadu_ps, _mm512_stream_ps)
+LAMINA_STREAM_COPY(d, double, avx2, LAMINA_TARGET_AVX2, __m256d, 4, _mm256_loadu_pd, _mm256_stream_pd)
+LAMINA_STREAM_COPY(s, float, avx2, LAMINA_TARGET_AVX2, __m256, 8, _mm256_loadu_ps, _mm256_stream_ps)
+#undef LAMINA_STREAM_COPY
+static inline void lamina_store_fence(void) { _mm_sfence(); }
+#else
+#define LAMINA_PLAIN_COPY(P, T, ISA) \
+static inline void lamina_##P##stream_copy_##ISA(ptrdiff_t n, const T *src, T *dst) \
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+LAMINA_PLAIN_COPY(d, double, avx512)
+LAMINA_PLAIN_COPY(s, float, avx512)
+LAMINA_PLAIN_COPY(d, double, avx2)
+LAMINA_PLAIN_COPY(s, float, avx2)
+#undef LAMINA_PLAIN_COPY
+static inline void lamina_store_fence(void) { }
+#endif
+static inline void lamina_dstream_copy_generic(ptrdiff_t n, const double *src, double *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
+static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, float *dst)
+{ for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
 
 /* ---- float64 ---- */
 #define LT double
@@ -129,16 +169,36 @@ static inline double lamina_sloss_chunk(int loss, int isa, ptrdiff_t i0, ptrdiff
 
 static inline double lamina_dsoftmax_ce_row(int isa, ptrdiff_t C, const double *x,
         ptrdiff_t label, const double *q, const double *cw, double base, double extra,
-        double gs, double *g)
+        double gs, double *g, double *w, int stream, const double *pend, double *pend_g)
 {
-    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g);
+    return LAMINA_SOFTMAX_DISPATCH(d, isa, C, x, label, q, cw, base, extra, gs, g, w, stream,
+                                   pend, pend_g);
 }
 
 static inline double lamina_ssoftmax_ce_row(int isa, ptrdiff_t C, const float *x,
         ptrdiff_t label, const float *q, const float *cw, float base, float extra,
-        float gs, float *g)
+        float gs, float *g, float *w, int stream, const float *pend, float *pend_g)
 {
-    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g);
+    return LAMINA_SOFTMAX_DISPATCH(s, isa, C, x, label, q, cw, base, extra, gs, g, w, stream,
+                                   pend, pend_g);
+}
+
+/* Store a streamed row's gradient (left in w by softmax_ce_row) to g, with the fence. */
+#define LAMINA_STREAM_DISPATCH(P, isa, ...)                                          \
+    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##stream_copy_avx512(__VA_ARGS__)        \
+     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##stream_copy_avx2(__VA_ARGS__)          \
+                                : lamina_##P##stream_copy_generic(__VA_ARGS__))
+
+static inline void lamina_dsoftmax_store_row(int isa, ptrdiff_t C, const double *w, double *g)
+{
+    LAMINA_STREAM_DISPATCH(d, isa, C, w, g);
+    lamina_store_fence();
+}
+
+static inline void lamina_ssoftmax_store_row(int isa, ptrdiff_t C, const float *w, float *g)
+{
+    LAMINA_STREAM_DISPATCH(s, isa, C, w, g);
+    lamina_store_fence();
 }
 
 #define LAMINA_SOFTMAX_SMALL_DISPATCH(P, isa, ...)                                  \

@@ -23,6 +23,15 @@
  * expm1 and log1p reuse these pieces so that losses near zero (log-cosh, softplus) keep
  * their relative accuracy instead of cancelling.
  *
+ * exp_nonpos(x): exp for x <= 0 (and -inf, NaN), the softmax's exp(x_j - max).  The same
+ *   reduction and polynomial as exp, with what the domain makes unnecessary left out: no
+ *   overflow select, no NaN select (NaN propagates through the arithmetic), and one
+ *   scaling instead of two: the clamp at -746 / -104 keeps k + 600 (k + 64) a normal
+ *   exponent, and the constant factor 2^-600 (2^-64) rounds once into the subnormal range
+ *   and is exact elsewhere; exp of the clamp value rounds to 0, so -inf and every x below
+ *   the underflow threshold give 0 without a select.  Measured error at most 1.1 ulp,
+ *   subnormal results included; with FMA contraction it costs about half of exp.
+ *
  * No -ffast-math anywhere: the special-value selects rely on IEEE comparisons.
  */
 #ifndef LAMINA_VMATH_H
@@ -108,6 +117,34 @@ LAMINA_VINLINE double lamina_vlog_d(double x)
     y = x < 0.0 ? (double)NAN : y;
     y = x == (double)INFINITY ? x : y;
     return x != x ? x : y;
+}
+
+/* exp(x) for x <= 0, -inf or NaN (see the header comment; x > 0 is outside the domain). */
+LAMINA_VINLINE double lamina_vexp_nonpos_d(double x)
+{
+    const double shifter = 0x1.8p52;
+    const double ln2_hi = 0x1.62e42fee00000p-1;
+    const double ln2_lo = 0x1.a39ef35793c76p-33;
+    double xc = x < -746.0 ? -746.0 : x;        /* NaN falls through and propagates */
+    double kd = xc * 0x1.71547652b82fep0 + shifter;
+    int64_t k = (int64_t)(lamina_as_u64(kd) - lamina_as_u64(shifter));
+    kd -= shifter;
+    double r = (xc - kd * ln2_hi) - kd * ln2_lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r * r + r;
+    double s = lamina_as_double((uint64_t)(k + 600 + 1023) << 52);   /* k >= -1077 */
+    return ((1.0 + p) * s) * 0x1p-600;
 }
 
 /* expm1(x) = 2^k (1 + p) - 1 = 2^k p + (2^k - 1) with the same reduction as exp: for k = 0
@@ -209,6 +246,28 @@ LAMINA_VINLINE float lamina_vlog_s(float x)
     y = x < 0.0f ? NAN : y;
     y = x == INFINITY ? x : y;
     return x != x ? x : y;
+}
+
+/* exp(x) for x <= 0, -inf or NaN (see the header comment). */
+LAMINA_VINLINE float lamina_vexp_nonpos_s(float x)
+{
+    const float shifter = 0x1.8p23f;
+    const float ln2_hi = 0x1.62e4p-1f;
+    const float ln2_lo = 0x1.7f7d1cp-20f;
+    float xc = x < -104.0f ? -104.0f : x;       /* NaN falls through and propagates */
+    float kd = xc * 0x1.715476p0f + shifter;
+    int32_t k = (int32_t)(lamina_as_u32(kd) - lamina_as_u32(shifter));
+    kd -= shifter;
+    float r = (xc - kd * ln2_hi) - kd * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r * r + r;
+    float s = lamina_as_float((uint32_t)(k + 64 + 127) << 23);         /* k >= -150 */
+    return ((1.0f + p) * s) * 0x1p-64f;
 }
 
 LAMINA_VINLINE float lamina_vexpm1_s(float x)
