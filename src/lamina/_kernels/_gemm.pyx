@@ -21,8 +21,9 @@ rank-KC update, while the tile is still in L1.
 
 The micro-kernels write rows of C with unit stride; a column-major C is handled by
 computing C^T = B^T A^T (swapping strides), so both memory orders run at full speed.
-Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one vector
-wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read in place).  Each element of C sees the same
+Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one
+vector wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read
+in place).  Each element of C sees the same
 sequence of roundings whatever the thread count (the tile grid starts at row 0 in steps
 of MR for every mc, and threads only partition rows), so results are bitwise identical for
 1, 2, ... threads.
