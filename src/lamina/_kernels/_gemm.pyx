@@ -23,10 +23,13 @@ The micro-kernels write rows of C with unit stride; a column-major C is handled 
 computing C^T = B^T A^T (swapping strides), so both memory orders run at full speed.
 Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one
 vector wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read
-in place).  Each element of C sees the same
-sequence of roundings whatever the thread count (the tile grid starts at row 0 in steps
-of MR for every mc, and threads only partition rows), so results are bitwise identical for
-1, 2, ... threads.
+in place).
+
+Threads split the rows of C (IC loop, shared packed B) for tall products and its columns
+otherwise (each thread packs its own B columns; see ``COLUMN_SPLIT_ROWS``).  Either way
+each element of C sees the same sequence of roundings whatever the thread count (the
+tile grid starts at row 0 in steps of MR and at column 0 in steps of NR, and k is never
+split), so results are bitwise identical for 1, 2, ... threads.
 
 TRSM, TRMM and SYRK are blocked by ``TRI_BLOCK`` rows: the small triangular diagonal
 blocks are handled by plain loops, everything else (the O(n^3) bulk) by ``gemm_kernel``.
