@@ -236,7 +236,7 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     cdef floating *val = &valv[0] if total else NULL
     cdef const csr_index *ind = &indices[0] if indices.shape[0] else NULL
     cdef const floating *dat = &data[0] if data.shape[0] else NULL
-    cdef Py_ssize_t nt = max(1, n_threads) if total >= 1 << 16 else 1
+    cdef Py_ssize_t nt = max(1, n_threads) if total >= 1 << 14 else 1
     for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
         _sell_fill_slice(s, n, indptr, ind, dat, &sptr[0], &slen[0], col, val)
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
