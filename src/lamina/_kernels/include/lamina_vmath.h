@@ -47,14 +47,14 @@ LAMINA_VINLINE uint64_t lamina_as_u64(double d) { uint64_t u; __builtin_memcpy(&
 LAMINA_VINLINE float lamina_as_float(uint32_t u) { float f; __builtin_memcpy(&f, &u, 4); return f; }
 LAMINA_VINLINE uint32_t lamina_as_u32(float f) { uint32_t u; __builtin_memcpy(&u, &f, 4); return u; }
 
-/* ---- double ------------------------------------------------------------------------ */
-
-LAMINA_VINLINE double lamina_vexp_d(double x)
+/* The shared core of exp, exp for x <= 0 and expm1: xc = k ln2 + r with |r| <= ln2 / 2
+ * (Cody-Waite: k ln2_hi is exact), and expm1(r) by its Taylor polynomial with the small
+ * first term kept apart.  xc must already be clamped to the caller's finite range. */
+LAMINA_VINLINE double lamina_exp_core_d(double xc, int64_t *k_out)
 {
     const double shifter = 0x1.8p52;           /* adding it rounds to an integer, kept in the low bits */
     const double ln2_hi = 0x1.62e42fee00000p-1; /* 32 significant bits: k * ln2_hi is exact */
     const double ln2_lo = 0x1.a39ef35793c76p-33;
-    double xc = x < -746.0 ? -746.0 : (x > 710.0 ? 710.0 : x);   /* NaN falls through */
     double kd = xc * 0x1.71547652b82fep0 + shifter;
     int64_t k = (int64_t)(lamina_as_u64(kd) - lamina_as_u64(shifter));
     kd -= shifter;
@@ -71,7 +71,36 @@ LAMINA_VINLINE double lamina_vexp_d(double x)
     p = p * r + 1.0 / 24.0;
     p = p * r + 1.0 / 6.0;
     p = p * r + 0.5;
-    p = p * r * r + r;                          /* p = expm1(r), small first term kept apart */
+    *k_out = k;
+    return p * r * r + r;
+}
+
+LAMINA_VINLINE float lamina_exp_core_s(float xc, int32_t *k_out)
+{
+    const float shifter = 0x1.8p23f;
+    const float ln2_hi = 0x1.62e4p-1f;          /* 16 significant bits: k * ln2_hi exact */
+    const float ln2_lo = 0x1.7f7d1cp-20f;
+    float kd = xc * 0x1.715476p0f + shifter;
+    int32_t k = (int32_t)(lamina_as_u32(kd) - lamina_as_u32(shifter));
+    kd -= shifter;
+    float r = (xc - kd * ln2_hi) - kd * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    *k_out = k;
+    return p * r * r + r;
+}
+
+/* ---- double ------------------------------------------------------------------------ */
+
+LAMINA_VINLINE double lamina_vexp_d(double x)
+{
+    double xc = x < -746.0 ? -746.0 : (x > 710.0 ? 710.0 : x);   /* NaN falls through */
+    int64_t k;
+    double p = lamina_exp_core_d(xc, &k);   /* expm1(r), x = k ln2 + r */
     int64_t k1 = k >> 1, k2 = k - k1;
     double s1 = lamina_as_double((uint64_t)(k1 + 1023) << 52);
     double s2 = lamina_as_double((uint64_t)(k2 + 1023) << 52);
@@ -122,27 +151,9 @@ LAMINA_VINLINE double lamina_vlog_d(double x)
 /* exp(x) for x <= 0, -inf or NaN (see the header comment; x > 0 is outside the domain). */
 LAMINA_VINLINE double lamina_vexp_nonpos_d(double x)
 {
-    const double shifter = 0x1.8p52;
-    const double ln2_hi = 0x1.62e42fee00000p-1;
-    const double ln2_lo = 0x1.a39ef35793c76p-33;
     double xc = x < -746.0 ? -746.0 : x;        /* NaN falls through and propagates */
-    double kd = xc * 0x1.71547652b82fep0 + shifter;
-    int64_t k = (int64_t)(lamina_as_u64(kd) - lamina_as_u64(shifter));
-    kd -= shifter;
-    double r = (xc - kd * ln2_hi) - kd * ln2_lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r * r + r;
+    int64_t k;
+    double p = lamina_exp_core_d(xc, &k);   /* expm1(r), x = k ln2 + r */
     double s = lamina_as_double((uint64_t)(k + 600 + 1023) << 52);   /* k >= -1077 */
     return ((1.0 + p) * s) * 0x1p-600;
 }
@@ -151,27 +162,9 @@ LAMINA_VINLINE double lamina_vexp_nonpos_d(double x)
  * this is p itself (no cancellation near 0); 2^k - 1 is exact for |k| <= 53. */
 LAMINA_VINLINE double lamina_vexpm1_d(double x)
 {
-    const double shifter = 0x1.8p52;
-    const double ln2_hi = 0x1.62e42fee00000p-1;
-    const double ln2_lo = 0x1.a39ef35793c76p-33;
     double xc = x < -746.0 ? -746.0 : (x > 710.0 ? 710.0 : x);
-    double kd = xc * 0x1.71547652b82fep0 + shifter;
-    int64_t k = (int64_t)(lamina_as_u64(kd) - lamina_as_u64(shifter));
-    kd -= shifter;
-    double r = (xc - kd * ln2_hi) - kd * ln2_lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r * r + r;
+    int64_t k;
+    double p = lamina_exp_core_d(xc, &k);   /* expm1(r), x = k ln2 + r */
     int64_t k1 = k >> 1, k2 = k - k1;
     double s = lamina_as_double((uint64_t)(k1 + 1023) << 52)
              * lamina_as_double((uint64_t)(k2 + 1023) << 52);
@@ -195,21 +188,9 @@ LAMINA_VINLINE double lamina_vlog1p_d(double y)
 
 LAMINA_VINLINE float lamina_vexp_s(float x)
 {
-    const float shifter = 0x1.8p23f;
-    const float ln2_hi = 0x1.62e4p-1f;          /* 16 significant bits: k * ln2_hi exact */
-    const float ln2_lo = 0x1.7f7d1cp-20f;
     float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-    float kd = xc * 0x1.715476p0f + shifter;
-    int32_t k = (int32_t)(lamina_as_u32(kd) - lamina_as_u32(shifter));
-    kd -= shifter;
-    float r = (xc - kd * ln2_hi) - kd * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r * r + r;
+    int32_t k;
+    float p = lamina_exp_core_s(xc, &k);     /* expm1(r), x = k ln2 + r */
     int32_t k1 = k >> 1, k2 = k - k1;
     float s1 = lamina_as_float((uint32_t)(k1 + 127) << 23);
     float s2 = lamina_as_float((uint32_t)(k2 + 127) << 23);
@@ -251,42 +232,18 @@ LAMINA_VINLINE float lamina_vlog_s(float x)
 /* exp(x) for x <= 0, -inf or NaN (see the header comment). */
 LAMINA_VINLINE float lamina_vexp_nonpos_s(float x)
 {
-    const float shifter = 0x1.8p23f;
-    const float ln2_hi = 0x1.62e4p-1f;
-    const float ln2_lo = 0x1.7f7d1cp-20f;
     float xc = x < -104.0f ? -104.0f : x;       /* NaN falls through and propagates */
-    float kd = xc * 0x1.715476p0f + shifter;
-    int32_t k = (int32_t)(lamina_as_u32(kd) - lamina_as_u32(shifter));
-    kd -= shifter;
-    float r = (xc - kd * ln2_hi) - kd * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r * r + r;
+    int32_t k;
+    float p = lamina_exp_core_s(xc, &k);     /* expm1(r), x = k ln2 + r */
     float s = lamina_as_float((uint32_t)(k + 64 + 127) << 23);         /* k >= -150 */
     return ((1.0f + p) * s) * 0x1p-64f;
 }
 
 LAMINA_VINLINE float lamina_vexpm1_s(float x)
 {
-    const float shifter = 0x1.8p23f;
-    const float ln2_hi = 0x1.62e4p-1f;
-    const float ln2_lo = 0x1.7f7d1cp-20f;
     float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-    float kd = xc * 0x1.715476p0f + shifter;
-    int32_t k = (int32_t)(lamina_as_u32(kd) - lamina_as_u32(shifter));
-    kd -= shifter;
-    float r = (xc - kd * ln2_hi) - kd * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r * r + r;
+    int32_t k;
+    float p = lamina_exp_core_s(xc, &k);     /* expm1(r), x = k ln2 + r */
     int32_t k1 = k >> 1, k2 = k - k1;
     float s = lamina_as_float((uint32_t)(k1 + 127) << 23) * lamina_as_float((uint32_t)(k2 + 127) << 23);
     float y = s * p + (s - 1.0f);
