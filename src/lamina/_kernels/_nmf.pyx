@@ -201,6 +201,19 @@ cdef void pass_chunk(Py_ssize_t c, Py_ssize_t n_chunks, Py_ssize_t n, Py_ssize_t
         b0 += rows
 
 
+cdef int _check_pass(Py_ssize_t n, Py_ssize_t m, Py_ssize_t kp, Py_ssize_t k,
+                     Py_ssize_t w_rows, Py_ssize_t hp_rows, Py_ssize_t hp_cols,
+                     Py_ssize_t g_cols, Py_ssize_t n_perm, Py_ssize_t scratch_k,
+                     Py_ssize_t block, Py_ssize_t n_chunks, Py_ssize_t n_violation,
+                     Py_ssize_t want_violation, str what) except -1:
+    """The shape contract shared by fused_pass and column_pass."""
+    if w_rows != n or hp_rows != m or hp_cols != kp or g_cols != k or k > kp \
+            or n_perm != k or scratch_k != kp or block < 1 or n_chunks < 1 \
+            or n_violation != want_violation:
+        raise ValueError(f"{what}: inconsistent shapes")
+    return 0
+
+
 def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, ::1] Hp,
                const floating[:, ::1] G, const Py_ssize_t[::1] perm,
                floating[:, :, ::1] partial, floating[:, :, ::1] scratch,
@@ -219,10 +232,9 @@ def fused_pass(const floating[:, ::1] X, floating[:, ::1] W, const floating[:, :
     cdef Py_ssize_t n_chunks = scratch.shape[0], block = scratch.shape[1], c, i, s
     cdef int isa = get_isa()
     cdef double total = 0
-    if W.shape[0] != n or Hp.shape[0] != m or Hp.shape[1] != kp or G.shape[1] != k \
-            or k > kp or perm.shape[0] != k or scratch.shape[2] != kp or block < 1 \
-            or n_chunks < 1 or row_violation.shape[0] != n:
-        raise ValueError("fused_pass: inconsistent shapes")
+    _check_pass(n, m, kp, k, W.shape[0], Hp.shape[0], Hp.shape[1], G.shape[1],
+                perm.shape[0], scratch.shape[2], block, n_chunks, row_violation.shape[0], n,
+                "fused_pass")
     if accumulate and (partial.shape[0] != n_chunks or partial.shape[1] != m + kp
                        or partial.shape[2] != kp):
         raise ValueError("fused_pass: partial must be (n_chunks, m + kp, kp)")
@@ -368,10 +380,9 @@ def column_pass(const floating[:, ::1] X, const floating[:, ::1] W, floating[:, 
     cdef Py_ssize_t n_chunks = scratch.shape[0], block = scratch.shape[1], c, i, s
     cdef int isa = get_isa()
     cdef double total = 0
-    if W.shape[0] != n or Hp.shape[0] != m or Hp.shape[1] != kp or G.shape[1] != k \
-            or k > kp or perm.shape[0] != k or scratch.shape[2] != kp or block < 1 \
-            or n_chunks < 1 or row_violation.shape[0] != m:
-        raise ValueError("column_pass: inconsistent shapes")
+    _check_pass(n, m, kp, k, W.shape[0], Hp.shape[0], Hp.shape[1], G.shape[1],
+                perm.shape[0], scratch.shape[2], block, n_chunks, row_violation.shape[0], m,
+                "column_pass")
     if partial.shape[0] != n_chunks or partial.shape[1] != n + kp or partial.shape[2] != kp:
         raise ValueError("column_pass: partial must be (n_chunks, n + kp, kp)")
     for s in range(k):

@@ -114,16 +114,7 @@ LAMINA_NMF_GENERIC(s, float)
 #define NMF_LOADU _mm512_loadu_pd
 #define NMF_STOREU _mm512_storeu_pd
 #define NMF_FMA _mm512_fmadd_pd
-#include "lamina_nmf_impl.h"
-#undef NMF_NAME
-#undef NMF_T
-#undef NMF_V
-#undef NMF_L
-#undef NMF_SET1
-#undef NMF_ZERO
-#undef NMF_LOADU
-#undef NMF_STOREU
-#undef NMF_FMA
+#include "lamina_nmf_impl.h"   /* undefines the per-dtype macros */
 #define NMF_NAME lamina_nmf_s_avx512
 #define NMF_T float
 #define NMF_V __m512
@@ -133,16 +124,7 @@ LAMINA_NMF_GENERIC(s, float)
 #define NMF_LOADU _mm512_loadu_ps
 #define NMF_STOREU _mm512_storeu_ps
 #define NMF_FMA _mm512_fmadd_ps
-#include "lamina_nmf_impl.h"
-#undef NMF_NAME
-#undef NMF_T
-#undef NMF_V
-#undef NMF_L
-#undef NMF_SET1
-#undef NMF_ZERO
-#undef NMF_LOADU
-#undef NMF_STOREU
-#undef NMF_FMA
+#include "lamina_nmf_impl.h"   /* undefines the per-dtype macros */
 #undef NMF_MR
 #undef NMF_NV
 #undef NMF_ATTR
@@ -160,16 +142,7 @@ LAMINA_NMF_GENERIC(s, float)
 #define NMF_LOADU _mm256_loadu_pd
 #define NMF_STOREU _mm256_storeu_pd
 #define NMF_FMA _mm256_fmadd_pd
-#include "lamina_nmf_impl.h"
-#undef NMF_NAME
-#undef NMF_T
-#undef NMF_V
-#undef NMF_L
-#undef NMF_SET1
-#undef NMF_ZERO
-#undef NMF_LOADU
-#undef NMF_STOREU
-#undef NMF_FMA
+#include "lamina_nmf_impl.h"   /* undefines the per-dtype macros */
 #define NMF_NAME lamina_nmf_s_avx2
 #define NMF_T float
 #define NMF_V __m256
@@ -179,16 +152,7 @@ LAMINA_NMF_GENERIC(s, float)
 #define NMF_LOADU _mm256_loadu_ps
 #define NMF_STOREU _mm256_storeu_ps
 #define NMF_FMA _mm256_fmadd_ps
-#include "lamina_nmf_impl.h"
-#undef NMF_NAME
-#undef NMF_T
-#undef NMF_V
-#undef NMF_L
-#undef NMF_SET1
-#undef NMF_ZERO
-#undef NMF_LOADU
-#undef NMF_STOREU
-#undef NMF_FMA
+#include "lamina_nmf_impl.h"   /* undefines the per-dtype macros */
 #undef NMF_MR
 #undef NMF_NV
 #undef NMF_ATTR

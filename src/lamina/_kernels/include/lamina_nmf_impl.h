@@ -132,3 +132,15 @@ NMF_ATTR static void NMF_CAT(NMF_NAME, _xtw)(ptrdiff_t rows, ptrdiff_t m,
         j0 += full ? NMF_MR : 1;
     }
 }
+
+/* The per-dtype macros are the includer's to set again for the next instantiation (the
+ * tile shape NMF_MR, NMF_NV and NMF_ATTR may stay for both dtypes of one ISA). */
+#undef NMF_NAME
+#undef NMF_T
+#undef NMF_V
+#undef NMF_L
+#undef NMF_SET1
+#undef NMF_ZERO
+#undef NMF_LOADU
+#undef NMF_STOREU
+#undef NMF_FMA
