@@ -113,6 +113,22 @@ def as_csr(a, name="A", *, dtype=None, check_finite=False):
     return out
 
 
+def _operands(a, x, name, ndim, transposed=False):
+    """``a`` as :class:`CSR` and ``x`` as a C-contiguous array, both in their common
+    dtype, after checking that ``x``'s first dimension matches ``a``'s columns (its rows
+    when the product is ``a.T @ x``)."""
+    a = as_csr(a, "a")
+    x = as_float_array(x, name, ndim=ndim)
+    need = a.shape[0] if transposed else a.shape[1]
+    if x.shape[0] != need:
+        what = f"length {need}" if ndim == 1 else f"{need} rows"
+        raise ValueError(f"{name} has shape {x.shape} but a has shape {a.shape}: {name} "
+                         f"must have {what}" + (" (the product is a.T @ b)" if transposed
+                                                 else ""))
+    dtype = np.result_type(a.dtype, x.dtype)
+    return a.astype(dtype), np.ascontiguousarray(x, dtype=dtype), dtype
+
+
 @dispatchable("csr_matvec")
 def csr_matvec(a, x, *, out=None, n_threads=None):
     """Sparse matrix-vector product ``a @ x`` with lamina's CSR kernel.
@@ -154,15 +170,8 @@ def csr_matvec(a, x, *, out=None, n_threads=None):
             _sparse.csr_matvec(a.indptr, a.indices, a.data, a.blocks, x, y,
                                resolve_threads(n_threads))
         return y
-    a = as_csr(a, "a")
-    x = as_float_array(x, "x", ndim=1)
-    m, n = a.shape
-    if x.shape[0] != n:
-        raise ValueError(f"x has shape {x.shape} but a has shape {a.shape}: x must have "
-                         f"length {n}")
-    dtype = np.result_type(a.dtype, x.dtype)
-    a = a.astype(dtype)
-    x = np.ascontiguousarray(x, dtype=dtype)
+    a, x, dtype = _operands(a, x, "x", 1)
+    m = a.shape[0]
     y = np.empty(m, dtype=dtype) if out is None else out
     if out is not None:
         check_out(out, (m,), dtype)
@@ -201,15 +210,8 @@ def csr_matmat(a, b, *, out=None, n_threads=None):
     array([[2., 0.],
            [1., 3.]])
     """
-    a = as_csr(a, "a")
-    b = as_float_array(b, "b", ndim=2)
-    m, n = a.shape
-    if b.shape[0] != n:
-        raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}: b must have "
-                         f"{n} rows")
-    dtype = np.result_type(a.dtype, b.dtype)
-    a = a.astype(dtype)
-    b = np.ascontiguousarray(b, dtype=dtype)
+    a, b, dtype = _operands(a, b, "b", 2)
+    m = a.shape[0]
     y = np.empty((m, b.shape[1]), dtype=dtype)
     if out is not None:
         check_out(out, y.shape, dtype)
@@ -259,15 +261,8 @@ def csr_rmatmat(a, b, *, out=None, n_threads=None):
     array([[2., 1.],
            [0., 3.]])
     """
-    a = as_csr(a, "a")
-    b = as_float_array(b, "b", ndim=2)
+    a, b, dtype = _operands(a, b, "b", 2, transposed=True)
     m, n = a.shape
-    if b.shape[0] != m:
-        raise ValueError(f"b has shape {b.shape} but a has shape {a.shape}: b must have "
-                         f"{m} rows (the product is a.T @ b)")
-    dtype = np.result_type(a.dtype, b.dtype)
-    a = a.astype(dtype)
-    b = np.ascontiguousarray(b, dtype=dtype)
     k = b.shape[1]
     if out is not None:
         check_out(out, (n, k), dtype)
