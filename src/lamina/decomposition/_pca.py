@@ -112,7 +112,27 @@ def _sparse_column_variance_sum(A):
     return float(ss.sum() / n)
 
 
-class PCA(TransformerMixin, BaseDecomposition):
+class _Projection(TransformerMixin, BaseDecomposition):
+    """What PCA and TruncatedSVD share: ``transform`` through the estimator's
+    ``_project`` and the check of projections handed back to ``inverse_transform``."""
+
+    def transform(self, X):
+        """Project X on the components (PCA: after centering, whitened if ``whiten``;
+        TruncatedSVD: dense or sparse X as given)."""
+        check_is_fitted(self, "components_")
+        return self._project(self._check_X(X, reset=False))
+
+    def _check_projections(self, X):
+        check_is_fitted(self, "components_")
+        X = as_float_array(X, "X", ndim=2)
+        k = self.components_.shape[0]
+        if X.shape[1] != k:
+            raise ValueError(f"X has {X.shape[1]} columns, but {type(self).__name__} has "
+                             f"{k} components")
+        return X
+
+
+class PCA(_Projection):
     """Principal component analysis (scikit-learn's ``PCA``, on lamina's kernels).
 
     Parameters
@@ -297,19 +317,9 @@ class PCA(TransformerMixin, BaseDecomposition):
             out /= scale
         return out
 
-    def transform(self, X):
-        """Project X on the principal components (whitened if ``whiten``)."""
-        check_is_fitted(self, "components_")
-        X = self._check_X(X, reset=False)
-        return self._project(X)
-
     def inverse_transform(self, X):
         """Map projections back to the data space."""
-        check_is_fitted(self, "components_")
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.n_components_:
-            raise ValueError(f"X has {X.shape[1]} columns, but PCA has "
-                             f"{self.n_components_} components")
+        X = self._check_projections(X)
         V = self.components_.astype(X.dtype, copy=False)
         if self.whiten:
             V = np.sqrt(self.explained_variance_.astype(X.dtype))[:, None] * V
@@ -383,7 +393,7 @@ class PCA(TransformerMixin, BaseDecomposition):
         return float(np.mean(self.score_samples(X)))
 
 
-class TruncatedSVD(TransformerMixin, BaseDecomposition):
+class TruncatedSVD(_Projection):
     """Dimensionality reduction by truncated SVD (no centering; sparse input welcome).
 
     Parameters
@@ -462,19 +472,9 @@ class TruncatedSVD(TransformerMixin, BaseDecomposition):
             return csr_matmat(X, np.ascontiguousarray(V.T))
         return matmul(X, V, trans_b=True)
 
-    def transform(self, X):
-        """Project X (dense or sparse) on the components."""
-        check_is_fitted(self, "components_")
-        X = self._check_X(X, reset=False)
-        return self._project(X)
-
     def inverse_transform(self, X):
         """Map projections back to the data space (``X @ components_``)."""
-        check_is_fitted(self, "components_")
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.components_.shape[0]:
-            raise ValueError(f"X has {X.shape[1]} columns, but TruncatedSVD has "
-                             f"{self.components_.shape[0]} components")
+        X = self._check_projections(X)
         return matmul(X, self.components_.astype(X.dtype, copy=False))
 
 
