@@ -28,15 +28,18 @@ from lamina.decomposition._base import (
 from lamina.decomposition._ops import gram, transpose_csr
 from lamina.decomposition._progress import progress_bar
 from lamina.sparse import CSR
+from lamina.sparse._csr import dense_to_csr
 
 __all__ = ["ALS"]
 
 
-def _dense_to_csr(X):
-    rows, cols = np.nonzero(X)
-    indptr = np.zeros(X.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=indptr[1:])
-    return CSR(np.ascontiguousarray(X[rows, cols]), cols.astype(np.int64), indptr, X.shape)
+def _index(value, name, n):
+    """``value`` as integer indices into n rows, or a ValueError naming ``name``."""
+    i = np.asarray(value)
+    if i.dtype.kind not in "iu" or np.any(i < 0) or np.any(i >= n):
+        raise ValueError(f"{name} must be an integer index (or array of them) in "
+                         f"[0, {n}); got {value!r}")
+    return i
 
 
 class ALS(BaseDecomposition):
@@ -114,7 +117,7 @@ class ALS(BaseDecomposition):
         """
         R = self._check_X(X, reset=True)
         if not isinstance(R, CSR):
-            R = _dense_to_csr(R)
+            R = dense_to_csr(R)
         k = check_int(self.n_factors, "n_factors", low=1)
         reg = check_real(self.regularization, "regularization", low=0.0)
         iterations = check_int(self.iterations, "iterations", low=1)
@@ -174,20 +177,10 @@ class ALS(BaseDecomposition):
 
     # -- queries --------------------------------------------------------------------------
     def _user(self, user):
-        n = self.user_factors_.shape[0]
-        u = np.asarray(user)
-        if u.dtype.kind not in "iu" or np.any(u < 0) or np.any(u >= n):
-            raise ValueError(f"user must be an integer index (or array of them) in "
-                             f"[0, {n}); got {user!r}")
-        return u
+        return _index(user, "user", self.user_factors_.shape[0])
 
     def _item(self, item):
-        n = self.item_factors_.shape[0]
-        i = np.asarray(item)
-        if i.dtype.kind not in "iu" or np.any(i < 0) or np.any(i >= n):
-            raise ValueError(f"item must be an integer index (or array of them) in "
-                             f"[0, {n}); got {item!r}")
-        return i
+        return _index(item, "item", self.item_factors_.shape[0])
 
     def predict(self, user, item):
         """Predicted rating (explicit) or preference (implicit) of ``user`` for ``item``.

@@ -21,7 +21,7 @@ from lamina._errors import LinAlgError
 from lamina._kernels import _iterative
 from lamina._validation import as_float_array, check_scalar
 from lamina.solvers._operators import as_operator
-from lamina.sparse._csr import CSR
+from lamina.sparse._csr import CSR, dense_to_csr
 
 __all__ = ["IncompleteCholesky", "Jacobi", "Preconditioner", "SSOR"]
 
@@ -69,13 +69,6 @@ def _matrix(A, name):
         raise TypeError(f"{name} needs the matrix entries (a NumPy array or a sparse "
                         "matrix), not a matrix-free operator")
     return op
-
-
-def _dense_to_csr(a):
-    rows, cols = np.nonzero(a)
-    indptr = np.zeros(a.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=a.shape[0]), out=indptr[1:])
-    return CSR(np.ascontiguousarray(a[rows, cols]), cols.astype(np.int64), indptr, a.shape)
 
 
 class Jacobi(Preconditioner):
@@ -136,7 +129,7 @@ class SSOR(Preconditioner):
         self.dtype = op.dtype
         self.omega = omega
         self._diag = _diagonal(op, "SSOR")
-        self._csr = op.csr if op.kind == "csr" else _dense_to_csr(op.dense)
+        self._csr = op.csr if op.kind == "csr" else dense_to_csr(op.dense)
 
     def _configure(self, problem, dtype):
         c = self._csr.astype(dtype)
@@ -169,7 +162,7 @@ class IncompleteCholesky(Preconditioner):
         op = _matrix(A, "IncompleteCholesky")
         self.shape = op.shape
         self.dtype = op.dtype
-        c = op.csr if op.kind == "csr" else _dense_to_csr(op.dense)
+        c = op.csr if op.kind == "csr" else dense_to_csr(op.dense)
         n = c.shape[0]
         counts = np.diff(c.indptr)
         rows = np.repeat(np.arange(n, dtype=np.int64), counts)

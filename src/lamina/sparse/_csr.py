@@ -73,6 +73,14 @@ class CSR:
                 f"{self.dtype}, {self.indices.dtype} indices>")
 
 
+def dense_to_csr(a):
+    """The nonzeros of a dense 2-D array as a :class:`CSR` (int64 indices, a's dtype)."""
+    rows, cols = np.nonzero(a)
+    indptr = np.zeros(a.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=a.shape[0]), out=indptr[1:])
+    return CSR(np.ascontiguousarray(a[rows, cols]), cols.astype(np.int64), indptr, a.shape)
+
+
 def as_csr(a, name="A", *, dtype=None, check_finite=False):
     """Convert a SciPy sparse matrix/array (any format) to :class:`CSR`, once.
 
