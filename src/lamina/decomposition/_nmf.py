@@ -549,6 +549,30 @@ def _fit_cd(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, shuffle,
     return W, (H_new if update_H else H), n_iter
 
 
+class _MuStop:
+    """scikit-learn's stopping rule for multiplicative updates: every 10 iterations,
+    stop once the divergence fell by less than ``tol`` times its initial value since the
+    last check.  Ticks the progress bar once per iteration."""
+
+    def __init__(self, divergence, W, H, tol, bar):
+        self.divergence = divergence
+        self.tol = tol
+        self.bar = bar
+        self.at_init = self.previous = divergence(W, H)
+
+    def done(self, n_iter, factors):
+        """After iteration ``n_iter``; ``factors()`` gives the current (W, H)."""
+        if not (self.tol > 0 and n_iter % 10 == 0):
+            _tick(self.bar)
+            return False
+        error = self.divergence(*factors())
+        _tick(self.bar, error=f"{error:.4g}")
+        if (self.previous - error) / self.at_init < self.tol:
+            return True
+        self.previous = error
+        return False
+
+
 def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads, bar):
     if beta == 2.0:
         return _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H,
@@ -556,8 +580,7 @@ def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, thre
     # generalized Kullback-Leibler (beta = 1, gamma = 1): numerators (X / WH) H^T and
     # W^T (X / WH), denominators the row / column sums of the other factor
     divergence = _Divergence(X, beta, threads)
-    error_at_init = divergence(W, H)
-    previous_error = error_at_init
+    stop = _MuStop(divergence, W, H, tol, bar)
     dtype = X.dtype
     n_samples, n_features = X.shape
     k = W.shape[1]
@@ -585,36 +608,26 @@ def _fit_mu(X, W, H, beta, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, thre
             _decomp.mu_apply(H, numH, denom, l1_H, l2_H, 1.0, EPSILON, threads)
             H_sum = None
             H[H < tiny] = 0.0
-        if tol > 0 and n_iter % 10 == 0:
-            error = divergence(W, H)
-            _tick(bar, error=f"{error:.4g}")
-            if (previous_error - error) / error_at_init < tol:
-                break
-            previous_error = error
-        else:
-            _tick(bar)
+        if stop.done(n_iter, lambda: (W, H)):
+            break
     return W, H, n_iter
 
 
 def _fit_mu_frobenius(X, W, H, tol, max_iter, l1_W, l1_H, l2_W, l2_H, update_H, threads,
                       bar):
     """Multiplicative updates for the Frobenius loss (gamma = 1) on the fused kernels."""
-    divergence = _Divergence(X, 2.0, threads)
-    error_at_init = divergence(W, H)
-    previous_error = error_at_init
+    stop = _MuStop(_Divergence(X, 2.0, threads), W, H, tol, bar)
     order = np.arange(W.shape[1], dtype=np.intp)
     solver = _Frobenius(X, W, H, update_H, threads)
+
+    def factors():
+        W_now, H_now = solver.factors()
+        return W_now, (H_now if update_H else H)
+
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         solver.step(False, order, order, l1_W, l1_H, l2_W, l2_H)
-        if tol > 0 and n_iter % 10 == 0:
-            W_now, H_now = solver.factors()
-            error = divergence(W_now, H_now if update_H else H)
-            _tick(bar, error=f"{error:.4g}")
-            if (previous_error - error) / error_at_init < tol:
-                break
-            previous_error = error
-        else:
-            _tick(bar)
+        if stop.done(n_iter, factors):
+            break
     W, H_new = solver.factors()
     return W, (H_new if update_H else H), n_iter
