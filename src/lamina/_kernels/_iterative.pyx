@@ -496,7 +496,7 @@ cdef int _cg(Operator *A, Precond *M, Py_ssize_t n, const floating *b, floating 
 # CG runs on a team from this many unknowns on (below it the barriers cost more than the
 # split saves).
 TEAM_MIN_N = 4096
-cdef Py_ssize_t _TEAM_MIN_N = 4096
+cdef Py_ssize_t _TEAM_MIN_N = TEAM_MIN_N
 
 cdef enum:
     _TEAM_STOP = 0      # shared flags: set by thread 0, read by all after a barrier
