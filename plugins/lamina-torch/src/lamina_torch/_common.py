@@ -66,13 +66,18 @@ def host_to_tensor(x, name, device):
     return torch.as_tensor(arr, device=device)
 
 
+def on_device(t, name, device):
+    """The tensor ``t`` itself, or a ValueError when it lives elsewhere than ``device``."""
+    if t.device != device:
+        raise ValueError(f"{name} lives on {t.device} but the call runs on {device}; "
+                         "lamina-torch never moves tensors between devices")
+    return t
+
+
 def as_index(x, name, device):
     """Integer data (labels, pivots) as an int64 tensor on ``device``, same device rules."""
     if isinstance(x, torch.Tensor):
-        if x.device != device:
-            raise ValueError(f"{name} lives on {x.device} but the call runs on {device}; "
-                             "lamina-torch never moves tensors between devices")
-        t = x
+        t = on_device(x, name, device)
     else:
         arr = np.asarray(x)
         if device.type != "cpu" and arr.ndim > 0:
@@ -91,10 +96,7 @@ def as_float(x, name, device, *, ndim=None, min_ndim=None):
     if x is None:
         raise TypeError(f"{name} must be array-like, got None")
     if isinstance(x, torch.Tensor):
-        if x.device != device:
-            raise ValueError(f"{name} lives on {x.device} but the call runs on {device}; "
-                             "lamina-torch never moves tensors between devices")
-        t = x
+        t = on_device(x, name, device)
     else:
         t = host_to_tensor(x, name, device)
     if t.layout != torch.strided:

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import torch
 
-from lamina_torch._common import as_float, check_finite, device_of, write_out
+from lamina_torch._common import as_float, check_finite, device_of, on_device, write_out
 
 _SPARSE_LAYOUTS = (torch.sparse_csr, torch.sparse_coo)
 
@@ -27,9 +27,7 @@ def as_sparse(a, name, dev):
         if a.layout not in _SPARSE_LAYOUTS:
             raise TypeError(f"{name} must be a sparse tensor (torch.sparse_csr), got layout "
                             f"{a.layout}")
-        if a.device != dev:
-            raise ValueError(f"{name} lives on {a.device} but the call runs on {dev}; "
-                             "lamina-torch never moves tensors between devices")
+        on_device(a, name, dev)
         if a.dtype not in (torch.float32, torch.float64):
             if a.dtype.is_complex:
                 raise TypeError(f"{name}: complex input is not supported")
