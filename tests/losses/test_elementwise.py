@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lamina import losses
-from lamina._kernels import _losses
+from lamina._kernels import _losses, _runtime
 from tests.conftest import layouts
 
 
@@ -278,15 +278,24 @@ def test_vectorized_math_accuracy(fn, dtype):
     assert ulp.max() <= 2.0
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_exp_for_nonpositive_arguments(dtype):
+@pytest.mark.parametrize(("dtype", "fn"), [(np.float32, "exp_nonpos"),
+                                           (np.float64, "exp_nonpos"),
+                                           (np.float64, "exp_nonpos_avx512")])
+def test_exp_for_nonpositive_arguments(dtype, fn):
     # the softmax's exp(x - max): x <= 0 only, subnormal results and -inf included
     rng = np.random.default_rng(4)
     low = -750.0 if dtype == np.float64 else -110.0
-    x = np.concatenate([rng.uniform(low, 0, 40000), rng.uniform(-1, 0, 5000),
-                        [-np.inf, np.nan, 0.0, -0.0, -1e4, -1e30, low]]).astype(dtype)
+    # the table-driven AVX-512 kernel: every table slot (k mod 16), both signs of r, and
+    # lengths that are not a multiple of its 8 lanes
+    grid = -np.arange(0, 2000) * (np.log(2.0) / 32.0)
+    x = np.concatenate([rng.uniform(low, 0, 40000), rng.uniform(-1, 0, 5000), grid,
+                        rng.uniform(-745.2, -708.0, 2001),
+                        [-np.inf, np.nan, 0.0, -0.0, -1e4, -1e30, low, -745.13, -745.14]])
+    x = x.astype(dtype)
     out = np.empty_like(x)
-    _losses.vmath("exp_nonpos", x, out)
+    if fn == "exp_nonpos_avx512" and "avx512" not in _runtime.available_isas():
+        pytest.skip("no AVX-512 on this CPU")
+    _losses.vmath(fn, x, out)
     with np.errstate(all="ignore"):
         ref = np.exp(x.astype(np.float64))
     np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))

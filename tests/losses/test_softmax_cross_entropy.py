@@ -394,5 +394,7 @@ def test_kernel_in_place(dtype, stream, rng):
                                           row_loss, 2)
         finally:
             _losses.set_stream_bytes(old)
-        np.testing.assert_array_equal(row_loss.astype(dtype), ref_loss)
-        np.testing.assert_array_equal(buf, ref_grad)
+        # short rows take another kernel (with another exp) in the public function
+        eps = np.finfo(dtype).eps
+        np.testing.assert_allclose(row_loss.astype(dtype), ref_loss, rtol=4 * eps, atol=4 * eps)
+        np.testing.assert_allclose(buf, ref_grad, rtol=4 * eps, atol=4 * eps)

@@ -386,12 +386,19 @@ cdef extern from "lamina_vmath.h" nogil:
     float lamina_vlog1p_s(float x)
     double lamina_vexp_nonpos_d(double x)
     float lamina_vexp_nonpos_s(float x)
+    int lamina_dexp_nonpos_pd512_array(Py_ssize_t n, const double *x, double *out)
 
 
 def vmath(str fn, const floating[::1] x, floating[::1] out):
-    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p`` or
-    ``exp_nonpos`` (exp for x <= 0; for tests)."""
+    """Apply the kernels' vectorizable ``exp``/``log``/``expm1``/``log1p``,
+    ``exp_nonpos`` (exp for x <= 0) or ``exp_nonpos_avx512`` (its 8-lane AVX-512 float64
+    twin; NotImplementedError without AVX-512).  For tests."""
     cdef Py_ssize_t i, n = x.shape[0]
+    if fn == "exp_nonpos_avx512":
+        if floating is float or n != out.shape[0] or lamina_dexp_nonpos_pd512_array(
+                n, &x[0] if n else NULL, &out[0] if n else NULL) != 0:
+            raise NotImplementedError("exp_nonpos_avx512 needs float64 and an AVX-512 CPU")
+        return
     cdef int which = ("exp", "log", "expm1", "log1p", "exp_nonpos").index(fn)
     for i in range(n):
         if floating is double:

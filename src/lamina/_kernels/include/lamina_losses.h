@@ -105,6 +105,7 @@ static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, fl
 
 /* ---- float64 ---- */
 #define LT double
+#define LT_IS_DOUBLE 1
 #define LP d
 #define LV(fn) lamina_v##fn##_d
 #define LAMINA_LOG_COSH_SERIES LAMINA_LOG_COSH_SERIES_D
@@ -113,11 +114,13 @@ static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, fl
 #include "lamina_per_isa.h"
 #undef LAMINA_PER_ISA_BODY
 #undef LT
+#undef LT_IS_DOUBLE
 #undef LP
 #undef LV
 
 /* ---- float32 ---- */
 #define LT float
+#define LT_IS_DOUBLE 0
 #define LP s
 #define LV(fn) lamina_v##fn##_s
 #undef LAMINA_LOG_COSH_SERIES
@@ -127,6 +130,7 @@ static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, fl
 #include "lamina_per_isa.h"
 #undef LAMINA_PER_ISA_BODY
 #undef LT
+#undef LT_IS_DOUBLE
 #undef LP
 #undef LV
 

@@ -145,6 +145,26 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
         for (ptrdiff_t j = j0; j < j1; ++j) D[j] = (E);                                    \
     }
 
+/* w[j] = exp(x[j] - M) for j in [j0, j1), every x[j] <= M. */
+LATTR static inline void LFN(softmax_exp_block)(ptrdiff_t j0, ptrdiff_t j1,
+        const LT *LAMINA_RESTRICT x, LT M, LT *LAMINA_RESTRICT w)
+{
+#if LAMINA_X86 && LISA_IS_AVX512 && LT_IS_DOUBLE
+    __m512d vm = _mm512_set1_pd(M);
+    ptrdiff_t j = j0;
+    for (; j + 8 <= j1; j += 8)
+        _mm512_storeu_pd(w + j, lamina_exp_nonpos_pd512(_mm512_sub_pd(_mm512_loadu_pd(x + j), vm)));
+    if (j < j1) {
+        __mmask8 tail = (__mmask8)((1u << (j1 - j)) - 1u);
+        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, x + j), vm);
+        _mm512_mask_storeu_pd(w + j, tail, lamina_exp_nonpos_pd512(d));
+    }
+#else
+    _Pragma("omp simd")
+    for (ptrdiff_t j = j0; j < j1; ++j) w[j] = LV(exp_nonpos)(x[j] - M);
+#endif
+}
+
 LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t label,
         const LT *LAMINA_RESTRICT q, const LT *LAMINA_RESTRICT cw, LT base, LT extra, LT gs,
         LT *g, LT *LAMINA_RESTRICT w, int stream, const LT *pend, LT *pend_g)
@@ -187,8 +207,7 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
         for (ptrdiff_t b0 = j0; b0 < j1; b0 += LAMINA_SOFTMAX_SUB) {
             ptrdiff_t b1 = j1 - b0 < LAMINA_SOFTMAX_SUB ? j1 : b0 + LAMINA_SOFTMAX_SUB;
             if (stored) {               /* summed per chunk below, from L1 */
-                _Pragma("omp simd")
-                for (ptrdiff_t j = b0; j < b1; ++j) w[j] = LV(exp_nonpos)(x[j] - M);
+                LFN(softmax_exp_block)(b0, b1, x, M, w);
             } else {
                 _Pragma("omp simd reduction(+:s)")
                 for (ptrdiff_t j = b0; j < b1; ++j) s += LV(exp_nonpos)(x[j] - M);
