@@ -33,19 +33,37 @@ def _poisson(m, dtype=np.float64):
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 203])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_matches_row_loop(n, threads, dtype, rng):
-    # Rows of 0-6 random columns (empty rows too) plus a band: gathers, contiguous runs
-    # and padded slots all occur.
-    lengths = rng.integers(0, 7, size=n)
-    cols = np.concatenate([np.sort(rng.choice(n + 5, k, replace=False)) for k in lengths])
-    rows = np.repeat(np.arange(n), lengths)
-    a = sp.csr_array((rng.standard_normal(cols.size), (rows, cols)), shape=(n, n + 5))
-    a = (a + sp.eye_array(n, n + 5, k=3)).tocsr().astype(dtype)
+@pytest.mark.parametrize("kind", ["random", "band"])
+def test_matches_row_loop(n, threads, kind, dtype, rng):
+    # "random": rows of 0-6 random columns (empty rows too) plus a band: gathers,
+    # contiguous runs and padded slots all occur.  "band": 5 consecutive columns per row,
+    # so whole slices are flagged contiguous (the unmasked path), mixed with others.
+    if kind == "random":
+        lengths = rng.integers(0, 7, size=n)
+        cols = np.concatenate([np.sort(rng.choice(n + 5, k, replace=False))
+                               for k in lengths])
+        rows = np.repeat(np.arange(n), lengths)
+        a = sp.csr_array((rng.standard_normal(cols.size), (rows, cols)), shape=(n, n + 5))
+        a = a + sp.eye_array(n, n + 5, k=3)
+    else:
+        a = sum(sp.diags_array(rng.standard_normal(n), offsets=k, shape=(n, n + 5))
+                for k in range(5))
+        a = sp.lil_array(a)
+        a[n // 2, :] = 0                      # one short row: its slice is not flagged
+        a[n // 2, 0] = 1.0
+    a = sp.csr_array(a).astype(dtype)
     a.indices = a.indices.astype(np.int32)
     a.indptr = a.indptr.astype(np.int32)
     layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], np.inf)
     sptr, slen, col, val, blocks = layout
-    assert np.array_equal(slen[:n], np.diff(a.indptr)) and not slen[n:].any()
+    nsl = (n + 7) // 8
+    assert np.array_equal(slen[:n], np.diff(a.indptr)) and not slen[n:8 * nsl].any()
+    for s in range(nsl):               # the per-slice flag: full steps of consecutive columns
+        steps = col[sptr[s]:sptr[s + 1]].reshape(-1, 8)
+        full = (slen[8 * s:8 * s + 8] == steps.shape[0]).all()
+        assert slen[8 * nsl + s] == int(bool(full and (np.diff(steps, axis=1) == 1).all()))
+    if kind == "band" and n >= 16:
+        assert slen[8 * nsl:].sum() >= nsl - 2 and not slen[8 * nsl:].all()
     x = rng.standard_normal(n + 5).astype(dtype)
     y = np.full(n, np.nan, dtype=dtype)
     _sparse.sell_matvec(n, sptr, slen, col, val, blocks, x, y, threads)

@@ -98,12 +98,14 @@ def _cases(n, dtype, args, threads, bw):
     v, i = np.dtype(dtype).itemsize, A.indices.dtype.itemsize
     b = np.ones(n_, dtype=dtype)
     big = n_ >= 500_000
+    # let each implementation's thread pool go idle before the next one's sample
+    settle = 0.15 if threads > 1 else 0.0
     if "spmv" in args.cases:
         y = np.empty(n_, dtype=dtype)
         t = interleaved_times({
             "lamina": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=threads),
             "lamina1": lambda: lamina.sparse.csr_matvec(C, b, out=y, n_threads=1),
-            "scipy": lambda: A @ b}, repeat=5, min_time=0.1)
+            "scipy": lambda: A @ b}, repeat=5, min_time=0.1, settle=settle)
         nb = bytes_per_iteration("spmv", n_, nnz, v, i)
         rows.append(["spmv (1 thread)", n_, dtype, "-", t["lamina1"] * 1e3,
                      t["scipy"] * 1e3, t["scipy"] / t["lamina1"], nb / 1e6,
@@ -127,7 +129,7 @@ def _cases(n, dtype, args, threads, bw):
                 t = {name: v[0] for name, v in timed.items()}
                 its_s = timed["scipy"][1]
             else:
-                t = interleaved_times(fns, repeat=3)
+                t = interleaved_times(fns, repeat=3, settle=settle)
                 its_s = _scipy_cg(A, b, args.rtol)
             nb = bytes_per_iteration("cg", n_, nnz, v, i)
             for name in [k for k in ("lamina1", "lamina") if k in t]:
@@ -145,7 +147,7 @@ def _cases(n, dtype, args, threads, bw):
                 "lamina": lambda: lamina.solvers.jacobi(
                     C, b, rtol=args.rtol, maxiter=sweeps, n_threads=threads),
                 "scipy": lambda: _scipy_jacobi(A, b, dinv, sweeps)},
-                repeat=3 if big else 5, min_time=0.05)
+                repeat=3 if big else 5, min_time=0.05, settle=settle)
             nb = bytes_per_iteration("jacobi", n_, nnz, v, i)
             per_l = t["lamina"] / (sweeps + 1)
             rows.append(["jacobi", n_, dtype, f"{sweeps}/{sweeps}", per_l * 1e3,

@@ -189,10 +189,28 @@ cdef void _sell_fill_slice(Py_ssize_t s, Py_ssize_t n, const csr_index[::1] indp
             q += 1
 
 
+cdef int _sell_contiguous(Py_ssize_t s, const long long *sptr, const int *slen,
+                          const int *col) noexcept nogil:
+    # 1 when every step of slice s has 8 live lanes over 8 consecutive columns: the
+    # kernels then load x without masks or checks (stencil and banded matrices).
+    cdef Py_ssize_t p, r, w = (sptr[s + 1] - sptr[s]) // 8
+    for r in range(8):
+        if slen[8 * s + r] != w:
+            return 0
+    for p in range(sptr[s], sptr[s + 1], 8):
+        for r in range(1, 8):
+            if col[p + r] != col[p] + r:
+                return 0
+    return 1
+
+
 def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
                   const floating[::1] data, Py_ssize_t n_cols,
                   double max_padding=SELL_MAX_PADDING, int n_threads=1):
     """The SELL-8 copy of a CSR matrix: ``(sptr, slen, col, val, blocks)`` or None.
+
+    ``slen`` holds the 8 row lengths of every slice, then one flag per slice (1: every
+    step covers 8 consecutive columns in full; see ``lamina_sell.h``).
 
     None when the layout does not pay: no AVX-512 kernel here, rows averaging 16 or more
     nonzeros (a CSR row then fills vectors by itself), padding above ``max_padding``
@@ -210,7 +228,7 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         return None
     nsl = (n + 7) // 8
     sptr_a = np.empty(nsl + 1, dtype=np.int64)
-    slen_a = np.zeros(8 * nsl, dtype=np.int32)
+    slen_a = np.zeros(9 * nsl, dtype=np.int32)     # 8 row lengths per slice, then flags
     cdef long long[::1] sptr = sptr_a
     cdef int[::1] slen = slen_a
     with nogil:
@@ -239,6 +257,7 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     cdef Py_ssize_t nt = max(1, n_threads) if total >= 1 << 14 else 1
     for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
         _sell_fill_slice(s, n, indptr, ind, dat, &sptr[0], &slen[0], col, val)
+        slen[8 * nsl + s] = _sell_contiguous(s, &sptr[0], &slen[0], col)
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 
