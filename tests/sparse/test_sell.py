@@ -57,11 +57,13 @@ def test_matches_row_loop(n, threads, kind, dtype, rng):
     layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], np.inf)
     sptr, slen, col, val, blocks = layout
     nsl = (n + 7) // 8
+    assert slen.shape == (9 * nsl + col.size // 8,)
     assert np.array_equal(slen[:n], np.diff(a.indptr)) and not slen[n:8 * nsl].any()
     for s in range(nsl):               # the per-slice flag: full steps of consecutive columns
         steps = col[sptr[s]:sptr[s + 1]].reshape(-1, 8)
         full = (slen[8 * s:8 * s + 8] == steps.shape[0]).all()
         assert slen[8 * nsl + s] == int(bool(full and (np.diff(steps, axis=1) == 1).all()))
+    assert np.array_equal(slen[9 * nsl:], col[::8])
     if kind == "band" and n >= 16:
         assert slen[8 * nsl:].sum() >= nsl - 2 and not slen[8 * nsl:].all()
     x = rng.standard_normal(n + 5).astype(dtype)

@@ -210,7 +210,8 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     """The SELL-8 copy of a CSR matrix: ``(sptr, slen, col, val, blocks)`` or None.
 
     ``slen`` holds the 8 row lengths of every slice, then one flag per slice (1: every
-    step covers 8 consecutive columns in full; see ``lamina_sell.h``).
+    step covers 8 consecutive columns in full), then the first column of every step (see
+    ``lamina_sell.h``).
 
     None when the layout does not pay: no AVX-512 kernel here, rows averaging 16 or more
     nonzeros (a CSR row then fills vectors by itself), padding above ``max_padding``
@@ -228,7 +229,9 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         return None
     nsl = (n + 7) // 8
     sptr_a = np.empty(nsl + 1, dtype=np.int64)
-    slen_a = np.zeros(9 * nsl, dtype=np.int32)     # 8 row lengths per slice, then flags
+    # 8 row lengths per slice, then a flag per slice, then each step's first column
+    # (filled below, once the number of steps is known)
+    slen_a = np.zeros(9 * nsl, dtype=np.int32)
     cdef long long[::1] sptr = sptr_a
     cdef int[::1] slen = slen_a
     with nogil:
@@ -246,6 +249,8 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         sptr[nsl] = total
     if total > (1.0 + max_padding) * nnz + 64:
         return None
+    slen_a = np.concatenate([slen_a, np.empty(total // 8, dtype=np.int32)])
+    slen = slen_a
     col_a = np.empty(total, dtype=np.int32)
     val_a = np.empty(total, dtype=np.asarray(data).dtype)
     cdef int[::1] colv = col_a
@@ -258,6 +263,8 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
         _sell_fill_slice(s, n, indptr, ind, dat, &sptr[0], &slen[0], col, val)
         slen[8 * nsl + s] = _sell_contiguous(s, &sptr[0], &slen[0], col)
+        for i in range(sptr[s], sptr[s + 1], 8):
+            slen[9 * nsl + i // 8] = col[i]
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 

@@ -7,7 +7,8 @@
  * of row 8 s + r (0 past the last row).  Padding slots are masked off by those lengths, so
  * their contents never reach the result (no 0 * Inf = NaN from a padded slot).  After
  * the 8 nsl lengths (nsl = ceil(n / 8) slices), slen[8 nsl + s] is 1 when every step of
- * slice s has 8 live lanes over 8 consecutive columns (set when the layout is built).
+ * slice s has 8 live lanes over 8 consecutive columns (set when the layout is built), and
+ * slen[9 nsl + p / 8] = col[p], the first column of the step at p.
  *
  * Algorithm: one 8-lane accumulator per slice, lane r summing row 8 s + r in column order
  * with fused multiply-adds -- the same order as a one-accumulator scalar loop over the CSR
@@ -15,7 +16,9 @@
  * x is gathered with a masked gather, except when the 8 column indices of a step are
  * consecutive (banded and stencil matrices, nearly always): then one plain vector load
  * replaces the gather.  Slices flagged contiguous skip the masks and the per-step check
- * altogether: a step is then two loads and one multiply-add (same arithmetic).  Cost: O(stored entries) with vector loads for values and
+ * altogether: a step is then one multiply-add of the values and a vector of x at the
+ * step's first column, read from the compact first-column list, so the cache lines of
+ * col are not touched at all (a third less traffic; same arithmetic).  Cost: O(stored entries) with vector loads for values and
  * indices, against the three scalar loads per nonzero of a CSR row loop; the layout
  * pays off for short rows (fewer than ~16 nonzeros), where a CSR row cannot fill a
  * vector.  Reference: Kreutzer, Hager, Wellein, Fehske, Bishop, "A unified sparse matrix
@@ -64,7 +67,8 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
     const int32_t *col, const double *val, const double *x, const double *b, double *y,
     const double *w)
 {
-    const int32_t *contig = slen + 8 * ((n + 7) / 8);
+    const ptrdiff_t nsl = (n + 7) / 8;
+    const int32_t *contig = slen + 8 * nsl, *first = slen + 9 * nsl;
     __m512d dacc = _mm512_setzero_pd();
     ptrdiff_t s = s0;
     while (s < s1) {
@@ -74,9 +78,9 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
             __m512d acca = _mm512_setzero_pd(), accb = _mm512_setzero_pd();
             for (int64_t end = q; p < end; p += 8, q += 8) {
                 acca = _mm512_fmadd_pd(_mm512_loadu_pd(val + p),
-                                       _mm512_loadu_pd(x + col[p]), acca);
+                                       _mm512_loadu_pd(x + first[p / 8]), acca);
                 accb = _mm512_fmadd_pd(_mm512_loadu_pd(val + q),
-                                       _mm512_loadu_pd(x + col[q]), accb);
+                                       _mm512_loadu_pd(x + first[q / 8]), accb);
             }
             dacc = lamina_sell_finish_d(acca, s, n, b, y, w, dacc);
             dacc = lamina_sell_finish_d(accb, s + 1, n, b, y, w, dacc);
@@ -86,7 +90,8 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
         if (contig[s]) {
             __m512d acc = _mm512_setzero_pd();
             for (; p < q; p += 8)
-                acc = _mm512_fmadd_pd(_mm512_loadu_pd(val + p), _mm512_loadu_pd(x + col[p]), acc);
+                acc = _mm512_fmadd_pd(_mm512_loadu_pd(val + p),
+                                      _mm512_loadu_pd(x + first[p / 8]), acc);
             dacc = lamina_sell_finish_d(acc, s, n, b, y, w, dacc);
             s += 1;
             continue;
@@ -135,7 +140,8 @@ LAMINA_TARGET_AVX512 static double lamina_sell_s_avx512(
     const float *w)
 {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const int32_t *contig = slen + 8 * ((n + 7) / 8);
+    const ptrdiff_t nsl = (n + 7) / 8;
+    const int32_t *contig = slen + 8 * nsl, *first = slen + 9 * nsl;
     __m512d dacc = _mm512_setzero_pd();
     for (ptrdiff_t s = s0; s < s1; s++) {
         const __m256i len = _mm256_loadu_si256((const __m256i *)(slen + 8 * s));
@@ -143,7 +149,8 @@ LAMINA_TARGET_AVX512 static double lamina_sell_s_avx512(
         int32_t j = 0;
         if (contig[s]) {
             for (int64_t p = sptr[s]; p < sptr[s + 1]; p += 8)
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(val + p), _mm256_loadu_ps(x + col[p]), acc);
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(val + p),
+                                      _mm256_loadu_ps(x + first[p / 8]), acc);
         } else for (int64_t p = sptr[s]; p < sptr[s + 1]; p += 8, j++) {
             __mmask8 k = _mm256_cmpgt_epi32_mask(len, _mm256_set1_epi32(j));
             __m256i idx = _mm256_loadu_si256((const __m256i *)(col + p));
