@@ -145,6 +145,28 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
         for (ptrdiff_t j = j0; j < j1; ++j) D[j] = (E);                                    \
     }
 
+/* out[k] = exp(a[k] - b[k]) for k < len, every a[k] <= b[k] (or b[k] = NaN/-inf
+ * handled as exp_nonpos does). */
+LATTR static inline void LFN(exp_diff_store)(ptrdiff_t len, const LT *LAMINA_RESTRICT a,
+        const LT *LAMINA_RESTRICT b, LT *LAMINA_RESTRICT out)
+{
+#if LAMINA_X86 && LISA_IS_AVX512 && LT_IS_DOUBLE
+    ptrdiff_t k = 0;
+    for (; k + 8 <= len; k += 8)
+        _mm512_storeu_pd(out + k, lamina_exp_nonpos_pd512(
+            _mm512_sub_pd(_mm512_loadu_pd(a + k), _mm512_loadu_pd(b + k))));
+    if (k < len) {
+        __mmask8 tail = (__mmask8)((1u << (len - k)) - 1u);
+        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, a + k),
+                                  _mm512_maskz_loadu_pd(tail, b + k));
+        _mm512_mask_storeu_pd(out + k, tail, lamina_exp_nonpos_pd512(d));
+    }
+#else
+    _Pragma("omp simd")
+    for (ptrdiff_t k = 0; k < len; ++k) out[k] = LV(exp_nonpos)(a[k] - b[k]);
+#endif
+}
+
 /* w[j] = exp(x[j] - M) for j in [j0, j1), every x[j] <= M. */
 LATTR static inline void LFN(softmax_exp_block)(ptrdiff_t j0, ptrdiff_t j1,
         const LT *LAMINA_RESTRICT x, LT M, LT *LAMINA_RESTRICT w)
@@ -330,8 +352,7 @@ LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
         for (ptrdiff_t r = 0; r < nb; ++r) rmax[r] = rmax[r] == -(LT)INFINITY ? (LT)0 : rmax[r];
         for (ptrdiff_t r = 0; r < nb; ++r)
             for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = rmax[r];
-        _Pragma("omp simd")
-        for (ptrdiff_t k = 0; k < len; ++k) gb[k] = LV(exp_nonpos)(xb[k] - rowval[k]);
+        LFN(exp_diff_store)(len, xb, rowval, gb);
         _Pragma("omp simd")
         for (ptrdiff_t r = 0; r < nb; ++r) rsum[r] = gb[r * C];
         for (ptrdiff_t j = 1; j < C; ++j) {
