@@ -1,5 +1,7 @@
 """softmax_cross_entropy: NumPy formulas, finite differences, stability, threads, errors."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -240,6 +242,36 @@ def test_empty_and_single_class():
 def test_zero_total_weight_gives_zero():
     loss, grad = softmax_cross_entropy(np.ones((2, 3)), np.array([-1, -1]), ignore_index=-1)
     assert float(loss) == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("c", [4, 100])            # the short-row and the per-row kernel
+@pytest.mark.parametrize("threads", [1, 2])
+def test_labels_checked_by_the_kernel(c, threads):
+    # the first bad label in row order is named, wherever the block or thread boundaries
+    # fall; an ignored label out of range is fine; nothing is read out of bounds
+    n = 5000
+    x = np.zeros((n, c))
+    y = np.zeros(n, dtype=np.int64)
+    y[4321], y[4700], y[100] = c, -5, -1
+    with pytest.raises(ValueError, match=rf"target\[100\] = -1 is not a class index in "
+                                         rf"\[0, {c}\)"):
+        softmax_cross_entropy(x, y, n_threads=threads)
+    y[100] = 0
+    with pytest.raises(ValueError, match=rf"target\[4321\] = {c} is not"):
+        softmax_cross_entropy(x, y, n_threads=threads)
+    y[4321] = -5                              # now both bad ones are the ignored class
+    loss, grad = softmax_cross_entropy(x, y, ignore_index=-5, n_threads=threads)
+    assert np.isclose(float(loss), np.log(c)) and not grad[[4321, 4700]].any()
+
+
+@pytest.mark.parametrize("c", [10, 300])
+def test_total_is_the_sum_of_the_row_losses(c, rng):
+    x = rng.standard_normal((3000, c))
+    y = rng.integers(0, c, 3000)
+    rows, _ = softmax_cross_entropy(x, y, reduction="none")
+    for threads in (1, 2):
+        total, _ = softmax_cross_entropy(x, y, reduction="sum", n_threads=threads)
+        np.testing.assert_allclose(float(total), math.fsum(rows), rtol=1e-13)
 
 
 def test_errors():

@@ -34,6 +34,7 @@ cdef extern from "lamina_losses.h" nogil:
     void lamina_dsoftmax_store_row(int isa, Py_ssize_t C, const double *w, double *g)
     void lamina_ssoftmax_store_row(int isa, Py_ssize_t C, const float *w, float *g)
     int LAMINA_SOFTMAX_SMALL_C
+    double lamina_sum_d(Py_ssize_t n, const double *v)
     void lamina_dsoftmax_ce_small(int isa, Py_ssize_t nrows, Py_ssize_t C, const double *x,
                                   const int64_t *labels, const double *cw, const double *sw,
                                   double gscale, int has_ignore, int64_t ignore, double *g,

@@ -194,6 +194,20 @@ def elementwise(int loss, const floating[::1] p, const floating[::1] t, double a
     return total
 
 
+cdef Py_ssize_t _bad_label(const int64_t *lab, Py_ssize_t m, Py_ssize_t C, bint has_ignore,
+                           int64_t ignore) noexcept nogil:
+    # The first of m labels outside [0, C) that is not the ignored one, or -1.
+    cdef Py_ssize_t i
+    for i in range(m):
+        if (lab[i] < 0 or lab[i] >= C) and not (has_ignore and lab[i] == ignore):
+            return i
+    return -1
+
+
+cdef int _raise_bad_label(const int64_t[::1] labels, Py_ssize_t i, Py_ssize_t C) except -1:
+    raise ValueError(f"target[{i}] = {labels[i]} is not a class index in [0, {C})")
+
+
 def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                           const floating[:, :] q, const floating[::1] cw,
                           const floating[::1] sw, double smoothing, bint has_ignore,
@@ -205,8 +219,9 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     Rows of ``x``, ``q`` and ``g`` must have unit column stride (any row stride).  The
     gradient of row i is ``gscale * sw_i * dl_i/dx_i``; ignored rows get loss 0 and a zero
     gradient.  ``g`` may be ``x`` itself (the gradient overwrites the logits in place);
-    otherwise it must not overlap the inputs.  Returns nothing: the caller adds
-    ``row_loss`` in order.
+    otherwise it must not overlap the inputs.  Labels are checked here, where they are read
+    anyway: ValueError for the first one outside ``[0, C)`` that is not ``ignore_index``.
+    Returns the sum of ``row_loss``, added in a fixed order whatever the thread count.
     """
     cdef Py_ssize_t n = x.shape[0], C = x.shape[1], i, j, y
     cdef Py_ssize_t item = sizeof(floating)
@@ -225,8 +240,11 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef floating *wp = NULL
     cdef bint stream = n * C * item >= _STREAM_BYTES
     cdef bint inplace
+    cdef double total = 0.0
     if n == 0 or C == 0:
-        return
+        if lab != NULL and C == 0:
+            _raise_bad_label(labels, 0, C)
+        return 0.0
     inplace = <const floating *> gp == xp
     if q is not None:
         qp = &q[0, 0]
@@ -234,20 +252,37 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     base = eps / <floating> C if lab != NULL else 0
     nt = _team(n * C, n_threads)
     cdef Py_ssize_t nb, b, b0
+    cdef double[::1] part
+    cdef Py_ssize_t[::1] bad
     if (lab != NULL and eps == 0 and C < LAMINA_SOFTMAX_SMALL_C and ldx == C and ldg == C
             and not inplace):
         # Short rows: vectorize across rows, in fixed blocks of _SMALL_ROWS rows.
+        # Each block's labels are checked, and its row losses summed, by the thread that
+        # computes it, while they are in cache; the block sums are added in block order.
         nb = (n + _SMALL_ROWS - 1) // _SMALL_ROWS
+        part_a = np.empty(nb, dtype=np.float64)
+        bad_a = np.empty(nb, dtype=np.intp)
+        part = part_a
+        bad = bad_a
         with nogil, parallel(num_threads=nt):
             tid = threadid()
             if tid == 0:
                 record_team_size(lamina_omp_get_num_threads())
             for b in prange(nb, schedule="static"):
                 b0 = b * _SMALL_ROWS
-                softmax_ce_small(min(n - b0, _SMALL_ROWS), C, xp + b0 * C, lab + b0, cwp,
-                                 NULL if swp == NULL else swp + b0, <floating> scale,
-                                 has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
-        return
+                bad[b] = _bad_label(lab + b0, min(n - b0, _SMALL_ROWS), C, has_ignore,
+                                    ignore_index)
+                part[b] = 0
+                if bad[b] < 0:
+                    softmax_ce_small(min(n - b0, _SMALL_ROWS), C, xp + b0 * C, lab + b0, cwp,
+                                     NULL if swp == NULL else swp + b0, <floating> scale,
+                                     has_ignore, ignore_index, gp + b0 * C, &row_loss[b0])
+                    part[b] = lamina_sum_d(min(n - b0, _SMALL_ROWS), &row_loss[b0])
+        for b in range(nb):
+            if bad[b] >= 0:
+                _raise_bad_label(labels, b * _SMALL_ROWS + bad[b], C)
+            total += part[b]
+        return total
     # Two scratch rows per thread (64-byte aligned offsets): the row being computed and the
     # previous one, whose streamed gradient is written while the next computes.  Their size
     # does not depend on n.  Each thread takes one contiguous range of rows (the static
@@ -261,6 +296,9 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef floating *pend_g
     cdef Py_ssize_t r0, r1
     cdef int team
+    # the first out-of-range label of each thread's rows (-1: none)
+    tbad_a = np.full(nt, -1, dtype=np.intp)
+    cdef Py_ssize_t[::1] tbad = tbad_a
     with nogil, parallel(num_threads=nt):
         tid = threadid()
         team = lamina_omp_get_num_threads()
@@ -282,6 +320,10 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                         gp[i * ldg + j] = 0
                     row_loss[i] = 0
                     continue
+                if y < 0 or y >= C:
+                    tbad[tid] = i if tbad[tid] < 0 else tbad[tid]
+                    row_loss[i] = 0
+                    continue
                 extra = (1 - eps) * (cwp[y] if cwp != NULL else 1)
                 row_loss[i] = wi * softmax_ce_row(C, xp + i * ldx, y, <const floating *> NULL,
                                                   cwp, base, extra, gs, gp + i * ldg, cur,
@@ -296,6 +338,10 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
                 cur = wp + ldw if cur == wp else wp
         if pend != NULL:
             softmax_store_row(C, pend, pend_g)
+    for tid in range(nt):
+        if tbad[tid] >= 0:
+            _raise_bad_label(labels, tbad[tid], C)
+    return lamina_sum_d(n, &row_loss[0])
 
 
 def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,

@@ -25,13 +25,16 @@ def _unit_columns(a):
     return np.ascontiguousarray(a)
 
 
-def _labels(target, n, n_classes, ignore_index):
+def _labels(target, n, n_classes, ignore_index, *, check=True):
+    """int64 labels of shape (n,); ``check=False`` leaves the range check to the softmax
+    kernel, which raises the same error while it reads them."""
     labels = np.asarray(target)
     if labels.shape != (n,):
         raise ValueError(f"integer target must have shape ({n},) (one class per row of "
                          f"logits), got {labels.shape}")
     labels = np.ascontiguousarray(labels, dtype=np.int64)
-    if n == 0 or (ignore_index is None and 0 <= labels.min() and labels.max() < n_classes):
+    if not check or n == 0 or (ignore_index is None and 0 <= labels.min()
+                               and labels.max() < n_classes):
         return labels                  # the common case: two passes, no temporaries
     bad = (labels < 0) | (labels >= n_classes)
     if ignore_index is not None:
@@ -141,7 +144,7 @@ def softmax_cross_entropy(logits, target, *, class_weight=None, label_smoothing=
     t = np.asarray(target) if not isinstance(target, np.ndarray) else target
     labels = q = None
     if t.dtype.kind in "iu":
-        labels = _labels(t, n, c, ignore_index)
+        labels = _labels(t, n, c, ignore_index, check=False)
     elif t.dtype.kind == "f" and t.ndim == 2:
         if ignore_index is not None:
             raise ValueError("ignore_index applies to integer labels, not to a probability "
@@ -181,13 +184,12 @@ def softmax_cross_entropy(logits, target, *, class_weight=None, label_smoothing=
 
     work, result = grad_buffer(grad_out, (n, c), dtype, logits, target)
     row_loss = np.empty(n)
-    _losses.softmax_cross_entropy(
+    # The kernel adds the row losses in a fixed order, whatever the thread count; an
+    # undefined row makes the sum NaN, which one check catches.
+    total = _losses.softmax_cross_entropy(
         x, labels, q, cw, sw, eps if labels is not None else 0.0, ignore_index is not None,
         0 if ignore_index is None else int(ignore_index), gscale, work, row_loss,
         resolve_threads(n_threads))
-    # Row losses are added in row order (NumPy's fixed pairwise order), whatever the
-    # thread count; an undefined row makes the sum NaN, which one check catches.
-    total = float(np.sum(row_loss))
     if total != total:
         i = int(np.argmax(np.isnan(row_loss)))
         raise ValueError(f"softmax cross-entropy is undefined for row {i} of logits: it "

@@ -103,6 +103,22 @@ static inline void lamina_dstream_copy_generic(ptrdiff_t n, const double *src, d
 static inline void lamina_sstream_copy_generic(ptrdiff_t n, const float *src, float *dst)
 { for (ptrdiff_t j = 0; j < n; ++j) dst[j] = src[j]; }
 
+/* Sum of v[0:n] in four interleaved partial sums (a fixed order: the same bits on every
+ * ISA and thread count, and a quarter of the rounding error of one running sum). */
+static inline double lamina_sum_d(ptrdiff_t n, const double *v)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    ptrdiff_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += v[i];
+        s1 += v[i + 1];
+        s2 += v[i + 2];
+        s3 += v[i + 3];
+    }
+    for (; i < n; ++i) s0 += v[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* ---- float64 ---- */
 #define LT double
 #define LT_IS_DOUBLE 1
