@@ -156,3 +156,32 @@ def test_registry_lists_core_layers():
     assert nn.get_layer("dense") is nn.Dense
     with pytest.raises(LookupError, match="available layers"):
         nn.get_layer("no_such_layer")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_and_tanh_accuracy_on_every_isa(dtype):
+    # the vectorized exp kernels (lamina_act.h): a few ulp everywhere, special values exact
+    from lamina._kernels import _runtime
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-60, 60, 4000), rng.uniform(-1e-3, 1e-3, 1000),
+                        [0.0, -0.0, np.inf, -np.inf, 1e-30, -1e-30, 20.0, -20.0, 800.0]])
+    x = x.astype(dtype)[None, :]
+    x64 = x.astype(np.float64)
+    refs = {"sigmoid": 1 / (1 + np.exp(-x64)), "tanh": np.tanh(x64)}
+    old = _runtime.isa_name()
+    try:
+        for isa in _runtime.available_isas():
+            _runtime.set_isa(isa)
+            for name, layer in (("sigmoid", nn.Sigmoid()), ("tanh", nn.Tanh())):
+                y = layer(x)
+                ref = refs[name].astype(dtype)
+                ulp = np.abs(y.astype(np.float64) - ref) / np.spacing(np.abs(ref))
+                assert ulp.max() <= 4, (isa, name, float(ulp.max()))
+                if name == "tanh":               # tanh(-0) = -0
+                    zero = x[0] == 0
+                    assert np.signbit(y[0, zero]).tolist() == np.signbit(x[0, zero]).tolist()
+            assert np.isnan(nn.Sigmoid()(np.array([[np.nan]], dtype)))[0, 0]
+            assert np.isnan(nn.Tanh()(np.array([[np.nan]], dtype)))[0, 0]
+    finally:
+        _runtime.set_isa(old)

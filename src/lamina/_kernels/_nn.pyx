@@ -11,12 +11,21 @@ training loop run without allocating.
 
 Activations follow PyTorch's definitions: GELU is the exact ``x * Phi(x)`` with the error
 function; sigmoid is evaluated as ``1/(1+exp(-x))`` for x >= 0 and ``exp(x)/(1+exp(x))``
-otherwise so neither branch overflows.  Backward passes take the forward *output* where
-that is enough (ReLU, sigmoid, tanh) and the input otherwise (GELU, leaky ReLU).
+otherwise so neither branch overflows, and with tanh comes from ``lamina_act.h`` (one
+SIMD loop over lamina's vectorizable exp, per ISA).  Backward passes take the forward
+*output* where that is enough (ReLU, sigmoid, tanh) and the input otherwise (GELU, leaky
+ReLU).
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp, tanh, erf, sqrt, pow
+from libc.math cimport exp, erf, sqrt, pow
+from lamina._kernels._runtime cimport get_isa
+
+cdef extern from "lamina_act.h" nogil:
+    void lamina_dact_sigmoid(int isa, Py_ssize_t n, const double *x, double *out)
+    void lamina_sact_sigmoid(int isa, Py_ssize_t n, const float *x, float *out)
+    void lamina_dact_tanh(int isa, Py_ssize_t n, const double *x, double *out)
+    void lamina_sact_tanh(int isa, Py_ssize_t n, const float *x, float *out)
 
 cdef Py_ssize_t PARALLEL_MIN = 1 << 15
 
@@ -26,14 +35,6 @@ cdef inline int _threads(Py_ssize_t n, int n_threads) noexcept nogil:
 
 # ---------------------------------------------------------------------------------------
 # per-element functions
-
-cdef inline floating _sigmoid(floating x) noexcept nogil:
-    cdef floating e
-    if x >= 0:
-        return 1 / (1 + exp(-x))
-    e = exp(x)
-    return e / (1 + e)
-
 
 cdef inline floating _gelu(floating x) noexcept nogil:
     return 0.5 * x * (1 + erf(x * 0.7071067811865476))
@@ -65,12 +66,16 @@ cdef void _act_forward_chunk(int kind, Py_ssize_t i0, Py_ssize_t i1, const float
         for i in range(i0, i1):
             v = x[i]
             out[i] = v if v >= 0 else s * v
-    elif kind == 2:
-        for i in range(i0, i1):
-            out[i] = _sigmoid(x[i])
+    elif kind == 2:                     # lamina_act.h: vectorized exp, per ISA
+        if floating is double:
+            lamina_dact_sigmoid(get_isa(), i1 - i0, x + i0, out + i0)
+        else:
+            lamina_sact_sigmoid(get_isa(), i1 - i0, x + i0, out + i0)
     elif kind == 3:
-        for i in range(i0, i1):
-            out[i] = tanh(x[i])
+        if floating is double:
+            lamina_dact_tanh(get_isa(), i1 - i0, x + i0, out + i0)
+        else:
+            lamina_sact_tanh(get_isa(), i1 - i0, x + i0, out + i0)
     else:
         for i in range(i0, i1):
             out[i] = _gelu(x[i])
