@@ -185,3 +185,32 @@ def test_sigmoid_and_tanh_accuracy_on_every_isa(dtype):
             assert np.isnan(nn.Tanh()(np.array([[np.nan]], dtype)))[0, 0]
     finally:
         _runtime.set_isa(old)
+
+
+def test_float32_gelu_and_its_gradient_on_every_isa():
+    # float32 GELU (lamina_act.h): about an ulp against x Phi(x) with an exact erfc,
+    # including the far negative tail that 1 + erf(x / sqrt 2) would cancel away
+    from lamina._kernels import _nn, _runtime
+
+    x = np.concatenate([np.linspace(-40, 40, 20001), [0.0, -0.0, np.inf]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    erfc = np.vectorize(math.erfc)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = 0.5 * x64 * erfc(-x64 / np.sqrt(2))
+    g = np.linspace(-2, 2, x.size).astype(np.float32)
+    cdf = 0.5 * erfc(-x64[:-1] / np.sqrt(2))
+    ref_grad = g[:-1] * (cdf + x64[:-1] * np.exp(-0.5 * x64[:-1] ** 2) / np.sqrt(2 * np.pi))
+    old = _runtime.isa_name()
+    try:
+        for isa in _runtime.available_isas():
+            _runtime.set_isa(isa)
+            y = nn.GELU()(x[None, :])[0]
+            ok = np.isfinite(ref) & (np.abs(ref) > 1e-37)
+            ulp = np.abs(y[ok] - ref[ok]) / np.spacing(np.abs(ref[ok]).astype(np.float32))
+            assert ulp.max() <= 4, (isa, float(ulp.max()))
+            assert y[-1] == np.inf and y[-3] == 0
+            out = np.empty(x.size - 1, np.float32)
+            _nn.activation_backward(4, x[:-1], x[:-1], g[:-1], out, 0.0, 1)
+            np.testing.assert_allclose(out, ref_grad, rtol=1e-6, atol=3e-7)
+    finally:
+        _runtime.set_isa(old)

@@ -26,6 +26,9 @@ cdef extern from "lamina_act.h" nogil:
     void lamina_sact_sigmoid(int isa, Py_ssize_t n, const float *x, float *out)
     void lamina_dact_tanh(int isa, Py_ssize_t n, const double *x, double *out)
     void lamina_sact_tanh(int isa, Py_ssize_t n, const float *x, float *out)
+    void lamina_sact_gelu(int isa, Py_ssize_t n, const float *x, float *out)
+    void lamina_sact_gelu_grad(int isa, Py_ssize_t n, const float *x, const float *grad,
+                               float *out)
 
 cdef Py_ssize_t PARALLEL_MIN = 1 << 15
 
@@ -76,6 +79,8 @@ cdef void _act_forward_chunk(int kind, Py_ssize_t i0, Py_ssize_t i1, const float
             lamina_dact_tanh(get_isa(), i1 - i0, x + i0, out + i0)
         else:
             lamina_sact_tanh(get_isa(), i1 - i0, x + i0, out + i0)
+    elif floating is float:
+        lamina_sact_gelu(get_isa(), i1 - i0, x + i0, out + i0)
     else:
         for i in range(i0, i1):
             out[i] = _gelu(x[i])
@@ -102,6 +107,8 @@ cdef void _act_backward_chunk(int kind, Py_ssize_t i0, Py_ssize_t i1, const floa
         for i in range(i0, i1):
             v = y[i]
             out[i] = grad[i] * (1 - v * v)
+    elif floating is float:
+        lamina_sact_gelu_grad(get_isa(), i1 - i0, x + i0, grad + i0, out + i0)
     else:
         for i in range(i0, i1):
             out[i] = grad[i] * _gelu_grad(x[i])

@@ -10,6 +10,13 @@
  *   tanh(x) = sign(x) * (-t / (t + 2)), t = expm1(-2|x|) in [-1, 0]: no cancellation near
  *     0 (expm1), no overflow for large |x| (the argument is never positive).
  * Both propagate NaN.  Accuracy: a few ulp (exp/expm1 <= 2 ulp, one division).
+ *
+ * GELU in float32, x Phi(x) and its derivative Phi(x) + x phi(x), with the normal CDF
+ * Phi(x) = erfc(-x / sqrt 2) / 2 from Chebyshev-fitted erfc (Press et al., Numerical
+ * Recipes, 2nd ed., sec. 6.2: erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), z >= 0,
+ * fractional error below 1.2e-7 everywhere, so the tail keeps its relative accuracy),
+ * evaluated in double so that exp's argument -z^2 loses nothing: about one float ulp.
+ * float64 GELU keeps libm's erf (this fit is float-accurate only).
  */
 #ifndef LAMINA_ACT_H
 #define LAMINA_ACT_H
@@ -46,9 +53,45 @@ LATTR static void LAMINA_ACT_FN(P, tanh, LISA)(ptrdiff_t n, const T *x, T *out) 
     }                                                                                     \
 }
 
+/* Phi(x) for float x, in double (see the header comment). */
+#define LAMINA_ACT_PHI(xd, phi)                                                           \
+    do {                                                                                  \
+        double z_ = -(xd) * 0.70710678118654752440;                                       \
+        double a_ = z_ > 0 ? z_ : -z_;                                                    \
+        double t_ = 1.0 / (1.0 + 0.5 * a_);                                               \
+        double p_ = -1.26551223 + t_ * (1.00002368 + t_ * (0.37409196 + t_ * (0.09678418  \
+                    + t_ * (-0.18628806 + t_ * (0.27886807 + t_ * (-1.13520398           \
+                    + t_ * (1.48851587 + t_ * (-0.82215223 + t_ * 0.17087277))))))));     \
+        double e_ = t_ * lamina_vexp_d(p_ - a_ * a_);        /* erfc(|z|) */              \
+        (phi) = 0.5 * (z_ >= 0 ? e_ : 2.0 - e_);                                         \
+    } while (0)
+
+#define LAMINA_ACT_GELU_BODY                                                              \
+LATTR static void LAMINA_ACT_FN(s, gelu, LISA)(ptrdiff_t n, const float *x, float *out)  \
+{                                                                                         \
+    _Pragma("omp simd")                                                                   \
+    for (ptrdiff_t i = 0; i < n; ++i) {                                                   \
+        double v = x[i], phi;                                                             \
+        LAMINA_ACT_PHI(v, phi);                                                           \
+        out[i] = (float)(v * phi);                                                        \
+    }                                                                                     \
+}                                                                                         \
+LATTR static void LAMINA_ACT_FN(s, gelu_grad, LISA)(ptrdiff_t n, const float *x,         \
+                                                    const float *grad, float *out)        \
+{                                                                                         \
+    _Pragma("omp simd")                                                                   \
+    for (ptrdiff_t i = 0; i < n; ++i) {                                                   \
+        double v = x[i], phi;                                                             \
+        LAMINA_ACT_PHI(v, phi);                                                           \
+        double pdf = lamina_vexp_d(-0.5 * v * v) * 0.39894228040143267794;               \
+        out[i] = (float)((double)grad[i] * (phi + v * pdf));                              \
+    }                                                                                     \
+}
+
 #define LAMINA_ACT_INSTANTIATE                                                            \
     LAMINA_ACT_BODY(d, double, lamina_vexp_nonpos_d, lamina_vexpm1_d, 1.0, 2.0)           \
-    LAMINA_ACT_BODY(s, float, lamina_vexp_nonpos_s, lamina_vexpm1_s, 1.0f, 2.0f)
+    LAMINA_ACT_BODY(s, float, lamina_vexp_nonpos_s, lamina_vexpm1_s, 1.0f, 2.0f)          \
+    LAMINA_ACT_GELU_BODY
 
 #define LISA generic
 #define LATTR LAMINA_TARGET_GENERIC
@@ -79,5 +122,15 @@ static inline void lamina_dact_tanh(int isa, ptrdiff_t n, const double *x, doubl
 { LAMINA_ACT_DISPATCH(d, tanh, isa, n, x, out); }
 static inline void lamina_sact_tanh(int isa, ptrdiff_t n, const float *x, float *out)
 { LAMINA_ACT_DISPATCH(s, tanh, isa, n, x, out); }
+
+static inline void lamina_sact_gelu(int isa, ptrdiff_t n, const float *x, float *out)
+{ LAMINA_ACT_DISPATCH(s, gelu, isa, n, x, out); }
+static inline void lamina_sact_gelu_grad(int isa, ptrdiff_t n, const float *x,
+                                         const float *grad, float *out)
+{
+    if (isa == LAMINA_ISA_AVX512) lamina_sact_gelu_grad_avx512(n, x, grad, out);
+    else if (isa == LAMINA_ISA_AVX2) lamina_sact_gelu_grad_avx2(n, x, grad, out);
+    else lamina_sact_gelu_grad_generic(n, x, grad, out);
+}
 
 #endif /* LAMINA_ACT_H */
