@@ -59,6 +59,25 @@ def interleaved_times(fns, *, repeat=5, min_time=0.05, settle=0.0):
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
+def stream_bandwidths(thread_counts, *, mib=1024):
+    """{threads: bytes/s} of lamina's in-place axpy (two reads and a write per element)
+    on two ``mib``-MiB vectors: the practical memory bandwidth of a streaming kernel with
+    that many threads.  The default 1 GiB vectors are far beyond any cache of the machines
+    lamina is measured on (this one reports a 480 MiB L3)."""
+    import numpy as np
+
+    import lamina
+
+    x = np.ones((mib << 20) // 8)
+    y = np.ones_like(x)
+    out = {}
+    for nt in thread_counts:
+        t = median_time(lambda: lamina.axpy(0.5, x, y, out=y, n_threads=nt),  # noqa: B023
+                        repeat=3, min_time=0.0)
+        out[nt] = 3 * x.nbytes / t
+    return out
+
+
 @contextlib.contextmanager
 def blas_threads(n):
     """Limit the peers' BLAS (OpenBLAS/MKL through threadpoolctl) to ``n`` threads, when
