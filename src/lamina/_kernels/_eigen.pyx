@@ -271,8 +271,23 @@ cdef floating _larfg(Py_ssize_t n, floating *alpha, floating *x,
 
 cdef inline void _lartg(floating f, floating g, floating *c, floating *s,
                         floating *r) noexcept nogil:
-    """c f + s g = r, -s f + c g = 0, c >= 0 (LAPACK 3.10's dlartg convention)."""
-    cdef floating d
+    """c f + s g = r, -s f + c g = 0, c >= 0 (LAPACK 3.10's dlartg convention).  Both
+    magnitudes inside a range where f^2 + g^2 can neither overflow nor lose f or g to
+    underflow: the plain sqrt(f^2 + g^2) and one division (as dlartg; the bidiagonal QR
+    iteration spends most of its time here); otherwise the scaled hypot."""
+    cdef floating d, fa = fabs(f), ga = fabs(g), lo, hi
+    if floating is double:
+        lo = 1e-150
+        hi = 1e150
+    else:
+        lo = 1e-18
+        hi = 1e18
+    if lo < fa < hi and lo < ga < hi:
+        d = copysign(sqrt(f * f + g * g), f)
+        c[0] = fa / fabs(d)
+        s[0] = g / d
+        r[0] = d
+        return
     if g == 0:
         c[0] = 1
         s[0] = 0
