@@ -38,7 +38,7 @@ from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange
 
 from lamina._kernels._runtime cimport get_isa
-from lamina._kernels._blas1 cimport nrm2_kernel, iamax_kernel
+from lamina._kernels._blas1 cimport nrm2_kernel, iamax_kernel, dot_kernel
 from lamina._kernels._blas2 cimport gemv_kernel, ger_kernel
 from lamina._kernels._gemm cimport gemm_kernel, syrk_kernel, trsm_kernel
 
@@ -58,12 +58,24 @@ _NB_QR[:] = [32, 32, 48]
 DEF _LU_LEAF = 8
 # Rows of the diagonal blocks that _trsm solves by substitution; the rest is GEMM.
 DEF _TRSM_LEAF = 32
+# Recursive QR panels stop splitting at this many columns.
+DEF _QR_LEAF = 8
+# ormqr applies reflectors one at a time to at most this many columns.
+DEF _ORM2R_MAX_COLS = 4
 
 
 def block_sizes():
     """The block-size table for the current ISA: {'lu': nb, 'cholesky': nb, 'qr': nb}."""
     cdef int isa = get_isa()
     return {"lu": _NB_LU[isa], "cholesky": _NB_CHOL[isa], "qr": _NB_QR[isa]}
+
+
+def _tmp_set_nb(int lu, int qr):
+    cdef int isa = get_isa()
+    if lu > 0:
+        _NB_LU[isa] = lu
+    if qr > 0:
+        _NB_QR[isa] = qr
 
 
 # ---------------------------------------------------------------------------------------
@@ -495,6 +507,111 @@ cdef void _geqr2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floatin
             A[j + j * ld] = ajj
 
 
+cdef void _geqrt_leaf(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
+                      floating *tau, floating *T, Py_ssize_t ldt,
+                      floating *work) noexcept nogil:
+    """geqr2 on a narrow m x n panel (m >= n) and its upper triangular T with
+    H_1 ... H_n = I - V T V^T; column i of T is -tau_i T[:i, :i] V[:, :i]^T v_i with the
+    products taken on the implicit unit-diagonal V stored in A."""
+    cdef Py_ssize_t i, j, p
+    cdef floating s
+    _geqr2(m, n, A, ld, tau, work)
+    for i in range(n):
+        for j in range(i):
+            # work[j] = v_j^T v_i: v_i is 0 above row i, 1 at row i.
+            work[j] = A[i + j * ld]
+            if i + 1 < m:
+                work[j] += dot_kernel(m - i - 1, A + i + 1 + j * ld, 1, A + i + 1 + i * ld,
+                                      1, 1)
+        for j in range(i):
+            s = 0
+            for p in range(j, i):
+                s = s + T[j + p * ldt] * work[p]
+            T[j + i * ldt] = -tau[i] * s
+        T[i + i * ldt] = tau[i]
+        for j in range(i + 1, n):
+            T[j + i * ldt] = 0
+
+
+cdef int _geqrt3(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *tau,
+                 floating *T, Py_ssize_t ldt, floating *work, int n_threads) noexcept nogil:
+    """Recursive Householder QR of an m x n panel (m >= n) that also returns the block
+    reflector's T (Elmroth and Gustavson 2000; LAPACK's geqrt3): the left half is
+    factored, applied to the right half as a block reflector, the right half factored,
+    and T's off-diagonal block T12 = -T11 V1^T V2 T22 formed.  The products with the
+    long parts of V are GEMMs; the unit triangles of V (stored implicitly in A, under R)
+    are handled by small triangular loops.  T12's space holds W during the update."""
+    cdef Py_ssize_t n1, n2, i, j, p
+    cdef floating s
+    cdef floating *W
+    cdef floating *A2
+    cdef int r
+    if n <= _QR_LEAF:
+        _geqrt_leaf(m, n, A, ld, tau, T, ldt, work)
+        return 0
+    n1 = n // 2
+    n2 = n - n1
+    W = T + n1 * ldt                      # T[:n1, n1:]
+    A2 = A + n1 * ld                      # A[:, n1:]
+    r = _geqrt3(m, n1, A, ld, tau, T, ldt, work, n_threads)
+    # A[:, n1:] := (I - V1 T11^T V1^T) A[:, n1:], with W = T11^T V1^T A[:, n1:].
+    for j in range(n2):
+        for i in range(n1):
+            W[i + j * ldt] = A2[i + j * ld]
+        for i in range(n1):               # W := L1^T W (L1 unit lower, A[:n1, :n1])
+            s = W[i + j * ldt]
+            for p in range(i + 1, n1):
+                s = s + A[p + i * ld] * W[p + j * ldt]
+            W[i + j * ldt] = s
+    r |= _gemm(n1, n2, m - n1, <floating> 1, A + n1, ld, 1, A2 + n1, 1, ld, <floating> 1,
+               W, 1, ldt, n_threads)
+    for j in range(n2):                   # W := T11^T W, bottom-up
+        for i in range(n1 - 1, -1, -1):
+            s = 0
+            for p in range(i + 1):
+                s = s + T[p + i * ldt] * W[p + j * ldt]
+            W[i + j * ldt] = s
+    r |= _gemm(m - n1, n2, n1, <floating> -1, A + n1, 1, ld, W, 1, ldt, <floating> 1,
+               A2 + n1, 1, ld, n_threads)
+    for j in range(n2):                   # A[:n1, n1:] -= L1 W, bottom-up
+        for i in range(n1 - 1, -1, -1):
+            s = W[i + j * ldt]
+            for p in range(i):
+                s = s + A[i + p * ld] * W[p + j * ldt]
+            A2[i + j * ld] -= s
+    r |= _geqrt3(m - n1, n2, A2 + n1, ld, tau + n1, T + n1 + n1 * ldt, ldt, work,
+                 n_threads)
+    # T12 = -T11 (V1^T V2) T22; V1^T V2 = V1[n1:n]^T L2 + V1[n:]^T V2[n2:].
+    for j in range(n2):
+        for i in range(n1):
+            W[i + j * ldt] = A[n1 + j + i * ld]
+    for j in range(n2):                   # W := W L2 (L2 unit lower, A[n1:n, n1:n])
+        for i in range(n1):
+            s = W[i + j * ldt]
+            for p in range(j + 1, n2):
+                s = s + W[i + p * ldt] * A2[n1 + p + j * ld]
+            W[i + j * ldt] = s
+    if m > n:
+        r |= _gemm(n1, n2, m - n, <floating> 1, A + n, ld, 1, A2 + n, 1, ld, <floating> 1,
+                   W, 1, ldt, n_threads)
+    for j in range(n2):                   # W := -T11 W, top-down
+        for i in range(n1):
+            s = 0
+            for p in range(i, n1):
+                s = s + T[i + p * ldt] * W[p + j * ldt]
+            W[i + j * ldt] = -s
+    for j in range(n2 - 1, -1, -1):       # W := W T22, right to left
+        for i in range(n1):
+            s = 0
+            for p in range(j + 1):
+                s = s + W[i + p * ldt] * T[n1 + p + (n1 + j) * ldt]
+            W[i + j * ldt] = s
+    for j in range(n2):                   # T's strictly lower part is zero
+        for i in range(n1):
+            T[n1 + j + i * ldt] = 0
+    return r
+
+
 cdef void _larft(Py_ssize_t m, Py_ssize_t k, const floating *V, Py_ssize_t ld,
                  const floating *tau, floating *T, Py_ssize_t ldt,
                  int n_threads) noexcept nogil:
@@ -526,15 +643,17 @@ cdef int _larfb(bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     if m == 0 or n == 0 or k == 0:
         return 0
     # W = V^T C (k x n)
-    _gemm(k, n, m, <floating> 1, V, ldv, 1, C, 1, ldc, <floating> 0, W, 1, k, n_threads)
+    if _gemm(k, n, m, <floating> 1, V, ldv, 1, C, 1, ldc, <floating> 0, W, 1, k,
+             n_threads) != 0:
+        return -1
     # W := T W or T^T W (k x k triangular, small)
     if trans:
         _trmm_upper_t(k, n, T, ldt, W, k)
     else:
         _trmm_upper(k, n, T, ldt, W, k)
     # C -= V W
-    _gemm(m, n, k, <floating> -1, V, 1, ldv, W, 1, k, <floating> 1, C, 1, ldc, n_threads)
-    return 0
+    return _gemm(m, n, k, <floating> -1, V, 1, ldv, W, 1, k, <floating> 1, C, 1, ldc,
+                 n_threads)
 
 
 cdef void _trmm_upper(Py_ssize_t k, Py_ssize_t n, const floating *T, Py_ssize_t ldt,
@@ -595,14 +714,44 @@ cdef int geqrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
     for b in range((k + nb - 1) // nb):
         j = b * nb
         jb = min(nb, k - j)
-        _geqr2(m - j, jb, A + j + j * ld, ld, tau + j, W)
+        if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, nb, W, n_threads) != 0:
+            free(V)
+            return -1
         if j + jb < n:
             _copy_v(m - j, jb, A + j + j * ld, ld, V)
-            _larft(m - j, jb, V, m - j, tau + j, T, nb, n_threads)
-            _larfb(True, m - j, n - j - jb, jb, V, m - j, T, nb,
-                   A + j + (j + jb) * ld, ld, W, n_threads)
+            if _larfb(True, m - j, n - j - jb, jb, V, m - j, T, nb,
+                      A + j + (j + jb) * ld, ld, W, n_threads) != 0:
+                free(V)
+                return -1
     free(V)
     return 0
+
+
+cdef void _orm2r(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
+                 const floating *A, Py_ssize_t ld, const floating *tau, floating *C,
+                 Py_ssize_t ldc) noexcept nogil:
+    """C := Q C or Q^T C one reflector at a time (LAPACK's orm2r): for a few columns of
+    C this streams the reflectors once, where the blocked form would spend
+    O(m nb^2) per block on T, more than the 4 m k nc flops of the product itself."""
+    cdef Py_ssize_t b, i, c, r
+    cdef floating w
+    cdef const floating *v
+    cdef floating *cc
+    for b in range(k):
+        i = b if trans else k - 1 - b
+        if tau[i] == 0:
+            continue
+        v = A + i + i * ld                # v[0] = 1 implied, v[1:] below the diagonal
+        for c in range(nc):
+            cc = C + i + c * ldc
+            w = cc[0]
+            if m - i > 1:
+                w = w + dot_kernel(m - i - 1, v + 1, 1, cc + 1, 1, 1)
+            w = w * tau[i]
+            if w != 0:
+                cc[0] -= w
+                for r in range(1, m - i):
+                    cc[r] -= w * v[r]
 
 
 cdef int ormqr_kernel(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
@@ -616,6 +765,9 @@ cdef int ormqr_kernel(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
     cdef floating *T
     cdef floating *W
     if k == 0 or nc == 0 or m == 0:
+        return 0
+    if nc <= _ORM2R_MAX_COLS:
+        _orm2r(trans, m, nc, k, A, ld, tau, C, ldc)
         return 0
     V = <floating *> malloc((m * nb + nb * nb + nb * nc) * sizeof(floating))
     if V == NULL:
