@@ -56,6 +56,8 @@ _NB_CHOL[:] = [32, 64, 128]
 _NB_QR[:] = [32, 32, 48]
 # Recursive LU panels stop splitting at this many columns.
 DEF _LU_LEAF = 8
+# Columns per trailing-update task of the LU, in panel widths.
+cdef int _LU_CHUNK_BLOCKS = 2
 # Rows of the diagonal blocks that _trsm solves by substitution; the rest is GEMM.
 DEF _TRSM_LEAF = 32
 # Recursive QR panels stop splitting at this many columns.
@@ -68,6 +70,16 @@ def block_sizes():
     """The block-size table for the current ISA: {'lu': nb, 'cholesky': nb, 'qr': nb}."""
     cdef int isa = get_isa()
     return {"lu": _NB_LU[isa], "cholesky": _NB_CHOL[isa], "qr": _NB_QR[isa]}
+
+
+_VARIANT = [0]
+
+
+def _tmp_variant(int v, int cb=0):
+    global _LU_CHUNK_BLOCKS
+    _VARIANT[0] = v
+    if cb > 0:
+        _LU_CHUNK_BLOCKS = cb
 
 
 def _tmp_set_nb(int lu, int qr):
@@ -93,30 +105,41 @@ cdef inline int _gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                        n_threads)
 
 
+cdef extern from "lamina_trsm_leaf.h" nogil:
+    void lamina_dtrsm_leaf(int isa, int lower, int unit, Py_ssize_t m, Py_ssize_t n,
+                           const double *A, Py_ssize_t rsa, Py_ssize_t csa, double *B,
+                           Py_ssize_t ldb)
+    void lamina_strsm_leaf(int isa, int lower, int unit, Py_ssize_t m, Py_ssize_t n,
+                           const float *A, Py_ssize_t rsa, Py_ssize_t csa, float *B,
+                           Py_ssize_t ldb)
+
+
 cdef void _trsm_left_columns(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
                              const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                              floating *B, Py_ssize_t ldb, int n_threads) noexcept nogil:
     """B := inv(A) B for a small triangle A (m <= _TRSM_LEAF) and column-major B: each
-    column is an independent substitution whose inner loop runs down a contiguous
-    column of B (axpy form), columns split between threads."""
-    cdef Py_ssize_t i, j, p, ii
-    cdef floating x
+    column is an independent substitution (``lamina_trsm_leaf.h``: vectorized over a
+    padded copy of A, four columns at a time); blocks of columns split between
+    threads."""
+    cdef Py_ssize_t c, nchunks, j0
+    cdef int isa = get_isa()
     if n_threads < 1 or m * n < 8192:
         n_threads = 1
-    for j in prange(n, num_threads=n_threads, schedule="static"):
-        for ii in range(m):
-            p = ii if lower else m - 1 - ii
-            x = B[p + j * ldb]
-            if not unit_diag:
-                x = x / A[p * rsa + p * csa]
-                B[p + j * ldb] = x
-            if x != 0:
-                if lower:
-                    for i in range(p + 1, m):
-                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
-                else:
-                    for i in range(p):
-                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
+    if n_threads == 1:
+        if floating is double:
+            lamina_dtrsm_leaf(isa, lower, unit_diag, m, n, A, rsa, csa, B, ldb)
+        else:
+            lamina_strsm_leaf(isa, lower, unit_diag, m, n, A, rsa, csa, B, ldb)
+        return
+    nchunks = (n + 63) // 64
+    for c in prange(nchunks, num_threads=n_threads, schedule="static"):
+        j0 = c * 64
+        if floating is double:
+            lamina_dtrsm_leaf(isa, lower, unit_diag, m, min(<Py_ssize_t> 64, n - j0), A, rsa,
+                              csa, B + j0 * ldb, ldb)
+        else:
+            lamina_strsm_leaf(isa, lower, unit_diag, m, min(<Py_ssize_t> 64, n - j0), A, rsa,
+                              csa, B + j0 * ldb, ldb)
 
 
 cdef void _trsm_right_rows(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
@@ -330,7 +353,108 @@ cdef Py_ssize_t _getrf2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
     return info
 
 
+cdef int _lu_update(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, Py_ssize_t c0,
+                    Py_ssize_t c1, floating *A, Py_ssize_t ld,
+                    const Py_ssize_t *ipiv) noexcept nogil:
+    """Columns c0..c1-1 after the panel j..j+jb-1 was factored, on one thread: its row
+    interchanges, U12 := L11^-1 A12, A22 -= L21 U12."""
+    cdef Py_ssize_t nc = c1 - c0
+    if nc <= 0:
+        return 0
+    _laswp(nc, A + c0 * ld, ld, j, j + jb, ipiv, 1)
+    if _trsm(True, True, True, jb, nc, <floating> 1, A + j + j * ld, 1, ld,
+             A + j + c0 * ld, 1, ld, 1) != 0:
+        return -1
+    if j + jb < m:
+        return _gemm(m - j - jb, nc, jb, <floating> -1, A + j + jb + j * ld, 1, ld,
+                     A + j + c0 * ld, 1, ld, <floating> 1, A + j + jb + c0 * ld, 1, ld, 1)
+    return 0
+
+
+cdef Py_ssize_t _lu_panel(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, floating *A,
+                          Py_ssize_t ld, Py_ssize_t *ipiv) noexcept nogil:
+    """Factor the panel A[j:, j:j+jb] on one thread; pivots made absolute.  Returns
+    getrf2's info relative to the panel."""
+    cdef Py_ssize_t k, info
+    info = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, 1)
+    for k in range(j, j + jb):
+        ipiv[k] += j
+    return info
+
+
+cdef int _lu_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb,
+                  Py_ssize_t jb1, Py_ssize_t w, floating *A, Py_ssize_t ld,
+                  Py_ssize_t *ipiv, Py_ssize_t *panel_info) noexcept nogil:
+    """Task t of the step after panel j..j+jb-1: task 0 brings the next panel's jb1
+    columns up to date and factors that panel (the look-ahead); task t >= 1 updates the
+    t-th chunk of w columns after it."""
+    cdef Py_ssize_t c0
+    if t == 0:
+        if jb1 == 0:
+            return 0
+        if _lu_update(m, j, jb, j + jb, j + jb + jb1, A, ld, ipiv) != 0:
+            return -1
+        panel_info[0] = _lu_panel(m, j + jb, jb1, A, ld, ipiv)
+        return 0
+    c0 = j + jb + jb1 + (t - 1) * w
+    return _lu_update(m, j, jb, c0, min(n, c0 + w), A, ld, ipiv)
+
+
 cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
+                             Py_ssize_t *ipiv, int n_threads) noexcept nogil:
+    """Blocked right-looking LU with look-ahead, P A = L U.  ipiv[k] = row swapped with
+    row k (0-based).  Returns 0, the 1-based index of the first exactly-zero pivot
+    (factors complete), or -1 when a level-3 call could not allocate its packing buffers.
+
+    Step b (panel j..j+jb-1 factored) is a set of independent single-threaded tasks shared
+    dynamically by the threads: task 0 updates the next panel's columns and factors that
+    panel, the others update fixed chunks of the remaining columns (interchanges, TRSM,
+    GEMM).  So the serial panel factorization overlaps the trailing update instead of
+    idling the other threads, and since the chunks and every call inside them do not
+    depend on the thread count, neither do the factors (bit for bit).  The interchanges
+    of later panels are applied to the columns left of them once, at the end."""
+    cdef Py_ssize_t b, nblocks, j, jb, jb1, t, ntasks, w, c, k0
+    cdef Py_ssize_t info = 0, mn = min(m, n)
+    cdef Py_ssize_t panel_info[1]
+    cdef int nb = _NB_LU[get_isa()], err = 0
+    if mn <= nb:
+        return _getrf2(m, n, A, ld, ipiv, n_threads)
+    # Chunk width: at least 2 nb and a multiple of nb (whole micro-tile columns), so
+    # that each chunk's GEMM amortizes its packing of L21.
+    w = _LU_CHUNK_BLOCKS * nb
+    nblocks = (mn + nb - 1) // nb
+    info = _lu_panel(m, 0, min(nb, mn), A, ld, ipiv)
+    for b in range(nblocks):
+        j = b * nb
+        jb = min(nb, mn - j)
+        jb1 = min(nb, mn - j - jb)
+        panel_info[0] = 0
+        ntasks = 1 + (n - j - jb - jb1 + w - 1) // w
+        if n_threads > 1 and ntasks > 1:
+            for t in prange(ntasks, num_threads=n_threads, schedule="dynamic", chunksize=1):
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info) != 0
+        else:
+            for t in range(ntasks):
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info) != 0
+        if err:
+            return -1
+        if panel_info[0] != 0 and info == 0:
+            info = panel_info[0] + j + jb
+    # Interchanges of the later panels, applied to the columns left of them.
+    if n_threads > 1 and mn * mn >= 1 << 16:
+        for c in prange(mn, num_threads=n_threads, schedule="static"):
+            k0 = (c // nb + 1) * nb
+            if k0 < mn:
+                _swap_rows_col(A + c * ld, k0, mn, ipiv)
+    else:
+        for c in range(mn):
+            k0 = (c // nb + 1) * nb
+            if k0 < mn:
+                _swap_rows_col(A + c * ld, k0, mn, ipiv)
+    return info
+
+
+cdef Py_ssize_t _getrf_old(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                              Py_ssize_t *ipiv, int n_threads) noexcept nogil:
     """Blocked right-looking LU, P A = L U.  ipiv[k] = row swapped with row k (0-based).
     Returns 0, the 1-based index of the first exactly-zero pivot (factors complete), or
@@ -893,9 +1017,14 @@ def getrf(floating[::1, :] a, Py_ssize_t[::1] ipiv, int n_threads):
     cdef Py_ssize_t m = a.shape[0], n = a.shape[1], info
     if m == 0 or n == 0:
         return 0
+    cdef int v = _VARIANT[0]
     with nogil:
-        info = getrf_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
-                            &ipiv[0], n_threads)
+        if v == 1:
+            info = _getrf_old(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
+                              &ipiv[0], n_threads)
+        else:
+            info = getrf_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
+                                &ipiv[0], n_threads)
     if info < 0:
         raise MemoryError("getrf: the GEMM packing buffers could not be allocated")
     return info
