@@ -1010,6 +1010,37 @@ cdef void geqp2_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
 
 
 # ---------------------------------------------------------------------------------------
+# Layout change for the work copies: row-major -> column-major.
+
+DEF _TRANSPOSE_TILE = 32
+
+
+cdef void _copy_tile(Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t c0, Py_ssize_t c1,
+                     const floating *src, Py_ssize_t lds, floating *dst,
+                     Py_ssize_t ldd) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for j in range(c0, c1):
+        for i in range(r0, r1):
+            dst[i + j * ldd] = src[i * lds + j]
+
+
+cdef void transpose_copy_kernel(Py_ssize_t m, Py_ssize_t n, const floating *src,
+                                Py_ssize_t lds, floating *dst, Py_ssize_t ldd,
+                                int n_threads) noexcept nogil:
+    """dst (column-major, m x n) := src (row-major, m x n).  Square tiles small enough
+    that the strided side stays in L1 while it is read; strips of tile columns split
+    between threads (each writes its own columns)."""
+    cdef Py_ssize_t tc, ntc = (n + _TRANSPOSE_TILE - 1) // _TRANSPOSE_TILE, r0, c0
+    if n_threads < 1 or m * n < 1 << 16:
+        n_threads = 1
+    for tc in prange(ntc, num_threads=n_threads, schedule="static"):
+        c0 = tc * _TRANSPOSE_TILE
+        for r0 in range(0, m, _TRANSPOSE_TILE):
+            _copy_tile(r0, min(m, r0 + _TRANSPOSE_TILE), c0, min(n, c0 + _TRANSPOSE_TILE),
+                       src, lds, dst, ldd)
+
+
+# ---------------------------------------------------------------------------------------
 # Python-facing wrappers on Fortran-ordered memoryviews (validated by lamina.linalg).
 
 def getrf(floating[::1, :] a, Py_ssize_t[::1] ipiv, int n_threads):
@@ -1133,3 +1164,14 @@ def geqp2(floating[::1, :] a, Py_ssize_t[::1] jpvt, floating[::1] tau):
         geqp2_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
                      &jpvt[0], &tau[0], work)
     free(work)
+
+
+def to_fortran(const floating[:, ::1] src, floating[::1, :] dst, int n_threads):
+    """dst := src, a row-major matrix copied into a column-major one of the same shape."""
+    cdef Py_ssize_t m = src.shape[0], n = src.shape[1]
+    if dst.shape[0] != m or dst.shape[1] != n:
+        raise ValueError("to_fortran: shapes differ")
+    if m == 0 or n == 0:
+        return
+    with nogil:
+        transpose_copy_kernel(m, n, &src[0, 0], n, &dst[0, 0], m, n_threads)

@@ -27,7 +27,7 @@ __all__ = ["det", "inv", "lu", "lu_factor", "lu_solve", "slogdet", "solve"]
 
 def _getrf(m2d, overwrite, threads):
     """(LU factors in a Fortran array, ipiv, info) of one matrix."""
-    f = work_copy(m2d, overwrite)
+    f = work_copy(m2d, overwrite, threads=threads)
     ipiv = np.zeros(min(f.shape), dtype=np.intp)
     info = _lapack.getrf(f, ipiv, threads)
     return f, ipiv, info
@@ -258,7 +258,7 @@ def _solve_one(mat, rhs, assume_a, lower, transposed, overwrite_a, overwrite_b, 
         c = _potrf_lower(mat, lower, overwrite_a, dtype, threads, "solve" + where)
         _potrs_lower(c, x, threads)
         return x
-    f = work_copy(mat, overwrite_a, dtype)
+    f = work_copy(mat, overwrite_a, dtype, threads)
     anorm = norm1(f.T if transposed else f)
     ipiv = np.zeros(n, dtype=np.intp)
     info = _lapack.getrf(f, ipiv, threads)
