@@ -14,19 +14,29 @@ O(n^3) work is level-3 (GEMM, TRSM, SYRK) and the level-2 part is confined to pa
 
 * ``getrf``: blocked LU with partial pivoting; each panel is factored by a recursive
   splitting in halves (Toledo's recursion, LAPACK's getrf2), whose own updates are again
-  TRSM + GEMM, so even the panel runs mostly at level 3.  Backward stable in practice
-  (growth factor bound 2^(n-1), rarely above n).  2/3 n^3 flops.
+  TRSM + GEMM, so even the panel runs mostly at level 3.  With look-ahead: each step is a
+  set of single-threaded tasks (the next panel's columns updated and that panel factored;
+  fixed chunks of the other trailing columns updated) that the threads share
+  dynamically, so the serial panel overlaps the trailing update, and the factors do not
+  depend on the thread count.  Backward stable in practice (growth factor bound
+  2^(n-1), rarely above n).  2/3 n^3 flops.  The diagonal blocks of the triangular
+  solves are substituted by ``lamina_trsm_leaf.h`` (vectorized, same operations as plain
+  substitution).
 * ``potrf``: blocked right-looking Cholesky: potf2 on the diagonal block, TRSM on the
   block column below, SYRK on the trailing matrix.  Unconditionally backward stable.
   1/3 n^3 flops.
 * ``geqrf``: blocked Householder QR with the compact WY form (Schreiber and Van Loan
-  1989): a panel is factored by geqr2 (level 2), larft accumulates the upper triangular T
-  with ``H_1 ... H_b = I - V T V^T``, and larfb applies the block reflector to the
+  1989): a panel is factored recursively together with the upper triangular T of
+  ``H_1 ... H_b = I - V T V^T`` (Elmroth and Gustavson 2000, LAPACK's geqrt3), so the
+  panel's own updates are GEMMs too, and larfb applies the block reflector to the
   trailing columns with two GEMMs and a small triangular multiply.  ``orgqr`` forms Q
-  and ``ormqr`` applies Q or Q^T with the same blocks.  ||Q^T Q - I|| = O(eps) whatever
-  the condition of A.  4/3 n^3 flops for a square matrix.
+  and ``ormqr`` applies Q or Q^T with the same blocks (or, to a few columns, one
+  reflector at a time).  ||Q^T Q - I|| = O(eps) whatever the condition of A.  4/3 n^3
+  flops for a square matrix.
 * ``geqp2``: QR with column pivoting (Businger and Golub) with LAPACK's safe downdating
   of the partial column norms; level 2, used by ``lstsq`` only for rank-deficient input.
+* ``to_fortran``: the work copy of a row-major matrix, by tiles (32 x 32) that keep the
+  strided side in L1, threaded over tile columns.
 
 Block sizes come from one per-ISA table (``_NB_*``).  The level-3 calls go to lamina's
 packed GEMM/TRSM/SYRK (``_gemm.pxd``), which take element strides of any sign (a
@@ -51,13 +61,13 @@ cdef extern from "float.h":
 cdef int _NB_LU[3]
 cdef int _NB_CHOL[3]
 cdef int _NB_QR[3]
-_NB_LU[:] = [32, 64, 96]
+_NB_LU[:] = [32, 64, 128]
 _NB_CHOL[:] = [32, 64, 128]
 _NB_QR[:] = [32, 32, 48]
 # Recursive LU panels stop splitting at this many columns.
 DEF _LU_LEAF = 8
 # Columns per trailing-update task of the LU, in panel widths.
-cdef int _LU_CHUNK_BLOCKS = 2
+DEF _LU_CHUNK_BLOCKS = 2
 # Rows of the diagonal blocks that _trsm solves by substitution; the rest is GEMM.
 DEF _TRSM_LEAF = 32
 # Recursive QR panels stop splitting at this many columns.
@@ -70,24 +80,6 @@ def block_sizes():
     """The block-size table for the current ISA: {'lu': nb, 'cholesky': nb, 'qr': nb}."""
     cdef int isa = get_isa()
     return {"lu": _NB_LU[isa], "cholesky": _NB_CHOL[isa], "qr": _NB_QR[isa]}
-
-
-_VARIANT = [0]
-
-
-def _tmp_variant(int v, int cb=0):
-    global _LU_CHUNK_BLOCKS
-    _VARIANT[0] = v
-    if cb > 0:
-        _LU_CHUNK_BLOCKS = cb
-
-
-def _tmp_set_nb(int lu, int qr):
-    cdef int isa = get_isa()
-    if lu > 0:
-        _NB_LU[isa] = lu
-    if qr > 0:
-        _NB_QR[isa] = qr
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,39 +443,6 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
             k0 = (c // nb + 1) * nb
             if k0 < mn:
                 _swap_rows_col(A + c * ld, k0, mn, ipiv)
-    return info
-
-
-cdef Py_ssize_t _getrf_old(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
-                             Py_ssize_t *ipiv, int n_threads) noexcept nogil:
-    """Blocked right-looking LU, P A = L U.  ipiv[k] = row swapped with row k (0-based).
-    Returns 0, the 1-based index of the first exactly-zero pivot (factors complete), or
-    -1 when a level-3 call could not allocate its packing buffers."""
-    cdef Py_ssize_t b, j, jb, k, info = 0, info2, mn = min(m, n)
-    cdef int nb = _NB_LU[get_isa()]
-    if mn <= nb:
-        return _getrf2(m, n, A, ld, ipiv, n_threads)
-    for b in range((mn + nb - 1) // nb):
-        j = b * nb
-        jb = min(nb, mn - j)
-        # The panel runs on one thread: its many small GEMM/TRSM calls would each pay for
-        # waking a team (and, on a loaded machine, for spinning threads that cannot run).
-        info2 = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, 1)
-        if info2 != 0 and info == 0:
-            info = info2 + j
-        for k in range(j, j + jb):
-            ipiv[k] += j
-        _laswp(j, A, ld, j, j + jb, ipiv, n_threads)
-        if j + jb < n:
-            _laswp(n - j - jb, A + (j + jb) * ld, ld, j, j + jb, ipiv, n_threads)
-            if _trsm(True, True, True, jb, n - j - jb, <floating> 1, A + j + j * ld, 1, ld,
-                     A + j + (j + jb) * ld, 1, ld, n_threads) != 0:
-                return -1
-            if j + jb < m:
-                if _gemm(m - j - jb, n - j - jb, jb, <floating> -1, A + j + jb + j * ld, 1,
-                         ld, A + j + (j + jb) * ld, 1, ld, <floating> 1,
-                         A + j + jb + (j + jb) * ld, 1, ld, n_threads) != 0:
-                    return -1
     return info
 
 
@@ -1048,14 +1007,9 @@ def getrf(floating[::1, :] a, Py_ssize_t[::1] ipiv, int n_threads):
     cdef Py_ssize_t m = a.shape[0], n = a.shape[1], info
     if m == 0 or n == 0:
         return 0
-    cdef int v = _VARIANT[0]
     with nogil:
-        if v == 1:
-            info = _getrf_old(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
-                              &ipiv[0], n_threads)
-        else:
-            info = getrf_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
-                                &ipiv[0], n_threads)
+        info = getrf_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
+                            &ipiv[0], n_threads)
     if info < 0:
         raise MemoryError("getrf: the GEMM packing buffers could not be allocated")
     return info
