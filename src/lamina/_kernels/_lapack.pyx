@@ -346,20 +346,21 @@ cdef Py_ssize_t _getrf2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
 
 
 cdef int _lu_update(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, Py_ssize_t c0,
-                    Py_ssize_t c1, floating *A, Py_ssize_t ld,
-                    const Py_ssize_t *ipiv) noexcept nogil:
-    """Columns c0..c1-1 after the panel j..j+jb-1 was factored, on one thread: its row
-    interchanges, U12 := L11^-1 A12, A22 -= L21 U12."""
+                    Py_ssize_t c1, floating *A, Py_ssize_t ld, const Py_ssize_t *ipiv,
+                    int n_threads) noexcept nogil:
+    """Columns c0..c1-1 after the panel j..j+jb-1 was factored: its row interchanges,
+    U12 := L11^-1 A12, A22 -= L21 U12 (whose results do not depend on n_threads)."""
     cdef Py_ssize_t nc = c1 - c0
     if nc <= 0:
         return 0
-    _laswp(nc, A + c0 * ld, ld, j, j + jb, ipiv, 1)
+    _laswp(nc, A + c0 * ld, ld, j, j + jb, ipiv, n_threads)
     if _trsm(True, True, True, jb, nc, <floating> 1, A + j + j * ld, 1, ld,
-             A + j + c0 * ld, 1, ld, 1) != 0:
+             A + j + c0 * ld, 1, ld, n_threads) != 0:
         return -1
     if j + jb < m:
         return _gemm(m - j - jb, nc, jb, <floating> -1, A + j + jb + j * ld, 1, ld,
-                     A + j + c0 * ld, 1, ld, <floating> 1, A + j + jb + c0 * ld, 1, ld, 1)
+                     A + j + c0 * ld, 1, ld, <floating> 1, A + j + jb + c0 * ld, 1, ld,
+                     n_threads)
     return 0
 
 
@@ -376,20 +377,21 @@ cdef Py_ssize_t _lu_panel(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, floating *A
 
 cdef int _lu_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb,
                   Py_ssize_t jb1, Py_ssize_t w, floating *A, Py_ssize_t ld,
-                  Py_ssize_t *ipiv, Py_ssize_t *panel_info) noexcept nogil:
+                  Py_ssize_t *ipiv, Py_ssize_t *panel_info, int n_threads) noexcept nogil:
     """Task t of the step after panel j..j+jb-1: task 0 brings the next panel's jb1
     columns up to date and factors that panel (the look-ahead); task t >= 1 updates the
-    t-th chunk of w columns after it."""
+    t-th chunk of w columns after it.  n_threads: for the update's calls (1 inside a
+    parallel step); the panel itself always runs on one thread."""
     cdef Py_ssize_t c0
     if t == 0:
         if jb1 == 0:
             return 0
-        if _lu_update(m, j, jb, j + jb, j + jb + jb1, A, ld, ipiv) != 0:
+        if _lu_update(m, j, jb, j + jb, j + jb + jb1, A, ld, ipiv, n_threads) != 0:
             return -1
         panel_info[0] = _lu_panel(m, j + jb, jb1, A, ld, ipiv)
         return 0
     c0 = j + jb + jb1 + (t - 1) * w
-    return _lu_update(m, j, jb, c0, min(n, c0 + w), A, ld, ipiv)
+    return _lu_update(m, j, jb, c0, min(n, c0 + w), A, ld, ipiv, n_threads)
 
 
 cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
@@ -424,10 +426,12 @@ cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t
         ntasks = 1 + (n - j - jb - jb1 + w - 1) // w
         if n_threads > 1 and ntasks > 1:
             for t in prange(ntasks, num_threads=n_threads, schedule="dynamic", chunksize=1):
-                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info) != 0
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info, 1) != 0
         else:
+            # One task (a tall matrix's last columns): its update threaded inside.
             for t in range(ntasks):
-                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info) != 0
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info,
+                                n_threads) != 0
         if err:
             return -1
         if panel_info[0] != 0 and info == 0:
