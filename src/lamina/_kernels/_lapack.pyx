@@ -801,7 +801,9 @@ cdef int geqrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
     for b in range((k + nb - 1) // nb):
         j = b * nb
         jb = min(nb, k - j)
-        if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, nb, W, n_threads) != 0:
+        # The panel on one thread, as LU's: its many small GEMMs would each wake a team
+        # (and on a loaded machine wait for a descheduled member) for little work.
+        if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, nb, W, 1) != 0:
             free(V)
             return -1
         if j + jb < n:
