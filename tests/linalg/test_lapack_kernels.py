@@ -1,7 +1,7 @@
 """The dense factorization kernels directly: look-ahead LU (thread-count independence,
 pivots, zero pivots past the first panel), the small-triangle substitution of the
-blocked TRSM, the recursive QR panel, ormqr's one-reflector-at-a-time path and the
-transposing work copy."""
+blocked TRSM, the look-ahead QR with recursive panels, ormqr's one-reflector-at-a-time
+path and the transposing work copy."""
 
 import numpy as np
 import pytest
@@ -112,7 +112,8 @@ def test_trsm_non_finite_stays_where_substitution_puts_it():
 def _qr_sizes():
     nb = NB["qr"]
     return [(nb - 1, nb - 1), (nb, nb), (nb + 1, nb + 1), (2 * nb + 3, 2 * nb + 3),
-            (1000, nb + 7), (3 * nb, 2 * nb - 3), (9, 9), (17, 3)]
+            (1000, nb + 7), (3 * nb, 2 * nb - 3), (9, 9), (17, 3), (9 * nb + 1, 6 * nb + 5),
+            (nb + 5, 9 * nb + 1)]
 
 
 @pytest.mark.parametrize("m, n", _qr_sizes())
@@ -121,13 +122,14 @@ def test_geqrf_recursive_panel_matches_scipy(m, n, dtype, rng):
     a = rng.standard_normal((m, n)).astype(dtype)
     (qr_s, tau_s), _ = sl.qr(a, mode="raw")
     outs = []
-    for threads in (1, 2):
+    for threads in (1, 2, 3):
         f = np.array(a, order="F")
         tau = np.zeros(min(m, n), dtype=dtype)
         _lapack.geqrf(f, tau, threads)
         outs.append((f, tau))
-    np.testing.assert_array_equal(outs[1][0], outs[0][0])
-    np.testing.assert_array_equal(outs[1][1], outs[0][1])
+    for f, tau in outs[1:]:                          # bit for bit
+        np.testing.assert_array_equal(f, outs[0][0])
+        np.testing.assert_array_equal(tau, outs[0][1])
     f, tau = outs[0]
     tol = 100 * max(m, n) * np.finfo(dtype).eps
     np.testing.assert_allclose(tau, tau_s, rtol=0, atol=tol)

@@ -29,7 +29,8 @@ O(n^3) work is level-3 (GEMM, TRSM, SYRK) and the level-2 part is confined to pa
   1989): a panel is factored recursively together with the upper triangular T of
   ``H_1 ... H_b = I - V T V^T`` (Elmroth and Gustavson 2000, LAPACK's geqrt3), so the
   panel's own updates are GEMMs too, and larfb applies the block reflector to the
-  trailing columns with two GEMMs and a small triangular multiply.  ``orgqr`` forms Q
+  trailing columns with two GEMMs and a small triangular multiply; with the same
+  look-ahead task scheme as getrf (the update in fixed column chunks).  ``orgqr`` forms Q
   and ``ormqr`` applies Q or Q^T with the same blocks (or, to a few columns, one
   reflector at a time).  ||Q^T Q - I|| = O(eps) whatever the condition of A.  4/3 n^3
   flops for a square matrix.
@@ -72,6 +73,8 @@ DEF _LU_CHUNK_BLOCKS = 2
 DEF _TRSM_LEAF = 32
 # Recursive QR panels stop splitting at this many columns.
 DEF _QR_LEAF = 8
+# Columns per trailing-update task of the QR, in panel widths.
+DEF _QR_CHUNK_BLOCKS = 3
 # ormqr applies reflectors one at a time to at most this many columns.
 DEF _ORM2R_MAX_COLS = 4
 
@@ -782,38 +785,101 @@ cdef void _copy_v(Py_ssize_t m, Py_ssize_t k, const floating *A, Py_ssize_t ld,
             V[i + j * m] = A[i + j * ld]
 
 
+cdef int _qr_update(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, Py_ssize_t c0,
+                    Py_ssize_t c1, floating *A, Py_ssize_t ld, const floating *V,
+                    const floating *T, Py_ssize_t ldt, int n_threads) noexcept nogil:
+    """Columns c0..c1-1 (rows j..m-1) := H^T of them, H the block reflector of the panel
+    j..j+jb-1 (V explicit, m - j rows; T ldt)."""
+    cdef floating *W
+    cdef int rc
+    if c1 <= c0:
+        return 0
+    W = <floating *> malloc(jb * (c1 - c0) * sizeof(floating))
+    if W == NULL:
+        return -1
+    rc = _larfb(True, m - j, c1 - c0, jb, V, m - j, T, ldt, A + j + c0 * ld, ld, W,
+                n_threads)
+    free(W)
+    return rc
+
+
+cdef int _qr_panel(Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb, floating *A,
+                   Py_ssize_t ld, floating *tau, floating *V, floating *T, Py_ssize_t ldt,
+                   floating *work) noexcept nogil:
+    """Factor the panel A[j:, j:j+jb] on one thread (its T into T) and, when columns
+    follow it, copy its reflectors into the explicit V (m - j rows) for the update."""
+    if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, ldt, work, 1) != 0:
+        return -1
+    if j + jb < n:
+        _copy_v(m - j, jb, A + j + j * ld, ld, V)
+    return 0
+
+
+cdef int _qr_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb,
+                  Py_ssize_t jb1, Py_ssize_t w, floating *A, Py_ssize_t ld, floating *tau,
+                  const floating *V, const floating *T, floating *V1, floating *T1,
+                  Py_ssize_t ldt, floating *work, int n_threads) noexcept nogil:
+    """Task t of the step after panel j..j+jb-1 (V, T): task 0 applies it to the next
+    panel's jb1 columns and factors that panel into V1, T1 (the look-ahead); task t >= 1
+    applies it to the t-th chunk of w columns after the next panel."""
+    cdef Py_ssize_t c0
+    if t == 0:
+        if jb1 == 0:
+            return 0
+        if _qr_update(m, j, jb, j + jb, j + jb + jb1, A, ld, V, T, ldt, n_threads) != 0:
+            return -1
+        return _qr_panel(m, n, j + jb, jb1, A, ld, tau, V1, T1, ldt, work)
+    c0 = j + jb + jb1 + (t - 1) * w
+    return _qr_update(m, j, jb, c0, min(n, c0 + w), A, ld, V, T, ldt, n_threads)
+
+
 cdef int geqrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                       floating *tau, int n_threads) noexcept nogil:
     """Blocked Householder QR; R in the upper triangle, reflectors below.  Returns -1 on
-    allocation failure."""
-    cdef Py_ssize_t b, j, jb, k = min(m, n)
-    cdef int nb = _NB_QR[get_isa()]
-    cdef floating *V
-    cdef floating *T
-    cdef floating *W
+    allocation failure.
+
+    Organized as the LU (``getrf_kernel``): step b is a set of single-threaded tasks
+    shared dynamically by the threads -- the next panel's columns updated and that panel
+    factored (look-ahead), and fixed chunks of the remaining columns updated with the
+    block reflector -- so the panel overlaps the update, a descheduled thread on a
+    loaded machine delays only its own task, and the result does not depend on the
+    thread count.  V and T of consecutive panels alternate between two buffers."""
+    cdef Py_ssize_t b, nblocks, j, jb, jb1, t, ntasks, w, k = min(m, n)
+    cdef int nb = _NB_QR[get_isa()], err = 0
+    cdef floating *buf
+    cdef floating *V[2]
+    cdef floating *T[2]
+    cdef floating *work
     if k == 0:
         return 0
-    V = <floating *> malloc((m * nb + nb * nb + nb * max(n, 1)) * sizeof(floating))
-    if V == NULL:
+    buf = <floating *> malloc((2 * m * nb + 2 * nb * nb + nb) * sizeof(floating))
+    if buf == NULL:
         return -1
-    T = V + m * nb
-    W = T + nb * nb
-    for b in range((k + nb - 1) // nb):
+    V[0] = buf
+    V[1] = buf + m * nb
+    T[0] = buf + 2 * m * nb
+    T[1] = T[0] + nb * nb
+    work = T[1] + nb * nb
+    w = _QR_CHUNK_BLOCKS * nb
+    nblocks = (k + nb - 1) // nb
+    err = _qr_panel(m, n, 0, min(<Py_ssize_t> nb, k), A, ld, tau, V[0], T[0], nb, work) != 0
+    for b in range(nblocks):
+        if err:
+            break
         j = b * nb
         jb = min(nb, k - j)
-        # The panel on one thread, as LU's: its many small GEMMs would each wake a team
-        # (and on a loaded machine wait for a descheduled member) for little work.
-        if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, nb, W, 1) != 0:
-            free(V)
-            return -1
-        if j + jb < n:
-            _copy_v(m - j, jb, A + j + j * ld, ld, V)
-            if _larfb(True, m - j, n - j - jb, jb, V, m - j, T, nb,
-                      A + j + (j + jb) * ld, ld, W, n_threads) != 0:
-                free(V)
-                return -1
-    free(V)
-    return 0
+        jb1 = min(nb, k - j - jb)
+        ntasks = 1 + (n - j - jb - jb1 + w - 1) // w
+        if n_threads > 1 and ntasks > 1:
+            for t in prange(ntasks, num_threads=n_threads, schedule="dynamic", chunksize=1):
+                err += _qr_task(t, m, n, j, jb, jb1, w, A, ld, tau, V[b % 2], T[b % 2],
+                                V[(b + 1) % 2], T[(b + 1) % 2], nb, work, 1) != 0
+        else:
+            for t in range(ntasks):
+                err += _qr_task(t, m, n, j, jb, jb1, w, A, ld, tau, V[b % 2], T[b % 2],
+                                V[(b + 1) % 2], T[(b + 1) % 2], nb, work, n_threads) != 0
+    free(buf)
+    return -1 if err else 0
 
 
 cdef void _orm2r(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
