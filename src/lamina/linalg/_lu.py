@@ -95,7 +95,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, n_threads=None):
 
     Notes
     -----
-    Blocked right-looking LU with a recursively factored panel; 2/3 n^3 flops.
+    Blocked right-looking LU with a recursively factored panel and look-ahead (the next
+    panel is factored while the other threads update the rest of the trailing matrix);
+    2/3 n^3 flops.  The factors are the same, bit for bit, for every ``n_threads``.
 
     Examples
     --------
