@@ -92,6 +92,8 @@ DEF _DC_LEAF = 32
 # Bidiagonal reduction: panel width and the size below which the unblocked code runs.
 DEF _NB_BRD = 32
 DEF _NX_BRD = 128
+# Trailing size (elements) from which labrd's two big GEMVs are threaded.
+DEF _BRD_GEMV_PARALLEL = 1 << 18
 # Level-2 operations (gemv, rank-1 updates, the symmetric matrix-vector product) run on one
 # thread: they are memory-bound (one core saturates this machine's bandwidth) and called
 # once per column, where waking a thread team costs more than it saves -- and on a loaded
@@ -271,8 +273,23 @@ cdef floating _larfg(Py_ssize_t n, floating *alpha, floating *x,
 
 cdef inline void _lartg(floating f, floating g, floating *c, floating *s,
                         floating *r) noexcept nogil:
-    """c f + s g = r, -s f + c g = 0, c >= 0 (LAPACK 3.10's dlartg convention)."""
-    cdef floating d
+    """c f + s g = r, -s f + c g = 0, c >= 0 (LAPACK 3.10's dlartg convention).  Both
+    magnitudes inside a range where f^2 + g^2 can neither overflow nor lose f or g to
+    underflow: the plain sqrt(f^2 + g^2) and one division (as dlartg; the bidiagonal QR
+    iteration spends most of its time here); otherwise the scaled hypot."""
+    cdef floating d, fa = fabs(f), ga = fabs(g), lo, hi
+    if floating is double:
+        lo = 1e-150
+        hi = 1e150
+    else:
+        lo = 1e-18
+        hi = 1e18
+    if lo < fa < hi and lo < ga < hi:
+        d = copysign(sqrt(f * f + g * g), f)
+        c[0] = fa / fabs(d)
+        s[0] = g / d
+        r[0] = d
+        return
     if g == 0:
         c[0] = 1
         s[0] = 0
@@ -1169,7 +1186,12 @@ cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssiz
     cdef floating *u = row + max(m, n)
     cdef floating *yi
     cdef floating *xi
+    cdef int gt
     for i in range(nb):
+        # The two trailing products run threaded only while the trailing matrix is too
+        # big for one core's L2 (memory-bound, where a second core adds bandwidth);
+        # below that a team costs more than it gains, and much more on a loaded machine.
+        gt = n_threads if (m - i) * (n - i) >= _BRD_GEMV_PARALLEL else 1
         # Column i: A[i:, i] -= A[i:, :i] Y[i, :i]^T + X[i:, :i] A[:i, i]
         if i > 0:
             for k in range(i):
@@ -1191,7 +1213,7 @@ cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssiz
         # the reduction: threaded (gemv splits output rows, so the result is the serial
         # one bit for bit).
         gemv_kernel(n - i - 1, m - i, <floating> 1, A + i + (i + 1) * ld, ld, 1,
-                    A + i + i * ld, <floating> 0, yi, n_threads)
+                    A + i + i * ld, <floating> 0, yi, gt)
         if i > 0:
             gemv_kernel(i, m - i, <floating> 1, A + i, ld, 1, A + i + i * ld, <floating> 0,
                         t1, 1)
@@ -1224,7 +1246,7 @@ cdef void _labrd(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nb, floating *A, Py_ssiz
         # X[i+1:, i] = taup (A[i+1:, i+1:] u - A[i+1:, :i+1] Y[i+1:, :i+1]^T u
         #                    - X[i+1:, :i] A[:i, i+1:] u)
         gemv_kernel(m - i - 1, n - i - 1, <floating> 1, A + i + 1 + (i + 1) * ld, 1, ld, u,
-                    <floating> 0, xi, n_threads)
+                    <floating> 0, xi, gt)
         gemv_kernel(i + 1, n - i - 1, <floating> 1, Y + i + 1, ldy, 1, u, <floating> 0, t1,
                     1)
         gemv_kernel(m - i - 1, i + 1, <floating> -1, A + i + 1, 1, ld, t1, <floating> 1, xi,

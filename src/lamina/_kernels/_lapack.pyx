@@ -14,19 +14,30 @@ O(n^3) work is level-3 (GEMM, TRSM, SYRK) and the level-2 part is confined to pa
 
 * ``getrf``: blocked LU with partial pivoting; each panel is factored by a recursive
   splitting in halves (Toledo's recursion, LAPACK's getrf2), whose own updates are again
-  TRSM + GEMM, so even the panel runs mostly at level 3.  Backward stable in practice
-  (growth factor bound 2^(n-1), rarely above n).  2/3 n^3 flops.
+  TRSM + GEMM, so even the panel runs mostly at level 3.  With look-ahead: each step is a
+  set of single-threaded tasks (the next panel's columns updated and that panel factored;
+  fixed chunks of the other trailing columns updated) that the threads share
+  dynamically, so the serial panel overlaps the trailing update, and the factors do not
+  depend on the thread count.  Backward stable in practice (growth factor bound
+  2^(n-1), rarely above n).  2/3 n^3 flops.  The diagonal blocks of the triangular
+  solves are substituted by ``lamina_trsm_leaf.h`` (vectorized, same operations as plain
+  substitution).
 * ``potrf``: blocked right-looking Cholesky: potf2 on the diagonal block, TRSM on the
   block column below, SYRK on the trailing matrix.  Unconditionally backward stable.
   1/3 n^3 flops.
 * ``geqrf``: blocked Householder QR with the compact WY form (Schreiber and Van Loan
-  1989): a panel is factored by geqr2 (level 2), larft accumulates the upper triangular T
-  with ``H_1 ... H_b = I - V T V^T``, and larfb applies the block reflector to the
-  trailing columns with two GEMMs and a small triangular multiply.  ``orgqr`` forms Q
-  and ``ormqr`` applies Q or Q^T with the same blocks.  ||Q^T Q - I|| = O(eps) whatever
-  the condition of A.  4/3 n^3 flops for a square matrix.
+  1989): a panel is factored recursively together with the upper triangular T of
+  ``H_1 ... H_b = I - V T V^T`` (Elmroth and Gustavson 2000, LAPACK's geqrt3), so the
+  panel's own updates are GEMMs too, and larfb applies the block reflector to the
+  trailing columns with two GEMMs and a small triangular multiply; with the same
+  look-ahead task scheme as getrf (the update in fixed column chunks).  ``orgqr`` forms Q
+  and ``ormqr`` applies Q or Q^T with the same blocks (or, to a few columns, one
+  reflector at a time).  ||Q^T Q - I|| = O(eps) whatever the condition of A.  4/3 n^3
+  flops for a square matrix.
 * ``geqp2``: QR with column pivoting (Businger and Golub) with LAPACK's safe downdating
   of the partial column norms; level 2, used by ``lstsq`` only for rank-deficient input.
+* ``to_fortran``: the work copy of a row-major matrix, by tiles (32 x 32) that keep the
+  strided side in L1, threaded over tile columns.
 
 Block sizes come from one per-ISA table (``_NB_*``).  The level-3 calls go to lamina's
 packed GEMM/TRSM/SYRK (``_gemm.pxd``), which take element strides of any sign (a
@@ -38,7 +49,7 @@ from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange
 
 from lamina._kernels._runtime cimport get_isa
-from lamina._kernels._blas1 cimport nrm2_kernel, iamax_kernel
+from lamina._kernels._blas1 cimport nrm2_kernel, iamax_kernel, dot_kernel
 from lamina._kernels._blas2 cimport gemv_kernel, ger_kernel
 from lamina._kernels._gemm cimport gemm_kernel, syrk_kernel, trsm_kernel
 
@@ -51,13 +62,21 @@ cdef extern from "float.h":
 cdef int _NB_LU[3]
 cdef int _NB_CHOL[3]
 cdef int _NB_QR[3]
-_NB_LU[:] = [32, 64, 96]
+_NB_LU[:] = [32, 64, 128]
 _NB_CHOL[:] = [32, 64, 128]
 _NB_QR[:] = [32, 32, 48]
 # Recursive LU panels stop splitting at this many columns.
 DEF _LU_LEAF = 8
+# Columns per trailing-update task of the LU, in panel widths.
+DEF _LU_CHUNK_BLOCKS = 2
 # Rows of the diagonal blocks that _trsm solves by substitution; the rest is GEMM.
 DEF _TRSM_LEAF = 32
+# Recursive QR panels stop splitting at this many columns.
+DEF _QR_LEAF = 8
+# Columns per trailing-update task of the QR, in panel widths.
+DEF _QR_CHUNK_BLOCKS = 3
+# ormqr applies reflectors one at a time to at most this many columns.
+DEF _ORM2R_MAX_COLS = 4
 
 
 def block_sizes():
@@ -81,30 +100,41 @@ cdef inline int _gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                        n_threads)
 
 
+cdef extern from "lamina_trsm_leaf.h" nogil:
+    void lamina_dtrsm_leaf(int isa, int lower, int unit, Py_ssize_t m, Py_ssize_t n,
+                           const double *A, Py_ssize_t rsa, Py_ssize_t csa, double *B,
+                           Py_ssize_t ldb)
+    void lamina_strsm_leaf(int isa, int lower, int unit, Py_ssize_t m, Py_ssize_t n,
+                           const float *A, Py_ssize_t rsa, Py_ssize_t csa, float *B,
+                           Py_ssize_t ldb)
+
+
 cdef void _trsm_left_columns(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
                              const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                              floating *B, Py_ssize_t ldb, int n_threads) noexcept nogil:
     """B := inv(A) B for a small triangle A (m <= _TRSM_LEAF) and column-major B: each
-    column is an independent substitution whose inner loop runs down a contiguous
-    column of B (axpy form), columns split between threads."""
-    cdef Py_ssize_t i, j, p, ii
-    cdef floating x
+    column is an independent substitution (``lamina_trsm_leaf.h``: vectorized over a
+    padded copy of A, four columns at a time); blocks of columns split between
+    threads."""
+    cdef Py_ssize_t c, nchunks, j0
+    cdef int isa = get_isa()
     if n_threads < 1 or m * n < 8192:
         n_threads = 1
-    for j in prange(n, num_threads=n_threads, schedule="static"):
-        for ii in range(m):
-            p = ii if lower else m - 1 - ii
-            x = B[p + j * ldb]
-            if not unit_diag:
-                x = x / A[p * rsa + p * csa]
-                B[p + j * ldb] = x
-            if x != 0:
-                if lower:
-                    for i in range(p + 1, m):
-                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
-                else:
-                    for i in range(p):
-                        B[i + j * ldb] -= x * A[i * rsa + p * csa]
+    if n_threads == 1:
+        if floating is double:
+            lamina_dtrsm_leaf(isa, lower, unit_diag, m, n, A, rsa, csa, B, ldb)
+        else:
+            lamina_strsm_leaf(isa, lower, unit_diag, m, n, A, rsa, csa, B, ldb)
+        return
+    nchunks = (n + 63) // 64
+    for c in prange(nchunks, num_threads=n_threads, schedule="static"):
+        j0 = c * 64
+        if floating is double:
+            lamina_dtrsm_leaf(isa, lower, unit_diag, m, min(<Py_ssize_t> 64, n - j0), A, rsa,
+                              csa, B + j0 * ldb, ldb)
+        else:
+            lamina_strsm_leaf(isa, lower, unit_diag, m, min(<Py_ssize_t> 64, n - j0), A, rsa,
+                              csa, B + j0 * ldb, ldb)
 
 
 cdef void _trsm_right_rows(bint lower, bint unit_diag, Py_ssize_t m, Py_ssize_t n,
@@ -318,36 +348,108 @@ cdef Py_ssize_t _getrf2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
     return info
 
 
+cdef int _lu_update(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, Py_ssize_t c0,
+                    Py_ssize_t c1, floating *A, Py_ssize_t ld, const Py_ssize_t *ipiv,
+                    int n_threads) noexcept nogil:
+    """Columns c0..c1-1 after the panel j..j+jb-1 was factored: its row interchanges,
+    U12 := L11^-1 A12, A22 -= L21 U12 (whose results do not depend on n_threads)."""
+    cdef Py_ssize_t nc = c1 - c0
+    if nc <= 0:
+        return 0
+    _laswp(nc, A + c0 * ld, ld, j, j + jb, ipiv, n_threads)
+    if _trsm(True, True, True, jb, nc, <floating> 1, A + j + j * ld, 1, ld,
+             A + j + c0 * ld, 1, ld, n_threads) != 0:
+        return -1
+    if j + jb < m:
+        return _gemm(m - j - jb, nc, jb, <floating> -1, A + j + jb + j * ld, 1, ld,
+                     A + j + c0 * ld, 1, ld, <floating> 1, A + j + jb + c0 * ld, 1, ld,
+                     n_threads)
+    return 0
+
+
+cdef Py_ssize_t _lu_panel(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, floating *A,
+                          Py_ssize_t ld, Py_ssize_t *ipiv) noexcept nogil:
+    """Factor the panel A[j:, j:j+jb] on one thread; pivots made absolute.  Returns
+    getrf2's info relative to the panel."""
+    cdef Py_ssize_t k, info
+    info = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, 1)
+    for k in range(j, j + jb):
+        ipiv[k] += j
+    return info
+
+
+cdef int _lu_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb,
+                  Py_ssize_t jb1, Py_ssize_t w, floating *A, Py_ssize_t ld,
+                  Py_ssize_t *ipiv, Py_ssize_t *panel_info, int n_threads) noexcept nogil:
+    """Task t of the step after panel j..j+jb-1: task 0 brings the next panel's jb1
+    columns up to date and factors that panel (the look-ahead); task t >= 1 updates the
+    t-th chunk of w columns after it.  n_threads: for the update's calls (1 inside a
+    parallel step); the panel itself always runs on one thread."""
+    cdef Py_ssize_t c0
+    if t == 0:
+        if jb1 == 0:
+            return 0
+        if _lu_update(m, j, jb, j + jb, j + jb + jb1, A, ld, ipiv, n_threads) != 0:
+            return -1
+        panel_info[0] = _lu_panel(m, j + jb, jb1, A, ld, ipiv)
+        return 0
+    c0 = j + jb + jb1 + (t - 1) * w
+    return _lu_update(m, j, jb, c0, min(n, c0 + w), A, ld, ipiv, n_threads)
+
+
 cdef Py_ssize_t getrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                              Py_ssize_t *ipiv, int n_threads) noexcept nogil:
-    """Blocked right-looking LU, P A = L U.  ipiv[k] = row swapped with row k (0-based).
-    Returns 0, the 1-based index of the first exactly-zero pivot (factors complete), or
-    -1 when a level-3 call could not allocate its packing buffers."""
-    cdef Py_ssize_t b, j, jb, k, info = 0, info2, mn = min(m, n)
-    cdef int nb = _NB_LU[get_isa()]
+    """Blocked right-looking LU with look-ahead, P A = L U.  ipiv[k] = row swapped with
+    row k (0-based).  Returns 0, the 1-based index of the first exactly-zero pivot
+    (factors complete), or -1 when a level-3 call could not allocate its packing buffers.
+
+    Step b (panel j..j+jb-1 factored) is a set of independent single-threaded tasks shared
+    dynamically by the threads: task 0 updates the next panel's columns and factors that
+    panel, the others update fixed chunks of the remaining columns (interchanges, TRSM,
+    GEMM).  So the serial panel factorization overlaps the trailing update instead of
+    idling the other threads, and since the chunks and every call inside them do not
+    depend on the thread count, neither do the factors (bit for bit).  The interchanges
+    of later panels are applied to the columns left of them once, at the end."""
+    cdef Py_ssize_t b, nblocks, j, jb, jb1, t, ntasks, w, c, k0
+    cdef Py_ssize_t info = 0, mn = min(m, n)
+    cdef Py_ssize_t panel_info[1]
+    cdef int nb = _NB_LU[get_isa()], err = 0
     if mn <= nb:
         return _getrf2(m, n, A, ld, ipiv, n_threads)
-    for b in range((mn + nb - 1) // nb):
+    # Chunk width: at least 2 nb and a multiple of nb (whole micro-tile columns), so
+    # that each chunk's GEMM amortizes its packing of L21.
+    w = _LU_CHUNK_BLOCKS * nb
+    nblocks = (mn + nb - 1) // nb
+    info = _lu_panel(m, 0, min(nb, mn), A, ld, ipiv)
+    for b in range(nblocks):
         j = b * nb
         jb = min(nb, mn - j)
-        # The panel runs on one thread: its many small GEMM/TRSM calls would each pay for
-        # waking a team (and, on a loaded machine, for spinning threads that cannot run).
-        info2 = _getrf2(m - j, jb, A + j + j * ld, ld, ipiv + j, 1)
-        if info2 != 0 and info == 0:
-            info = info2 + j
-        for k in range(j, j + jb):
-            ipiv[k] += j
-        _laswp(j, A, ld, j, j + jb, ipiv, n_threads)
-        if j + jb < n:
-            _laswp(n - j - jb, A + (j + jb) * ld, ld, j, j + jb, ipiv, n_threads)
-            if _trsm(True, True, True, jb, n - j - jb, <floating> 1, A + j + j * ld, 1, ld,
-                     A + j + (j + jb) * ld, 1, ld, n_threads) != 0:
-                return -1
-            if j + jb < m:
-                if _gemm(m - j - jb, n - j - jb, jb, <floating> -1, A + j + jb + j * ld, 1,
-                         ld, A + j + (j + jb) * ld, 1, ld, <floating> 1,
-                         A + j + jb + (j + jb) * ld, 1, ld, n_threads) != 0:
-                    return -1
+        jb1 = min(nb, mn - j - jb)
+        panel_info[0] = 0
+        ntasks = 1 + (n - j - jb - jb1 + w - 1) // w
+        if n_threads > 1 and ntasks > 1:
+            for t in prange(ntasks, num_threads=n_threads, schedule="dynamic", chunksize=1):
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info, 1) != 0
+        else:
+            # One task (a tall matrix's last columns): its update threaded inside.
+            for t in range(ntasks):
+                err += _lu_task(t, m, n, j, jb, jb1, w, A, ld, ipiv, panel_info,
+                                n_threads) != 0
+        if err:
+            return -1
+        if panel_info[0] != 0 and info == 0:
+            info = panel_info[0] + j + jb
+    # Interchanges of the later panels, applied to the columns left of them.
+    if n_threads > 1 and mn * mn >= 1 << 16:
+        for c in prange(mn, num_threads=n_threads, schedule="static"):
+            k0 = (c // nb + 1) * nb
+            if k0 < mn:
+                _swap_rows_col(A + c * ld, k0, mn, ipiv)
+    else:
+        for c in range(mn):
+            k0 = (c // nb + 1) * nb
+            if k0 < mn:
+                _swap_rows_col(A + c * ld, k0, mn, ipiv)
     return info
 
 
@@ -495,6 +597,111 @@ cdef void _geqr2(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floatin
             A[j + j * ld] = ajj
 
 
+cdef void _geqrt_leaf(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
+                      floating *tau, floating *T, Py_ssize_t ldt,
+                      floating *work) noexcept nogil:
+    """geqr2 on a narrow m x n panel (m >= n) and its upper triangular T with
+    H_1 ... H_n = I - V T V^T; column i of T is -tau_i T[:i, :i] V[:, :i]^T v_i with the
+    products taken on the implicit unit-diagonal V stored in A."""
+    cdef Py_ssize_t i, j, p
+    cdef floating s
+    _geqr2(m, n, A, ld, tau, work)
+    for i in range(n):
+        for j in range(i):
+            # work[j] = v_j^T v_i: v_i is 0 above row i, 1 at row i.
+            work[j] = A[i + j * ld]
+            if i + 1 < m:
+                work[j] += dot_kernel(m - i - 1, A + i + 1 + j * ld, 1, A + i + 1 + i * ld,
+                                      1, 1)
+        for j in range(i):
+            s = 0
+            for p in range(j, i):
+                s = s + T[j + p * ldt] * work[p]
+            T[j + i * ldt] = -tau[i] * s
+        T[i + i * ldt] = tau[i]
+        for j in range(i + 1, n):
+            T[j + i * ldt] = 0
+
+
+cdef int _geqrt3(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld, floating *tau,
+                 floating *T, Py_ssize_t ldt, floating *work, int n_threads) noexcept nogil:
+    """Recursive Householder QR of an m x n panel (m >= n) that also returns the block
+    reflector's T (Elmroth and Gustavson 2000; LAPACK's geqrt3): the left half is
+    factored, applied to the right half as a block reflector, the right half factored,
+    and T's off-diagonal block T12 = -T11 V1^T V2 T22 formed.  The products with the
+    long parts of V are GEMMs; the unit triangles of V (stored implicitly in A, under R)
+    are handled by small triangular loops.  T12's space holds W during the update."""
+    cdef Py_ssize_t n1, n2, i, j, p
+    cdef floating s
+    cdef floating *W
+    cdef floating *A2
+    cdef int r
+    if n <= _QR_LEAF:
+        _geqrt_leaf(m, n, A, ld, tau, T, ldt, work)
+        return 0
+    n1 = n // 2
+    n2 = n - n1
+    W = T + n1 * ldt                      # T[:n1, n1:]
+    A2 = A + n1 * ld                      # A[:, n1:]
+    r = _geqrt3(m, n1, A, ld, tau, T, ldt, work, n_threads)
+    # A[:, n1:] := (I - V1 T11^T V1^T) A[:, n1:], with W = T11^T V1^T A[:, n1:].
+    for j in range(n2):
+        for i in range(n1):
+            W[i + j * ldt] = A2[i + j * ld]
+        for i in range(n1):               # W := L1^T W (L1 unit lower, A[:n1, :n1])
+            s = W[i + j * ldt]
+            for p in range(i + 1, n1):
+                s = s + A[p + i * ld] * W[p + j * ldt]
+            W[i + j * ldt] = s
+    r |= _gemm(n1, n2, m - n1, <floating> 1, A + n1, ld, 1, A2 + n1, 1, ld, <floating> 1,
+               W, 1, ldt, n_threads)
+    for j in range(n2):                   # W := T11^T W, bottom-up
+        for i in range(n1 - 1, -1, -1):
+            s = 0
+            for p in range(i + 1):
+                s = s + T[p + i * ldt] * W[p + j * ldt]
+            W[i + j * ldt] = s
+    r |= _gemm(m - n1, n2, n1, <floating> -1, A + n1, 1, ld, W, 1, ldt, <floating> 1,
+               A2 + n1, 1, ld, n_threads)
+    for j in range(n2):                   # A[:n1, n1:] -= L1 W, bottom-up
+        for i in range(n1 - 1, -1, -1):
+            s = W[i + j * ldt]
+            for p in range(i):
+                s = s + A[i + p * ld] * W[p + j * ldt]
+            A2[i + j * ld] -= s
+    r |= _geqrt3(m - n1, n2, A2 + n1, ld, tau + n1, T + n1 + n1 * ldt, ldt, work,
+                 n_threads)
+    # T12 = -T11 (V1^T V2) T22; V1^T V2 = V1[n1:n]^T L2 + V1[n:]^T V2[n2:].
+    for j in range(n2):
+        for i in range(n1):
+            W[i + j * ldt] = A[n1 + j + i * ld]
+    for j in range(n2):                   # W := W L2 (L2 unit lower, A[n1:n, n1:n])
+        for i in range(n1):
+            s = W[i + j * ldt]
+            for p in range(j + 1, n2):
+                s = s + W[i + p * ldt] * A2[n1 + p + j * ld]
+            W[i + j * ldt] = s
+    if m > n:
+        r |= _gemm(n1, n2, m - n, <floating> 1, A + n, ld, 1, A2 + n, 1, ld, <floating> 1,
+                   W, 1, ldt, n_threads)
+    for j in range(n2):                   # W := -T11 W, top-down
+        for i in range(n1):
+            s = 0
+            for p in range(i, n1):
+                s = s + T[i + p * ldt] * W[p + j * ldt]
+            W[i + j * ldt] = -s
+    for j in range(n2 - 1, -1, -1):       # W := W T22, right to left
+        for i in range(n1):
+            s = 0
+            for p in range(j + 1):
+                s = s + W[i + p * ldt] * T[n1 + p + (n1 + j) * ldt]
+            W[i + j * ldt] = s
+    for j in range(n2):                   # T's strictly lower part is zero
+        for i in range(n1):
+            T[n1 + j + i * ldt] = 0
+    return r
+
+
 cdef void _larft(Py_ssize_t m, Py_ssize_t k, const floating *V, Py_ssize_t ld,
                  const floating *tau, floating *T, Py_ssize_t ldt,
                  int n_threads) noexcept nogil:
@@ -526,15 +733,17 @@ cdef int _larfb(bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     if m == 0 or n == 0 or k == 0:
         return 0
     # W = V^T C (k x n)
-    _gemm(k, n, m, <floating> 1, V, ldv, 1, C, 1, ldc, <floating> 0, W, 1, k, n_threads)
+    if _gemm(k, n, m, <floating> 1, V, ldv, 1, C, 1, ldc, <floating> 0, W, 1, k,
+             n_threads) != 0:
+        return -1
     # W := T W or T^T W (k x k triangular, small)
     if trans:
         _trmm_upper_t(k, n, T, ldt, W, k)
     else:
         _trmm_upper(k, n, T, ldt, W, k)
     # C -= V W
-    _gemm(m, n, k, <floating> -1, V, 1, ldv, W, 1, k, <floating> 1, C, 1, ldc, n_threads)
-    return 0
+    return _gemm(m, n, k, <floating> -1, V, 1, ldv, W, 1, k, <floating> 1, C, 1, ldc,
+                 n_threads)
 
 
 cdef void _trmm_upper(Py_ssize_t k, Py_ssize_t n, const floating *T, Py_ssize_t ldt,
@@ -576,33 +785,128 @@ cdef void _copy_v(Py_ssize_t m, Py_ssize_t k, const floating *A, Py_ssize_t ld,
             V[i + j * m] = A[i + j * ld]
 
 
+cdef int _qr_update(Py_ssize_t m, Py_ssize_t j, Py_ssize_t jb, Py_ssize_t c0,
+                    Py_ssize_t c1, floating *A, Py_ssize_t ld, const floating *V,
+                    const floating *T, Py_ssize_t ldt, int n_threads) noexcept nogil:
+    """Columns c0..c1-1 (rows j..m-1) := H^T of them, H the block reflector of the panel
+    j..j+jb-1 (V explicit, m - j rows; T ldt)."""
+    cdef floating *W
+    cdef int rc
+    if c1 <= c0:
+        return 0
+    W = <floating *> malloc(jb * (c1 - c0) * sizeof(floating))
+    if W == NULL:
+        return -1
+    rc = _larfb(True, m - j, c1 - c0, jb, V, m - j, T, ldt, A + j + c0 * ld, ld, W,
+                n_threads)
+    free(W)
+    return rc
+
+
+cdef int _qr_panel(Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb, floating *A,
+                   Py_ssize_t ld, floating *tau, floating *V, floating *T, Py_ssize_t ldt,
+                   floating *work) noexcept nogil:
+    """Factor the panel A[j:, j:j+jb] on one thread (its T into T) and, when columns
+    follow it, copy its reflectors into the explicit V (m - j rows) for the update."""
+    if _geqrt3(m - j, jb, A + j + j * ld, ld, tau + j, T, ldt, work, 1) != 0:
+        return -1
+    if j + jb < n:
+        _copy_v(m - j, jb, A + j + j * ld, ld, V)
+    return 0
+
+
+cdef int _qr_task(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, Py_ssize_t j, Py_ssize_t jb,
+                  Py_ssize_t jb1, Py_ssize_t w, floating *A, Py_ssize_t ld, floating *tau,
+                  const floating *V, const floating *T, floating *V1, floating *T1,
+                  Py_ssize_t ldt, floating *work, int n_threads) noexcept nogil:
+    """Task t of the step after panel j..j+jb-1 (V, T): task 0 applies it to the next
+    panel's jb1 columns and factors that panel into V1, T1 (the look-ahead); task t >= 1
+    applies it to the t-th chunk of w columns after the next panel."""
+    cdef Py_ssize_t c0
+    if t == 0:
+        if jb1 == 0:
+            return 0
+        if _qr_update(m, j, jb, j + jb, j + jb + jb1, A, ld, V, T, ldt, n_threads) != 0:
+            return -1
+        return _qr_panel(m, n, j + jb, jb1, A, ld, tau, V1, T1, ldt, work)
+    c0 = j + jb + jb1 + (t - 1) * w
+    return _qr_update(m, j, jb, c0, min(n, c0 + w), A, ld, V, T, ldt, n_threads)
+
+
 cdef int geqrf_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                       floating *tau, int n_threads) noexcept nogil:
     """Blocked Householder QR; R in the upper triangle, reflectors below.  Returns -1 on
-    allocation failure."""
-    cdef Py_ssize_t b, j, jb, k = min(m, n)
-    cdef int nb = _NB_QR[get_isa()]
-    cdef floating *V
-    cdef floating *T
-    cdef floating *W
+    allocation failure.
+
+    Organized as the LU (``getrf_kernel``): step b is a set of single-threaded tasks
+    shared dynamically by the threads -- the next panel's columns updated and that panel
+    factored (look-ahead), and fixed chunks of the remaining columns updated with the
+    block reflector -- so the panel overlaps the update, a descheduled thread on a
+    loaded machine delays only its own task, and the result does not depend on the
+    thread count.  V and T of consecutive panels alternate between two buffers."""
+    cdef Py_ssize_t b, nblocks, j, jb, jb1, t, ntasks, w, k = min(m, n)
+    cdef int nb = _NB_QR[get_isa()], err = 0
+    cdef floating *buf
+    cdef floating *V[2]
+    cdef floating *T[2]
+    cdef floating *work
     if k == 0:
         return 0
-    V = <floating *> malloc((m * nb + nb * nb + nb * max(n, 1)) * sizeof(floating))
-    if V == NULL:
+    buf = <floating *> malloc((2 * m * nb + 2 * nb * nb + nb) * sizeof(floating))
+    if buf == NULL:
         return -1
-    T = V + m * nb
-    W = T + nb * nb
-    for b in range((k + nb - 1) // nb):
+    V[0] = buf
+    V[1] = buf + m * nb
+    T[0] = buf + 2 * m * nb
+    T[1] = T[0] + nb * nb
+    work = T[1] + nb * nb
+    w = _QR_CHUNK_BLOCKS * nb
+    nblocks = (k + nb - 1) // nb
+    err = _qr_panel(m, n, 0, min(<Py_ssize_t> nb, k), A, ld, tau, V[0], T[0], nb, work) != 0
+    for b in range(nblocks):
+        if err:
+            break
         j = b * nb
         jb = min(nb, k - j)
-        _geqr2(m - j, jb, A + j + j * ld, ld, tau + j, W)
-        if j + jb < n:
-            _copy_v(m - j, jb, A + j + j * ld, ld, V)
-            _larft(m - j, jb, V, m - j, tau + j, T, nb, n_threads)
-            _larfb(True, m - j, n - j - jb, jb, V, m - j, T, nb,
-                   A + j + (j + jb) * ld, ld, W, n_threads)
-    free(V)
-    return 0
+        jb1 = min(nb, k - j - jb)
+        ntasks = 1 + (n - j - jb - jb1 + w - 1) // w
+        if n_threads > 1 and ntasks > 1:
+            for t in prange(ntasks, num_threads=n_threads, schedule="dynamic", chunksize=1):
+                err += _qr_task(t, m, n, j, jb, jb1, w, A, ld, tau, V[b % 2], T[b % 2],
+                                V[(b + 1) % 2], T[(b + 1) % 2], nb, work, 1) != 0
+        else:
+            for t in range(ntasks):
+                err += _qr_task(t, m, n, j, jb, jb1, w, A, ld, tau, V[b % 2], T[b % 2],
+                                V[(b + 1) % 2], T[(b + 1) % 2], nb, work, n_threads) != 0
+    free(buf)
+    return -1 if err else 0
+
+
+cdef void _orm2r(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
+                 const floating *A, Py_ssize_t ld, const floating *tau, floating *C,
+                 Py_ssize_t ldc) noexcept nogil:
+    """C := Q C or Q^T C one reflector at a time (LAPACK's orm2r): for a few columns of
+    C this streams the reflectors once, where the blocked form would spend
+    O(m nb^2) per block on T, more than the 4 m k nc flops of the product itself."""
+    cdef Py_ssize_t b, i, c, r
+    cdef floating w
+    cdef const floating *v
+    cdef floating *cc
+    for b in range(k):
+        i = b if trans else k - 1 - b
+        if tau[i] == 0:
+            continue
+        v = A + i + i * ld                # v[0] = 1 implied, v[1:] below the diagonal
+        for c in range(nc):
+            cc = C + i + c * ldc
+            w = cc[0]
+            if m - i > 1:
+                w = w + dot_kernel(m - i - 1, v + 1, 1, cc + 1, 1, 1)
+            w = w * tau[i]
+            if w != 0:
+                cc[0] -= w
+                for r in range(1, m - i):
+                    cc[r] -= w * v[r]
 
 
 cdef int ormqr_kernel(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
@@ -616,6 +920,9 @@ cdef int ormqr_kernel(bint trans, Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k,
     cdef floating *T
     cdef floating *W
     if k == 0 or nc == 0 or m == 0:
+        return 0
+    if nc <= _ORM2R_MAX_COLS:
+        _orm2r(trans, m, nc, k, A, ld, tau, C, ldc)
         return 0
     V = <floating *> malloc((m * nb + nb * nb + nb * nc) * sizeof(floating))
     if V == NULL:
@@ -731,6 +1038,37 @@ cdef void geqp2_kernel(Py_ssize_t m, Py_ssize_t n, floating *A, Py_ssize_t ld,
                         vn2[j] = 0
                 else:
                     vn1[j] = vn1[j] * sqrt(tmp)
+
+
+# ---------------------------------------------------------------------------------------
+# Layout change for the work copies: row-major -> column-major.
+
+DEF _TRANSPOSE_TILE = 32
+
+
+cdef void _copy_tile(Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t c0, Py_ssize_t c1,
+                     const floating *src, Py_ssize_t lds, floating *dst,
+                     Py_ssize_t ldd) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for j in range(c0, c1):
+        for i in range(r0, r1):
+            dst[i + j * ldd] = src[i * lds + j]
+
+
+cdef void transpose_copy_kernel(Py_ssize_t m, Py_ssize_t n, const floating *src,
+                                Py_ssize_t lds, floating *dst, Py_ssize_t ldd,
+                                int n_threads) noexcept nogil:
+    """dst (column-major, m x n) := src (row-major, m x n).  Square tiles small enough
+    that the strided side stays in L1 while it is read; strips of tile columns split
+    between threads (each writes its own columns)."""
+    cdef Py_ssize_t tc, ntc = (n + _TRANSPOSE_TILE - 1) // _TRANSPOSE_TILE, r0, c0
+    if n_threads < 1 or m * n < 1 << 16:
+        n_threads = 1
+    for tc in prange(ntc, num_threads=n_threads, schedule="static"):
+        c0 = tc * _TRANSPOSE_TILE
+        for r0 in range(0, m, _TRANSPOSE_TILE):
+            _copy_tile(r0, min(m, r0 + _TRANSPOSE_TILE), c0, min(n, c0 + _TRANSPOSE_TILE),
+                       src, lds, dst, ldd)
 
 
 # ---------------------------------------------------------------------------------------
@@ -852,3 +1190,14 @@ def geqp2(floating[::1, :] a, Py_ssize_t[::1] jpvt, floating[::1] tau):
         geqp2_kernel(m, n, &a[0, 0], a.strides[1] // <Py_ssize_t> sizeof(floating),
                      &jpvt[0], &tau[0], work)
     free(work)
+
+
+def to_fortran(const floating[:, ::1] src, floating[::1, :] dst, int n_threads):
+    """dst := src, a row-major matrix copied into a column-major one of the same shape."""
+    cdef Py_ssize_t m = src.shape[0], n = src.shape[1]
+    if dst.shape[0] != m or dst.shape[1] != n:
+        raise ValueError("to_fortran: shapes differ")
+    if m == 0 or n == 0:
+        return
+    with nogil:
+        transpose_copy_kernel(m, n, &src[0, 0], n, &dst[0, 0], m, n_threads)

@@ -44,7 +44,7 @@ def _tridiagonal_q(f, tau, threads):
 
 def _eigh_2d(mat, lower, vectors, overwrite, threads):
     n = mat.shape[0]
-    f = work_copy(mat if lower else mat.T, overwrite)
+    f = work_copy(mat if lower else mat.T, overwrite, threads=threads)
     # Only the lower triangle is referenced (the other may hold garbage): its largest
     # magnitude and finiteness come from one pass over it.
     amax, finite = _eigen.lower_max_abs(f)

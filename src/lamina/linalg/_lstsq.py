@@ -169,7 +169,7 @@ def lstsq(a, b, rcond=None, overwrite_a=False, overwrite_b=False, check_finite=T
             bb = b2.astype(np.float64)
             res = (bb * bb).sum(axis=0).astype(dtype)
         return finish(x, res, 0, np.empty(0, dtype=dtype))
-    f = work_copy(a, overwrite_a, dtype)
+    f = work_copy(a, overwrite_a, dtype, threads)
     qtb = work_copy(b2, overwrite_b, dtype)
     if m >= n:
         # The rank-deficient fallback restarts from A: keep a copy only when A itself is

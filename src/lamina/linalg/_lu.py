@@ -27,7 +27,7 @@ __all__ = ["det", "inv", "lu", "lu_factor", "lu_solve", "slogdet", "solve"]
 
 def _getrf(m2d, overwrite, threads):
     """(LU factors in a Fortran array, ipiv, info) of one matrix."""
-    f = work_copy(m2d, overwrite)
+    f = work_copy(m2d, overwrite, threads=threads)
     ipiv = np.zeros(min(f.shape), dtype=np.intp)
     info = _lapack.getrf(f, ipiv, threads)
     return f, ipiv, info
@@ -95,7 +95,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, n_threads=None):
 
     Notes
     -----
-    Blocked right-looking LU with a recursively factored panel; 2/3 n^3 flops.
+    Blocked right-looking LU with a recursively factored panel and look-ahead (the next
+    panel is factored while the other threads update the rest of the trailing matrix);
+    2/3 n^3 flops.  The factors are the same, bit for bit, for every ``n_threads``.
 
     Examples
     --------
@@ -258,7 +260,7 @@ def _solve_one(mat, rhs, assume_a, lower, transposed, overwrite_a, overwrite_b, 
         c = _potrf_lower(mat, lower, overwrite_a, dtype, threads, "solve" + where)
         _potrs_lower(c, x, threads)
         return x
-    f = work_copy(mat, overwrite_a, dtype)
+    f = work_copy(mat, overwrite_a, dtype, threads)
     anorm = norm1(f.T if transposed else f)
     ipiv = np.zeros(n, dtype=np.intp)
     info = _lapack.getrf(f, ipiv, threads)

@@ -17,7 +17,7 @@ _MODES = {"reduced": "reduced", "economic": "reduced", "complete": "complete",
 
 def _geqrf(mat, overwrite, threads, pivoting=False):
     """(factor in a Fortran array, tau, jpvt or None)."""
-    f = work_copy(mat, overwrite)
+    f = work_copy(mat, overwrite, threads=threads)
     m, n = f.shape
     tau = np.zeros(min(m, n), dtype=f.dtype)
     if pivoting:

@@ -107,7 +107,7 @@ def _jacobi_svd(f, full, vectors, threads):
 def _svd_tall(a, full, vectors, method, threads, overwrite):
     """(u, s, v) of an m x n matrix with m >= n, a = u[:, :n] diag(s) v^T."""
     m, n = a.shape
-    f = work_copy(a, overwrite)
+    f = work_copy(a, overwrite, threads=threads)
     require_finite(f, "svd")
     scale = safe_scale(f, f.dtype)
     if scale != 1.0:
