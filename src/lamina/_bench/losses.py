@@ -166,8 +166,10 @@ def _softmax_rows(args):
                              t["sklearn"] / ours if "sklearn" in t else "-",
                              t["torch"] / ours if "torch" in t else "-",
                              nbytes / ours / 1e9, ours / (nbytes / bw[nt])])
-    return format_table(["softmax CE", "dtype", "thr", "lamina ms", "x numpy", "x sklearn",
-                         "x torch", "GB/s", "x bound"], rows)
+    bws = ", ".join(f"{bw[k] / 1e9:.1f} GB/s with {k}" for k in sorted(bw))
+    return (f"streaming bandwidth (in-place axpy on 1 GiB vectors): {bws}\n"
+            + format_table(["softmax CE", "dtype", "thr", "lamina ms", "x numpy", "x sklearn",
+                            "x torch", "GB/s", "x bound"], rows))
 
 
 def _numpy_elementwise(name, x, t, g):
