@@ -214,6 +214,48 @@ cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 # ---------------------------------------------------------------------------------------
 # GEMM
 
+cdef void _macro(int isa, int mr, int nr, Py_ssize_t kc, Py_ssize_t mcur, Py_ssize_t nc,
+                 Py_ssize_t ic, Py_ssize_t jc, const floating *bufA, const floating *bufB,
+                 const floating *Bdirect, Py_ssize_t rsb, floating *C, Py_ssize_t rsc,
+                 Py_ssize_t csc, floating beta, const floating *bias, Py_ssize_t bias_rs,
+                 Py_ssize_t bias_cs, int act) noexcept nogil:
+    """The two inner loops: C[ic:ic+mcur, jc:jc+nc] (+)= packed A block x B panel, tile by
+    tile, then the epilogue (bias / act: pass them only with the last k block).
+    `Bdirect` (the B rows of this k block, read in place) replaces full NR panels of the
+    packed bufB when given."""
+    cdef Py_ssize_t jr = 0, ir, ncur, mcur2, ldb
+    cdef const floating *ap
+    cdef const floating *bp
+    cdef floating *cp
+    cdef bint fuse = bias != NULL or act != LAMINA_ACT_NONE
+    while jr < nc:
+        ncur = min(<Py_ssize_t> nr, nc - jr)
+        if Bdirect != NULL and ncur == nr:
+            bp = Bdirect + jc + jr
+            ldb = rsb
+        else:
+            bp = bufB + (jr // nr) * nr * kc
+            ldb = 0
+        ir = 0
+        while ir < mcur:
+            mcur2 = min(<Py_ssize_t> mr, mcur - ir)
+            ap = bufA + (ir // mr) * mr * kc
+            cp = C + (ic + ir) * rsc + (jc + jr) * csc
+            if ir + mr < mcur and csc == 1:
+                # start fetching the next tile of C while this one computes
+                lamina_gemm_prefetch_tile(cp + mr * rsc, rsc * sizeof(floating),
+                                          min(<Py_ssize_t> mr, mcur - ir - mr),
+                                          ncur * sizeof(floating))
+            _tile(isa, mr, nr, kc, ap, bp, ldb, cp, rsc, csc, mcur2, ncur, beta)
+            if fuse:
+                _epilogue(mcur2, ncur, cp, rsc, csc,
+                          NULL if bias == NULL
+                          else bias + (ic + ir) * bias_rs + (jc + jr) * bias_cs,
+                          bias_rs, bias_cs, act)
+            ir += mr
+        jr += nr
+
+
 cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssize_t mc,
                       Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                       const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
@@ -226,15 +268,12 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
     pack a share of B, meet at a barrier, then take every nt-th block of rows).  With
     `direct_b` (row-major B, few rows of A) the full NR-column panels of B are read in
     place and only a partial last panel is packed."""
-    cdef Py_ssize_t jc, pc, ic, jr, ir, nc, kc, mcur, ncur, mcur2, npanels, nblocks, ib
-    cdef Py_ssize_t kc_step, s0, s1, ldb
+    cdef Py_ssize_t jc, pc, ic, nc, kc, mcur, npanels, nblocks, ib
+    cdef Py_ssize_t kc_step, s0, s1
     cdef floating *bufB
     cdef int parity = 0
     cdef floating beta_eff
-    cdef bint last, fuse = bias != NULL or act != LAMINA_ACT_NONE
-    cdef const floating *ap
-    cdef const floating *bp
-    cdef floating *cp
+    cdef bint last
     cdef int mr = bs.mr, nr = bs.nr
     nblocks = _ceil_div(m, mc)
     # Equal k blocks (784 = 392 + 392, not 384 + 384 + 16): a thin last block would cost a
@@ -268,37 +307,78 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                 ic = ib * mc
                 mcur = min(mc, m - ic)
                 _pack_a(mcur, kc, A + ic * rsa + pc * csa, rsa, csa, alpha, mr, bufA)
-                jr = 0
-                while jr < nc:
-                    ncur = min(<Py_ssize_t> nr, nc - jr)
-                    if direct_b and ncur == nr:
-                        bp = B + pc * rsb + jc + jr
-                        ldb = rsb
-                    else:
-                        bp = bufB + (jr // nr) * nr * kc
-                        ldb = 0
-                    ir = 0
-                    while ir < mcur:
-                        mcur2 = min(<Py_ssize_t> mr, mcur - ir)
-                        ap = bufA + (ir // mr) * mr * kc
-                        cp = C + (ic + ir) * rsc + (jc + jr) * csc
-                        if ir + mr < mcur and csc == 1:
-                            # start fetching the next tile of C while this one computes
-                            lamina_gemm_prefetch_tile(cp + mr * rsc, rsc * sizeof(floating),
-                                                      min(<Py_ssize_t> mr, mcur - ir - mr),
-                                                      ncur * sizeof(floating))
-                        _tile(isa, mr, nr, kc, ap, bp, ldb, cp, rsc, csc, mcur2, ncur,
-                              beta_eff)
-                        if last and fuse:
-                            _epilogue(mcur2, ncur, cp, rsc, csc,
-                                      NULL if bias == NULL
-                                      else bias + (ic + ir) * bias_rs + (jc + jr) * bias_cs,
-                                      bias_rs, bias_cs, act)
-                        ir += mr
-                    jr += nr
+                _macro(isa, mr, nr, kc, mcur, nc, ic, jc, bufA, bufB,
+                       B + pc * rsb if direct_b else NULL, rsb, C, rsc, csc, beta_eff,
+                       bias if last else NULL, bias_rs, bias_cs,
+                       act if last else LAMINA_ACT_NONE)
                 ib += nt
             pc += kc
         jc += nc
+
+
+cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
+                           Py_ssize_t mc, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                           floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
+                           const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
+                           floating *C, Py_ssize_t rsc, Py_ssize_t csc,
+                           const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs,
+                           int act, floating *bufA0, floating *bufA1, floating *bufB,
+                           bint direct_b) noexcept nogil:
+    """The column split, as run by thread `tid` of `nt`: the thread owns whole NR panels
+    of columns (its B panels are packed into its own bufB and stay in its core's cache)
+    while the packed A block is shared: every thread packs a share of its MR-row panels
+    into one of two buffers (used alternately, so one barrier per block suffices), then
+    multiplies the whole block into its own columns.  All threads run the same sequence of
+    (JC, PC, IC) steps, so they meet at every barrier even when one owns fewer columns."""
+    cdef int mr = bs.mr, nr = bs.nr
+    cdef Py_ssize_t npan_all = _ceil_div(n, nr)
+    cdef Py_ssize_t j0 = npan_all * tid // nt * nr
+    cdef Py_ssize_t j1 = min(n, npan_all * (tid + 1) // nt * nr)
+    cdef Py_ssize_t widest = _ceil_div(npan_all, nt) * nr
+    cdef Py_ssize_t njc = _ceil_div(widest, bs.nc), jci, jc, nc, pc, kc, ic, mcur, ib
+    cdef Py_ssize_t npan, p0, p1, r0, r1, s1
+    cdef Py_ssize_t kc_step = _ceil_div(k, _ceil_div(k, bs.kc))
+    cdef Py_ssize_t nblocks = _ceil_div(m, mc)
+    cdef int parity = 0
+    cdef floating beta_eff
+    cdef floating *bufA
+    cdef bint last
+    for jci in range(njc):
+        jc = j0 + jci * bs.nc
+        nc = min(<Py_ssize_t> bs.nc, j1 - jc)
+        pc = 0
+        while pc < k:
+            kc = min(kc_step, k - pc)
+            beta_eff = beta if pc == 0 else 1
+            last = pc + kc >= k
+            if nc > 0:
+                if direct_b:          # only a partial last panel needs packing
+                    s1 = _ceil_div(nc, nr) if nc % nr != 0 else 0
+                    _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
+                            s1 - 1 if s1 > 0 else 0, s1, bufB)
+                else:
+                    _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, 0,
+                            _ceil_div(nc, nr), bufB)
+            for ib in range(nblocks):
+                ic = ib * mc
+                mcur = min(mc, m - ic)
+                bufA = bufA0 if parity == 0 else bufA1
+                parity = 1 - parity
+                npan = _ceil_div(mcur, mr)
+                p0 = npan * tid // nt
+                p1 = npan * (tid + 1) // nt
+                if p1 > p0:
+                    r0 = p0 * mr
+                    r1 = min(mcur, p1 * mr)
+                    _pack_a(r1 - r0, kc, A + (ic + r0) * rsa + pc * csa, rsa, csa, alpha, mr,
+                            bufA + p0 * mr * kc)
+                lamina_omp_barrier()          # the whole A block is packed
+                if nc > 0:
+                    _macro(isa, mr, nr, kc, mcur, nc, ic, jc, bufA, bufB,
+                           B + pc * rsb if direct_b else NULL, rsb, C, rsc, csc, beta_eff,
+                           bias if last else NULL, bias_rs, bias_cs,
+                           act if last else LAMINA_ACT_NONE)
+            pc += kc
 
 
 cdef inline void _narrow_rows(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, Py_ssize_t k,
@@ -342,7 +422,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                  int n_threads) noexcept nogil:
     cdef int isa = get_isa(), nt, tid, team
     cdef lamina_gemm_blocks_t bs
-    cdef Py_ssize_t mc, q, kc_max, nc_max, j0, j1
+    cdef Py_ssize_t mc, q, kc_max, nc_max
     cdef bint column_split
     cdef floating *bufA
     cdef floating *bufB
@@ -429,17 +509,11 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
             team = lamina_omp_get_num_threads()
             if tid == 0:
                 record_team_size(team)
-            # Column range of this thread: whole NR panels, so the tile grid (and every
-            # rounding) is the serial one.
-            j0 = _ceil_div(n, bs.nr) * tid // team * bs.nr
-            j1 = min(n, _ceil_div(n, bs.nr) * (tid + 1) // team * bs.nr)
-            if j1 > j0:
-                _gemm_loops(0, 1, isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
-                            B + j0 * csb, rsb, csb, beta, C + j0 * csc, rsc, csc,
-                            NULL if bias == NULL else bias + j0 * bias_cs, bias_rs,
-                            bias_cs, act, bufA + tid * mc * kc_max,
-                            bufB + tid * kc_max * nc_max, bufB + tid * kc_max * nc_max,
-                            direct_b)
+            # Columns of this thread: whole NR panels, so the tile grid (and every
+            # rounding) is the serial one; the packed A blocks are shared.
+            _gemm_loops_cols(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb,
+                             csb, beta, C, rsc, csc, bias, bias_rs, bias_cs, act, bufA,
+                             bufA + mc * kc_max, bufB + tid * kc_max * nc_max, direct_b)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
