@@ -221,12 +221,13 @@ def test_gemm_threads_bitwise_identical(isa, dtype, rng):
 
 
 @pytest.mark.parametrize("m, k, n", [(128, 300, 512), (40, 600, 131), (256, 90, 700),
-                                     (130, 200, 130)])
+                                     (130, 200, 130), (450, 800, 300)])
 @pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
 def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
-    """Few rows and a wide C: 2 threads split the columns of C (each packs its own B and
-    a copy of A).  Whole NR panels per thread keep the tile grid, so the result is the
-    1-thread one bit for bit, and the row split (column split off) agrees with it too."""
+    """2 threads split the columns of C (forced here for every m; by default up to
+    COLUMN_SPLIT_ROWS rows): each packs its own B, the packed A blocks are shared, several
+    row blocks and k blocks included.  Whole NR panels per thread keep the tile grid, so
+    the result is the 1-thread one bit for bit, and the row split agrees with it too."""
     ta, tb = trans
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
@@ -238,7 +239,11 @@ def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
                            activation="relu", n_threads=threads)
 
     one = run(1)
-    two = run(2)
+    old = _gemm.set_column_split_rows(1 << 30)
+    try:
+        two = run(2)
+    finally:
+        _gemm.set_column_split_rows(old)
     assert _runtime.last_team_size() == 2
     np.testing.assert_array_equal(one, two)
     old = _gemm.set_column_split_rows(0)

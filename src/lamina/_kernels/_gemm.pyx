@@ -25,8 +25,9 @@ Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one
 vector wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read
 in place).
 
-Threads split the rows of C (IC loop, shared packed B) for tall products and its columns
-otherwise (each thread packs its own B columns; see ``COLUMN_SPLIT_ROWS``).  Either way
+Threads split the rows of C (IC loop, shared packed B), or its columns when C has few
+rows (each thread packs its own B columns, the packed A is shared; see
+``COLUMN_SPLIT_ROWS``).  Either way
 each element of C sees the same sequence of roundings whatever the thread count (the
 tile grid starts at row 0 in steps of MR and at column 0 in steps of NR, and k is never
 split), so results are bitwise identical for 1, 2, ... threads.
@@ -138,15 +139,15 @@ cdef double _parallel_min = 128.0 * 128.0 * 128.0
 # each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
 DIRECT_B_ROWS = 64
 cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
-# Threads split the columns of C instead of its rows unless C is much taller than wide
-# (m > 4 n, and more than COLUMN_SPLIT_ROWS rows): each thread then packs its own B columns
-# and (a copy of) all of A and runs the five loops alone -- no shared B panel, no barrier,
-# and each thread's KC x n/2 panel of B stays in its own core's L2.  Measured on 2 cores
-# (float32, GFLOP/s, row split / column split): 1024^3 229 / 254, 512x784x512 145 / 207,
-# 128x4096x1024 148 / 219; a tall 4096x64x256 float64 product keeps the row split
-# (102 / 73), where every thread would re-pack the whole of a large A.
-# set_column_split_rows(0) turns the column split off.
-COLUMN_SPLIT_ROWS = 256
+# Threads split the columns of C instead of its rows when C has at most COLUMN_SPLIT_ROWS
+# rows (a single MC block at most, which a row split could only halve): each thread then
+# packs its own B columns, whose KC x n/2 panel stays in its own core's L2, and the packed
+# A blocks are shared (each thread packs a share; one barrier per block, see
+# _gemm_loops_cols).  Measured on 2 cores (GFLOP/s, row split / column split, float32):
+# 128x784x512 227 / 256, 128x4096x1024 231 / 280, 32x784x512 215 / 230; from 256 rows on
+# the row split is as fast or faster: 256^3 240 / 232, 512x784x512 292 / 274,
+# 784x128x512 311 / 280, 1024^3 312 / 321.  set_column_split_rows(0) turns it off.
+COLUMN_SPLIT_ROWS = 192
 cdef Py_ssize_t _column_split_rows = COLUMN_SPLIT_ROWS
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
@@ -472,8 +473,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     nt = n_threads if n_threads > 1 else 1
     if flops < _parallel_min:
         nt = 1
-    column_split = (nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt
-                    and (m <= 4 * n or m <= _column_split_rows) and _column_split_rows > 0)
+    column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and m <= _column_split_rows
     if column_split:
         if nt > _ceil_div(n, bs.nr):
             nt = <int> _ceil_div(n, bs.nr)
