@@ -475,8 +475,6 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         nt = 1
     column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and m <= _column_split_rows
     if column_split:
-        if nt > _ceil_div(n, bs.nr):
-            nt = <int> _ceil_div(n, bs.nr)
         # All rows in one block per thread (at most MC rows, a multiple of MR): the same
         # row blocks as one thread, so every rounding is the serial one.
         mc = _ceil_div(_ceil_div(m, _ceil_div(m, bs.mc)), bs.mr) * bs.mr
@@ -490,11 +488,13 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
     direct_b = csb == 1 and m <= _direct_b_rows and isa != 0     # 0: generic kernels
-    # one B panel when serial, two (alternating) when threaded, one per thread when the
-    # threads split the columns
+    # B: one panel when serial, two (alternating) when threads split the rows, one per
+    # thread when they split the columns.  A: one block per thread for the row split, two
+    # shared (alternating) blocks for the column split.
     bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2 if not column_split else nt)
                                           * kc_max * nc_max * sizeof(floating))
-    bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
+    bufA = <floating *> lamina_gemm_alloc((2 if column_split else nt) * mc * kc_max
+                                          * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
         lamina_gemm_free(bufB)

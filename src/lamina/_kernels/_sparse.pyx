@@ -220,7 +220,7 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     do not depend on the thread count).  O(nnz) time (the copy is made by ``n_threads``
     threads); it takes about as much memory as the CSR arrays.
     """
-    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl, s, r, i, w, L, total = 0
+    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl, s, i, w, total = 0
     cdef long long nnz
     if not sell_available() or n <= 0 or n_cols >= 2 ** 31:
         return None
@@ -229,28 +229,21 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         return None
     nsl = (n + 7) // 8
     sptr_a = np.empty(nsl + 1, dtype=np.int64)
-    # 8 row lengths per slice, then a flag per slice, then each step's first column
-    # (filled below, once the number of steps is known)
-    slen_a = np.zeros(9 * nsl, dtype=np.int32)
     cdef long long[::1] sptr = sptr_a
-    cdef int[::1] slen = slen_a
     with nogil:
         for s in range(nsl):
             sptr[s] = total
             w = 0
-            for r in range(8):
-                i = 8 * s + r
-                if i < n:
-                    L = indptr[i + 1] - indptr[i]
-                    slen[8 * s + r] = <int> L
-                    if L > w:
-                        w = L
+            for i in range(8 * s, min(n, 8 * s + 8)):
+                w = max(w, <Py_ssize_t> (indptr[i + 1] - indptr[i]))
             total += 8 * w
         sptr[nsl] = total
     if total > (1.0 + max_padding) * nnz + 64:
         return None
-    slen_a = np.concatenate([slen_a, np.empty(total // 8, dtype=np.int32)])
-    slen = slen_a
+    # 8 row lengths per slice (0 past the last row), then a flag per slice, then each
+    # step's first column
+    slen_a = np.zeros(9 * nsl + total // 8, dtype=np.int32)
+    cdef int[::1] slen = slen_a
     col_a = np.empty(total, dtype=np.int32)
     val_a = np.empty(total, dtype=np.asarray(data).dtype)
     cdef int[::1] colv = col_a
@@ -261,6 +254,8 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     cdef const floating *dat = &data[0] if data.shape[0] else NULL
     cdef Py_ssize_t nt = max(1, n_threads) if total >= 1 << 14 else 1
     for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
+        for i in range(8 * s, min(n, 8 * s + 8)):
+            slen[i] = <int> (indptr[i + 1] - indptr[i])
         _sell_fill_slice(s, n, indptr, ind, dat, &sptr[0], &slen[0], col, val)
         slen[8 * nsl + s] = _sell_contiguous(s, &sptr[0], &slen[0], col)
         for i in range(sptr[s], sptr[s + 1], 8):

@@ -1,6 +1,7 @@
 /*
  * lamina_act.h -- element-wise activations that need exp: sigmoid and tanh, float32 and
- * float64, every ISA (see lamina_per_isa.h).
+ * float64, and float32 GELU, every ISA (the bodies below, instantiated by
+ * lamina_act_impl.h through lamina_per_isa.h).
  *
  * Both are one `omp simd` loop over lamina_vmath.h's vectorizable exp, with selects
  * instead of branches, so an AVX-512 build evaluates 16 floats (8 doubles) at a time
@@ -88,31 +89,15 @@ LATTR static void LAMINA_ACT_FN(s, gelu_grad, LISA)(ptrdiff_t n, const float *x,
     }                                                                                     \
 }
 
-#define LAMINA_ACT_INSTANTIATE                                                            \
-    LAMINA_ACT_BODY(d, double, lamina_vexp_nonpos_d, lamina_vexpm1_d, 1.0, 2.0)           \
-    LAMINA_ACT_BODY(s, float, lamina_vexp_nonpos_s, lamina_vexpm1_s, 1.0f, 2.0f)          \
-    LAMINA_ACT_GELU_BODY
+/* One copy of every kernel per ISA (lamina_per_isa.h includes the body three times). */
+#define LAMINA_PER_ISA_BODY "lamina_act_impl.h"
+#include "lamina_per_isa.h"
+#undef LAMINA_PER_ISA_BODY
 
-#define LISA generic
-#define LATTR LAMINA_TARGET_GENERIC
-LAMINA_ACT_INSTANTIATE
-#undef LISA
-#undef LATTR
-#define LISA avx2
-#define LATTR LAMINA_TARGET_AVX2
-LAMINA_ACT_INSTANTIATE
-#undef LISA
-#undef LATTR
-#define LISA avx512
-#define LATTR LAMINA_TARGET_AVX512
-LAMINA_ACT_INSTANTIATE
-#undef LISA
-#undef LATTR
-
-#define LAMINA_ACT_DISPATCH(P, NAME, isa, n, x, out)                                      \
-    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##act_##NAME##_avx512(n, x, out)              \
-     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##act_##NAME##_avx2(n, x, out)                \
-                                : lamina_##P##act_##NAME##_generic(n, x, out))
+#define LAMINA_ACT_DISPATCH(P, NAME, isa, ...)                                            \
+    ((isa) == LAMINA_ISA_AVX512 ? lamina_##P##act_##NAME##_avx512(__VA_ARGS__)            \
+     : (isa) == LAMINA_ISA_AVX2 ? lamina_##P##act_##NAME##_avx2(__VA_ARGS__)              \
+                                : lamina_##P##act_##NAME##_generic(__VA_ARGS__))
 
 static inline void lamina_dact_sigmoid(int isa, ptrdiff_t n, const double *x, double *out)
 { LAMINA_ACT_DISPATCH(d, sigmoid, isa, n, x, out); }
@@ -122,15 +107,10 @@ static inline void lamina_dact_tanh(int isa, ptrdiff_t n, const double *x, doubl
 { LAMINA_ACT_DISPATCH(d, tanh, isa, n, x, out); }
 static inline void lamina_sact_tanh(int isa, ptrdiff_t n, const float *x, float *out)
 { LAMINA_ACT_DISPATCH(s, tanh, isa, n, x, out); }
-
 static inline void lamina_sact_gelu(int isa, ptrdiff_t n, const float *x, float *out)
 { LAMINA_ACT_DISPATCH(s, gelu, isa, n, x, out); }
 static inline void lamina_sact_gelu_grad(int isa, ptrdiff_t n, const float *x,
                                          const float *grad, float *out)
-{
-    if (isa == LAMINA_ISA_AVX512) lamina_sact_gelu_grad_avx512(n, x, grad, out);
-    else if (isa == LAMINA_ISA_AVX2) lamina_sact_gelu_grad_avx2(n, x, grad, out);
-    else lamina_sact_gelu_grad_generic(n, x, grad, out);
-}
+{ LAMINA_ACT_DISPATCH(s, gelu_grad, isa, n, x, grad, out); }
 
 #endif /* LAMINA_ACT_H */

@@ -145,45 +145,33 @@ LAMINA_FOR_EACH_ELEMENTWISE_LOSS(LAMINA_ELEMENTWISE_LOOP)
         for (ptrdiff_t j = j0; j < j1; ++j) D[j] = (E);                                    \
     }
 
-/* out[k] = exp(a[k] - b[k]) for k < len, every a[k] <= b[k] (or b[k] = NaN/-inf
- * handled as exp_nonpos does). */
-LATTR static inline void LFN(exp_diff_store)(ptrdiff_t len, const LT *LAMINA_RESTRICT a,
-        const LT *LAMINA_RESTRICT b, LT *LAMINA_RESTRICT out)
-{
-#if LAMINA_X86 && LISA_IS_AVX512 && LT_IS_DOUBLE
-    ptrdiff_t k = 0;
-    for (; k + 8 <= len; k += 8)
-        _mm512_storeu_pd(out + k, lamina_exp_nonpos_pd512(
-            _mm512_sub_pd(_mm512_loadu_pd(a + k), _mm512_loadu_pd(b + k))));
-    if (k < len) {
-        __mmask8 tail = (__mmask8)((1u << (len - k)) - 1u);
-        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, a + k),
-                                  _mm512_maskz_loadu_pd(tail, b + k));
-        _mm512_mask_storeu_pd(out + k, tail, lamina_exp_nonpos_pd512(d));
-    }
-#else
-    _Pragma("omp simd")
-    for (ptrdiff_t k = 0; k < len; ++k) out[k] = LV(exp_nonpos)(a[k] - b[k]);
-#endif
-}
-
-/* w[j] = exp(x[j] - M) for j in [j0, j1), every x[j] <= M. */
-LATTR static inline void LFN(softmax_exp_block)(ptrdiff_t j0, ptrdiff_t j1,
-        const LT *LAMINA_RESTRICT x, LT M, LT *LAMINA_RESTRICT w)
+/* w[k] = exp(x[k] - m_k) for k < n, m_k = m[k] (m given) or M, every x[k] <= m_k (NaN
+ * and -inf as exp_nonpos takes them).  The softmax's exp; AVX-512 float64 uses the table
+ * exp of lamina_vmath.h. */
+LATTR static inline void LFN(exp_shifted)(ptrdiff_t n, const LT *LAMINA_RESTRICT x,
+        const LT *LAMINA_RESTRICT m, LT M, LT *LAMINA_RESTRICT w)
 {
 #if LAMINA_X86 && LISA_IS_AVX512 && LT_IS_DOUBLE
     __m512d vm = _mm512_set1_pd(M);
-    ptrdiff_t j = j0;
-    for (; j + 8 <= j1; j += 8)
-        _mm512_storeu_pd(w + j, lamina_exp_nonpos_pd512(_mm512_sub_pd(_mm512_loadu_pd(x + j), vm)));
-    if (j < j1) {
-        __mmask8 tail = (__mmask8)((1u << (j1 - j)) - 1u);
-        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, x + j), vm);
-        _mm512_mask_storeu_pd(w + j, tail, lamina_exp_nonpos_pd512(d));
+    ptrdiff_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512d s = m != NULL ? _mm512_loadu_pd(m + k) : vm;
+        _mm512_storeu_pd(w + k, lamina_exp_nonpos_pd512(_mm512_sub_pd(_mm512_loadu_pd(x + k), s)));
+    }
+    if (k < n) {
+        __mmask8 tail = (__mmask8)((1u << (n - k)) - 1u);
+        __m512d s = m != NULL ? _mm512_maskz_loadu_pd(tail, m + k) : vm;
+        __m512d d = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, x + k), s);
+        _mm512_mask_storeu_pd(w + k, tail, lamina_exp_nonpos_pd512(d));
     }
 #else
-    _Pragma("omp simd")
-    for (ptrdiff_t j = j0; j < j1; ++j) w[j] = LV(exp_nonpos)(x[j] - M);
+    if (m != NULL) {
+        _Pragma("omp simd")
+        for (ptrdiff_t k = 0; k < n; ++k) w[k] = LV(exp_nonpos)(x[k] - m[k]);
+    } else {
+        _Pragma("omp simd")
+        for (ptrdiff_t k = 0; k < n; ++k) w[k] = LV(exp_nonpos)(x[k] - M);
+    }
 #endif
 }
 
@@ -229,7 +217,7 @@ LATTR static double LFN(softmax_ce_row)(ptrdiff_t C, const LT *x, ptrdiff_t labe
         for (ptrdiff_t b0 = j0; b0 < j1; b0 += LAMINA_SOFTMAX_SUB) {
             ptrdiff_t b1 = j1 - b0 < LAMINA_SOFTMAX_SUB ? j1 : b0 + LAMINA_SOFTMAX_SUB;
             if (stored) {               /* summed per chunk below, from L1 */
-                LFN(softmax_exp_block)(b0, b1, x, M, w);
+                LFN(exp_shifted)(b1 - b0, x + b0, NULL, M, w + b0);
             } else {
                 _Pragma("omp simd reduction(+:s)")
                 for (ptrdiff_t j = b0; j < b1; ++j) s += LV(exp_nonpos)(x[j] - M);
@@ -352,7 +340,7 @@ LATTR static void LFN(softmax_ce_small)(ptrdiff_t nrows, ptrdiff_t C,
         for (ptrdiff_t r = 0; r < nb; ++r) rmax[r] = rmax[r] == -(LT)INFINITY ? (LT)0 : rmax[r];
         for (ptrdiff_t r = 0; r < nb; ++r)
             for (ptrdiff_t j = 0; j < C; ++j) rowval[r * C + j] = rmax[r];
-        LFN(exp_diff_store)(len, xb, rowval, gb);
+        LFN(exp_shifted)(len, xb, rowval, 0, gb);
         _Pragma("omp simd")
         for (ptrdiff_t r = 0; r < nb; ++r) rsum[r] = gb[r * C];
         for (ptrdiff_t j = 1; j < C; ++j) {

@@ -18,10 +18,10 @@
  * replaces the gather.  Slices flagged contiguous skip the masks and the per-step check
  * altogether: a step is then one multiply-add of the values and a vector of x at the
  * step's first column, read from the compact first-column list, so the cache lines of
- * col are not touched at all (a third less traffic; same arithmetic).  Cost: O(stored entries) with vector loads for values and
- * indices, against the three scalar loads per nonzero of a CSR row loop; the layout
- * pays off for short rows (fewer than ~16 nonzeros), where a CSR row cannot fill a
- * vector.  Reference: Kreutzer, Hager, Wellein, Fehske, Bishop, "A unified sparse matrix
+ * col are not touched at all (a third less traffic; same arithmetic).  Cost: O(stored
+ * entries) with vector loads for values and indices, against the three scalar loads per
+ * nonzero of a CSR row loop; the layout pays off for short rows (fewer than ~16
+ * nonzeros), where a CSR row cannot fill a vector.  Reference: Kreutzer, Hager, Wellein, Fehske, Bishop, "A unified sparse matrix
  * data format for efficient general sparse matrix-vector multiplication on modern
  * processors with wide SIMD units", SIAM J. Sci. Comput. 36(5), 2014.
  *
