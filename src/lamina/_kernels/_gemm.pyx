@@ -62,14 +62,14 @@ cdef extern from "lamina_gemm.h" nogil:
                                    size_t row_bytes)
     int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
 
-    void lamina_dgemm_pack_a(Py_ssize_t mc, Py_ssize_t kc, const double *A, Py_ssize_t rsa,
+    void lamina_dgemm_pack_a(int isa, Py_ssize_t mc, Py_ssize_t kc, const double *A, Py_ssize_t rsa,
                              Py_ssize_t csa, double alpha, int mr, double *dst)
-    void lamina_sgemm_pack_a(Py_ssize_t mc, Py_ssize_t kc, const float *A, Py_ssize_t rsa,
+    void lamina_sgemm_pack_a(int isa, Py_ssize_t mc, Py_ssize_t kc, const float *A, Py_ssize_t rsa,
                              Py_ssize_t csa, float alpha, int mr, float *dst)
-    void lamina_dgemm_pack_b(Py_ssize_t kc, Py_ssize_t nc, const double *B, Py_ssize_t rsb,
+    void lamina_dgemm_pack_b(int isa, Py_ssize_t kc, Py_ssize_t nc, const double *B, Py_ssize_t rsb,
                              Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
                              double *dst)
-    void lamina_sgemm_pack_b(Py_ssize_t kc, Py_ssize_t nc, const float *B, Py_ssize_t rsb,
+    void lamina_sgemm_pack_b(int isa, Py_ssize_t kc, Py_ssize_t nc, const float *B, Py_ssize_t rsb,
                              Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
                              float *dst)
     void lamina_dgemm_tile(int isa, int mr, int nr, Py_ssize_t kc, const double *a,
@@ -161,22 +161,22 @@ cdef inline lamina_gemm_blocks_t _blocks(int isa, floating dummy) noexcept nogil
     return lamina_gemm_blocks(1 if floating is float else 0, isa)
 
 
-cdef inline void _pack_a(Py_ssize_t mc, Py_ssize_t kc, const floating *A, Py_ssize_t rsa,
+cdef inline void _pack_a(int isa, Py_ssize_t mc, Py_ssize_t kc, const floating *A, Py_ssize_t rsa,
                          Py_ssize_t csa, floating alpha, int mr,
                          floating *dst) noexcept nogil:
     if floating is double:
-        lamina_dgemm_pack_a(mc, kc, A, rsa, csa, alpha, mr, dst)
+        lamina_dgemm_pack_a(isa, mc, kc, A, rsa, csa, alpha, mr, dst)
     else:
-        lamina_sgemm_pack_a(mc, kc, A, rsa, csa, alpha, mr, dst)
+        lamina_sgemm_pack_a(isa, mc, kc, A, rsa, csa, alpha, mr, dst)
 
 
-cdef inline void _pack_b(Py_ssize_t kc, Py_ssize_t nc, const floating *B, Py_ssize_t rsb,
+cdef inline void _pack_b(int isa, Py_ssize_t kc, Py_ssize_t nc, const floating *B, Py_ssize_t rsb,
                          Py_ssize_t csb, int nr, Py_ssize_t s0, Py_ssize_t s1,
                          floating *dst) noexcept nogil:
     if floating is double:
-        lamina_dgemm_pack_b(kc, nc, B, rsb, csb, nr, s0, s1, dst)
+        lamina_dgemm_pack_b(isa, kc, nc, B, rsb, csb, nr, s0, s1, dst)
     else:
-        lamina_sgemm_pack_b(kc, nc, B, rsb, csb, nr, s0, s1, dst)
+        lamina_sgemm_pack_b(isa, kc, nc, B, rsb, csb, nr, s0, s1, dst)
 
 
 cdef inline void _tile(int isa, int mr, int nr, Py_ssize_t kc, const floating *a,
@@ -270,7 +270,7 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
     `direct_b` (row-major B, few rows of A) the full NR-column panels of B are read in
     place and only a partial last panel is packed."""
     cdef Py_ssize_t jc, pc, ic, nc, kc, mcur, npanels, nblocks, ib
-    cdef Py_ssize_t kc_step, s0, s1
+    cdef Py_ssize_t kc_step, nc_step, s0, s1
     cdef floating *bufB
     cdef int parity = 0
     cdef floating beta_eff
@@ -280,9 +280,12 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
     # Equal k blocks (784 = 392 + 392, not 384 + 384 + 16): a thin last block would cost a
     # full pass over C for little work.  Depends on k only, never on the thread count.
     kc_step = _ceil_div(k, _ceil_div(k, bs.kc))
+    # Likewise equal column blocks of whole NR panels (4096 = 2064 + 2032, not 4032 + 64:
+    # a thin last block would pack all of A again for 64 columns).
+    nc_step = _ceil_div(_ceil_div(n, _ceil_div(n, bs.nc)), nr) * nr
     jc = 0
     while jc < n:
-        nc = min(<Py_ssize_t> bs.nc, n - jc)
+        nc = min(nc_step, n - jc)
         npanels = _ceil_div(nc, nr)
         pc = 0
         while pc < k:
@@ -300,14 +303,14 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
             else:
                 s0 = npanels * tid // nt
                 s1 = npanels * (tid + 1) // nt
-            _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, s0, s1, bufB)
+            _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, s0, s1, bufB)
             if nt > 1:
                 lamina_omp_barrier()      # the whole B panel is packed
             ib = tid
             while ib < nblocks:
                 ic = ib * mc
                 mcur = min(mc, m - ic)
-                _pack_a(mcur, kc, A + ic * rsa + pc * csa, rsa, csa, alpha, mr, bufA)
+                _pack_a(isa, mcur, kc, A + ic * rsa + pc * csa, rsa, csa, alpha, mr, bufA)
                 _macro(isa, mr, nr, kc, mcur, nc, ic, jc, bufA, bufB,
                        B + pc * rsb if direct_b else NULL, rsb, C, rsc, csc, beta_eff,
                        bias if last else NULL, bias_rs, bias_cs,
@@ -337,6 +340,7 @@ cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
     cdef Py_ssize_t j1 = min(n, npan_all * (tid + 1) // nt * nr)
     cdef Py_ssize_t widest = _ceil_div(npan_all, nt) * nr
     cdef Py_ssize_t njc = _ceil_div(widest, bs.nc), jci, jc, nc, pc, kc, ic, mcur, ib
+    cdef Py_ssize_t nc_step = _ceil_div(_ceil_div(widest, njc), nr) * nr
     cdef Py_ssize_t npan, p0, p1, r0, r1, s1
     cdef Py_ssize_t kc_step = _ceil_div(k, _ceil_div(k, bs.kc))
     cdef Py_ssize_t nblocks = _ceil_div(m, mc)
@@ -345,8 +349,8 @@ cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
     cdef floating *bufA
     cdef bint last
     for jci in range(njc):
-        jc = j0 + jci * bs.nc
-        nc = min(<Py_ssize_t> bs.nc, j1 - jc)
+        jc = j0 + jci * nc_step
+        nc = min(nc_step, j1 - jc)
         pc = 0
         while pc < k:
             kc = min(kc_step, k - pc)
@@ -355,10 +359,10 @@ cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
             if nc > 0:
                 if direct_b:          # only a partial last panel needs packing
                     s1 = _ceil_div(nc, nr) if nc % nr != 0 else 0
-                    _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
+                    _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
                             s1 - 1 if s1 > 0 else 0, s1, bufB)
                 else:
-                    _pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, 0,
+                    _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, 0,
                             _ceil_div(nc, nr), bufB)
             for ib in range(nblocks):
                 ic = ib * mc
@@ -371,7 +375,7 @@ cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
                 if p1 > p0:
                     r0 = p0 * mr
                     r1 = min(mcur, p1 * mr)
-                    _pack_a(r1 - r0, kc, A + (ic + r0) * rsa + pc * csa, rsa, csa, alpha, mr,
+                    _pack_a(isa, r1 - r0, kc, A + (ic + r0) * rsa + pc * csa, rsa, csa, alpha, mr,
                             bufA + p0 * mr * kc)
                 lamina_omp_barrier()          # the whole A block is packed
                 if nc > 0:

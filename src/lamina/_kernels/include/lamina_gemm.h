@@ -32,6 +32,7 @@
 #include "ukr_avx2_s6x16.h"
 #include "ukr_avx512_d8x24.h"
 #include "ukr_avx512_s8x48.h"
+#include "lamina_pack_x86.h"
 
 /* ---- block sizes: one row per (dtype, ISA) ------------------------------------------
  * MR x NR: the register tile of the micro-kernel.  KC: depth of a rank-KC update (the

