@@ -226,7 +226,8 @@ def test_gemm_threads_bitwise_identical(isa, dtype, rng):
 def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
     """2 threads split the columns of C (forced here for every m; by default up to
     COLUMN_SPLIT_ROWS rows): each packs its own B, the packed A blocks are shared, several
-    row blocks and k blocks included.  Whole NR panels per thread keep the tile grid, so
+    row blocks and k blocks included.  Each thread gets whole SIMD vectors of columns, so its
+    tiles are not the 1-thread ones, but every element gets the same roundings in any tile:
     the result is the 1-thread one bit for bit, and the row split agrees with it too."""
     ta, tb = trans
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)

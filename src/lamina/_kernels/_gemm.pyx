@@ -39,6 +39,7 @@ from cython cimport floating
 from cython.parallel cimport parallel, threadid
 from libc.math cimport fabs
 from libc.stdint cimport uintptr_t
+import numpy as np
 
 from lamina._kernels._blas2 cimport gemv_kernel
 from lamina._kernels._runtime cimport get_isa, record_team_size
@@ -141,14 +142,24 @@ DIRECT_B_ROWS = 64
 cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
 # Threads split the columns of C instead of its rows when C has at most COLUMN_SPLIT_ROWS
 # rows (a single MC block at most, which a row split could only halve): each thread then
-# packs its own B columns, whose KC x n/2 panel stays in its own core's L2, and the packed
-# A blocks are shared (each thread packs a share; one barrier per block, see
-# _gemm_loops_cols).  Measured on 2 cores (GFLOP/s, row split / column split, float32):
+# runs the serial loops on its own columns, with its own packed B (whose KC x n/2 panel
+# stays in its core's L2) and its own copy of the packed A block.  Packing A twice costs
+# less than sharing it did (a barrier per block and half the block read from the other
+# core): float32 128x784x192 215 -> 286 GFLOP/s, 128x784x512 289 -> 292.  Measured on 2
+# cores (GFLOP/s, row split / column split, float32, with the shared A):
 # 128x784x512 227 / 256, 128x4096x1024 231 / 280, 32x784x512 215 / 230; from 256 rows on
 # the row split is as fast or faster: 256^3 240 / 232, 512x784x512 292 / 274,
-# 784x128x512 311 / 280, 1024^3 312 / 321.  set_column_split_rows(0) turns it off.
+# 784x128x512 311 / 280, 1024^3 312 / 321.  set_column_split_rows(0) turns the column
+# split off altogether.
+#
+# Wide C splits by columns whatever its rows: from 4 KiB rows (512 float64, 1024 float32
+# columns) each thread's columns repay packing all of A itself.  GFLOP/s, row split /
+# column split: float64 512x784x512 165 / 174, 1024^3 176 / 183, 4096^3 174 / 183;
+# float32 2048x192x2048 348 / 364, 4096^3 363 / 375; but float32 784x128x512 342 / 318.
 COLUMN_SPLIT_ROWS = 192
 cdef Py_ssize_t _column_split_rows = COLUMN_SPLIT_ROWS
+cdef Py_ssize_t COLUMN_SPLIT_BYTES = 4096
+
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
 cdef Py_ssize_t _tri_block = TRI_BLOCK
@@ -320,70 +331,13 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
         jc += nc
 
 
-cdef void _gemm_loops_cols(int tid, int nt, int isa, lamina_gemm_blocks_t bs,
-                           Py_ssize_t mc, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                           floating alpha, const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
-                           const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
-                           floating *C, Py_ssize_t rsc, Py_ssize_t csc,
-                           const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs,
-                           int act, floating *bufA0, floating *bufA1, floating *bufB,
-                           bint direct_b) noexcept nogil:
-    """The column split, as run by thread `tid` of `nt`: the thread owns whole NR panels
-    of columns (its B panels are packed into its own bufB and stay in its core's cache)
-    while the packed A block is shared: every thread packs a share of its MR-row panels
-    into one of two buffers (used alternately, so one barrier per block suffices), then
-    multiplies the whole block into its own columns.  All threads run the same sequence of
-    (JC, PC, IC) steps, so they meet at every barrier even when one owns fewer columns."""
-    cdef int mr = bs.mr, nr = bs.nr
-    cdef Py_ssize_t npan_all = _ceil_div(n, nr)
-    cdef Py_ssize_t j0 = npan_all * tid // nt * nr
-    cdef Py_ssize_t j1 = min(n, npan_all * (tid + 1) // nt * nr)
-    cdef Py_ssize_t widest = _ceil_div(npan_all, nt) * nr
-    cdef Py_ssize_t njc = _ceil_div(widest, bs.nc), jci, jc, nc, pc, kc, ic, mcur, ib
-    cdef Py_ssize_t nc_step = _ceil_div(_ceil_div(widest, njc), nr) * nr
-    cdef Py_ssize_t npan, p0, p1, r0, r1, s1
-    cdef Py_ssize_t kc_step = _ceil_div(k, _ceil_div(k, bs.kc))
-    cdef Py_ssize_t nblocks = _ceil_div(m, mc)
-    cdef int parity = 0
-    cdef floating beta_eff
-    cdef floating *bufA
-    cdef bint last
-    for jci in range(njc):
-        jc = j0 + jci * nc_step
-        nc = min(nc_step, j1 - jc)
-        pc = 0
-        while pc < k:
-            kc = min(kc_step, k - pc)
-            beta_eff = beta if pc == 0 else 1
-            last = pc + kc >= k
-            if nc > 0:
-                if direct_b:          # only a partial last panel needs packing
-                    s1 = _ceil_div(nc, nr) if nc % nr != 0 else 0
-                    _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr,
-                            s1 - 1 if s1 > 0 else 0, s1, bufB)
-                else:
-                    _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, 0,
-                            _ceil_div(nc, nr), bufB)
-            for ib in range(nblocks):
-                ic = ib * mc
-                mcur = min(mc, m - ic)
-                bufA = bufA0 if parity == 0 else bufA1
-                parity = 1 - parity
-                npan = _ceil_div(mcur, mr)
-                p0 = npan * tid // nt
-                p1 = npan * (tid + 1) // nt
-                if p1 > p0:
-                    r0 = p0 * mr
-                    r1 = min(mcur, p1 * mr)
-                    _pack_a(isa, r1 - r0, kc, A + (ic + r0) * rsa + pc * csa, rsa, csa, alpha, mr,
-                            bufA + p0 * mr * kc)
-                lamina_omp_barrier()          # the whole A block is packed
-                if nc > 0:
-                    _macro(isa, mr, nr, kc, mcur, nc, ic, jc, bufA, bufB,
-                           B + pc * rsb if direct_b else NULL, rsb, C, rsc, csc, beta_eff,
-                           bias if last else NULL, bias_rs, bias_cs,
-                           act if last else LAMINA_ACT_NONE)
-            pc += kc
+cdef inline int _split_lanes(int isa, int nr, floating dummy) noexcept nogil:
+    """Columns per SIMD vector of the micro-kernel of `isa` (NR for the plain-C kernel)."""
+    if isa == 2:
+        return 64 // sizeof(floating)
+    if isa == 1:
+        return 32 // sizeof(floating)
+    return nr
 
 
 cdef inline void _narrow_rows(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, Py_ssize_t k,
@@ -433,6 +387,8 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     cdef floating *bufB
     cdef double flops
     cdef bint direct_b
+    cdef int g
+    cdef Py_ssize_t ng, j0, j1
     if m <= 0 or n <= 0:
         return 0
     if k <= 0 or alpha == 0:
@@ -477,7 +433,9 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     nt = n_threads if n_threads > 1 else 1
     if flops < _parallel_min:
         nt = 1
-    column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and m <= _column_split_rows
+    column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and (
+        m <= _column_split_rows
+        or (_column_split_rows > 0 and n * sizeof(floating) >= COLUMN_SPLIT_BYTES))
     if column_split:
         # All rows in one block per thread (at most MC rows, a multiple of MR): the same
         # row blocks as one thread, so every rounding is the serial one.
@@ -493,12 +451,10 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
     direct_b = csb == 1 and m <= _direct_b_rows and isa != 0     # 0: generic kernels
     # B: one panel when serial, two (alternating) when threads split the rows, one per
-    # thread when they split the columns.  A: one block per thread for the row split, two
-    # shared (alternating) blocks for the column split.
+    # thread when they split the columns.  A: one block per thread.
     bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2 if not column_split else nt)
                                           * kc_max * nc_max * sizeof(floating))
-    bufA = <floating *> lamina_gemm_alloc((2 if column_split else nt) * mc * kc_max
-                                          * sizeof(floating))
+    bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
         lamina_gemm_free(bufB)
@@ -513,11 +469,20 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
             team = lamina_omp_get_num_threads()
             if tid == 0:
                 record_team_size(team)
-            # Columns of this thread: whole NR panels, so the tile grid (and every
-            # rounding) is the serial one; the packed A blocks are shared.
-            _gemm_loops_cols(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb,
-                             csb, beta, C, rsc, csc, bias, bias_rs, bias_cs, act, bufA,
-                             bufA + mc * kc_max, bufB + tid * kc_max * nc_max, direct_b)
+            # The thread's columns, in whole SIMD vectors: 512 float32 columns are 256 + 256
+            # (each 5 panels of 48 and one narrow 16-column tile), not 240 + 272.  Every
+            # element of C gets the same roundings in any tile (the micro-kernel
+            # contract), so the split changes no result.
+            g = _split_lanes(isa, bs.nr, alpha)
+            ng = _ceil_div(n, g)
+            j0 = ng * tid // team * g
+            j1 = min(n, ng * (tid + 1) // team * g)
+            if j1 > j0:
+                _gemm_loops(0, 1, isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
+                            B + j0 * csb, rsb, csb, beta, C + j0 * csc, rsc, csc,
+                            NULL if bias == NULL else bias + j0 * bias_cs, bias_rs, bias_cs,
+                            act, bufA + tid * mc * kc_max, bufB + tid * kc_max * nc_max,
+                            bufB + tid * kc_max * nc_max, direct_b)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -840,9 +805,13 @@ def syrk(bint lower, double alpha, const floating[:, :] a, double beta, floating
 # ---------------------------------------------------------------------------------------
 # Introspection, test hooks and the peak measurement.
 
+def _dtype_name(dtype):
+    return np.dtype(dtype).name
+
+
 def block_sizes(isa, dtype):
     """The block-size table row of (ISA id, 'float32'|'float64') as a dict."""
-    cdef lamina_gemm_blocks_t bs = lamina_gemm_blocks(1 if str(dtype) == "float32" else 0,
+    cdef lamina_gemm_blocks_t bs = lamina_gemm_blocks(1 if _dtype_name(dtype) == "float32" else 0,
                                                       int(isa))
     return {"mr": bs.mr, "nr": bs.nr, "mc": bs.mc, "kc": bs.kc, "nc": bs.nc}
 
@@ -852,7 +821,7 @@ def set_block_sizes(isa, dtype, int mc, int kc, int nc):
     For block-size experiments with ``lamina bench gemm``; results never depend on it
     beyond rounding order along k (KC)."""
     old = block_sizes(isa, dtype)
-    if lamina_gemm_set_blocks(1 if str(dtype) == "float32" else 0, int(isa), mc, kc, nc):
+    if lamina_gemm_set_blocks(1 if _dtype_name(dtype) == "float32" else 0, int(isa), mc, kc, nc):
         raise ValueError("mc must be a multiple of MR, nc a multiple of NR, kc >= 1")
     return old
 
