@@ -40,6 +40,36 @@ def test_training_is_deterministic(digits):
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_gather_matches_indexing(dtype):
+    from lamina._kernels import _nn
+    from lamina.nn._model import _take_rows
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 6, 7)).astype(dtype)
+    idx = rng.permutation(500)[:300]
+    got = _take_rows(X, X.reshape(500, -1), idx)
+    assert got.shape == (300, 6, 7) and got.dtype == dtype
+    np.testing.assert_array_equal(got, X[idx])
+    np.testing.assert_array_equal(_take_rows(X, None, idx), X[idx])   # fallback path
+    with pytest.raises(ValueError, match="out has shape"):
+        _nn.gather_rows(X.reshape(500, -1), idx, np.empty((299, 42), dtype), 2)
+
+
+def test_fit_same_with_non_contiguous_input(digits):
+    """A strided X (no flat row view: NumPy's indexing gathers the batches) trains exactly
+    like its contiguous copy (lamina's threaded gather)."""
+    X_train, _, y_train, _ = digits
+    wide = np.repeat(X_train[:200], 2, axis=1)[:, ::2]
+    assert not wide.flags.c_contiguous
+    runs = []
+    for X in (wide, np.ascontiguousarray(wide)):
+        model = _mlp(seed=1)
+        model.fit(X, y_train[:200], optimizer=nn.SGD(lr=0.1), epochs=2, progress=False,
+                  random_state=2)
+        runs.append(model.predict(X_train[:20]))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
 def test_save_load_round_trip(tmp_path, digits):
     X_train, X_test, y_train, _ = digits
     model = nn.Sequential([nn.Dense(32, activation="gelu"), nn.BatchNorm1d(), nn.Dropout(0.1),

@@ -19,6 +19,7 @@ ReLU).
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, erf, sqrt, pow
+from libc.string cimport memcpy
 from lamina._kernels._runtime cimport get_isa
 
 cdef extern from "lamina_act.h" nogil:
@@ -150,6 +151,32 @@ def activation_backward(int kind, const floating[::1] x, const floating[::1] y,
         for b in prange(nb, schedule="static", num_threads=nt):
             _act_backward_chunk(kind, b * _CHUNK, min(n, (b + 1) * _CHUNK), xp, yp, gp, op,
                                 <floating> slope)
+
+
+ctypedef fused gather_t:
+    float
+    double
+    signed char
+    short
+    int
+    long long
+
+
+def gather_rows(const gather_t[:, ::1] src, const Py_ssize_t[::1] rows, gather_t[:, ::1] out,
+                int n_threads):
+    """out[i] = src[rows[i]] (a mini-batch), rows copied in parallel.  Every index must
+    already lie in [0, src.shape[0]); the caller checks (``lamina.nn`` draws them from a
+    permutation of range(len(src)))."""
+    cdef Py_ssize_t m = rows.shape[0], n = src.shape[1], i
+    cdef size_t row_bytes = n * sizeof(gather_t)
+    cdef int nt = _threads(m * n, n_threads)
+    if out.shape[0] != m or out.shape[1] != n:
+        raise ValueError(f"out has shape ({out.shape[0]}, {out.shape[1]}), expected ({m}, {n})")
+    if m == 0 or n == 0:
+        return
+    with nogil:
+        for i in prange(m, schedule="static", num_threads=nt):
+            memcpy(&out[i, 0], &src[rows[i], 0], row_bytes)
 
 
 def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):

@@ -7,8 +7,9 @@ import zipfile
 
 import numpy as np
 
+from lamina._kernels import _nn
 from lamina._validation import as_float_array
-from lamina.nn._base import Layer
+from lamina.nn._base import Layer, threads
 from lamina.nn._optim import SGD, Optimizer, clip_grad_norm
 
 __all__ = ["Sequential", "load"]
@@ -29,6 +30,17 @@ def _loss_function(loss):
                          "(prediction, target) -> (loss, grad)")
     return loss, getattr(losses, loss)
 
+
+
+def _take_rows(X, X_rows, idx):
+    """X[idx] for a 1-D index array of valid row numbers: rows copied by lamina's threads
+    (NumPy's fancy indexing is one thread; a 128 x 784 float32 batch took 65 us of a 2 ms
+    training step)."""
+    if X_rows is None:
+        return X[idx]
+    out = np.empty((idx.size,) + X.shape[1:], dtype=X.dtype)
+    _nn.gather_rows(X_rows, idx, out.reshape(idx.size, -1), threads())
+    return out
 
 class History(dict):
     """Per-epoch metrics from :meth:`Sequential.fit`: ``history["loss"]`` is a list, etc."""
@@ -222,6 +234,9 @@ class Sequential(Layer):
             if classify:
                 history["val_accuracy"] = []
         n = X.shape[0]
+        # rows as one flat 2-D array for the threaded mini-batch gather (None: a copy
+        # would cost more than NumPy's indexing saves)
+        X_rows = X.reshape(n, -1) if X.flags.c_contiguous else None
         n_batches = max(1, math.ceil(n / batch_size))
         bar = _progress_bar(epochs * n_batches, "training") if progress and epochs else None
         next_postfix = 0.0
@@ -231,7 +246,7 @@ class Sequential(Layer):
             total_loss, correct, seen = 0.0, 0, 0
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                xb, yb = X[idx], y[idx]
+                xb, yb = _take_rows(X, X_rows, idx), y[idx]
                 out = self.forward(xb, training=True)
                 try:
                     value, grad = loss_fn(out, yb)
