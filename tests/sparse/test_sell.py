@@ -159,3 +159,45 @@ def test_layout_built_the_same_by_any_thread_count(rng):
     two = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], n_threads=2)
     for u, v in zip(one, two, strict=True):
         assert np.array_equal(u, v)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cached_layout_is_checked_against_the_matrix(threads, dtype):
+    """The CSR object keeps its SELL copy between solves, and every reuse first compares
+    it with the CSR arrays: values (bit patterns), columns or row lengths changed in place
+    are all seen, and the copy is rebuilt."""
+    a = lamina.sparse.as_csr(_poisson(30, dtype))
+    bits = np.int32 if a.data.dtype.itemsize == 4 else np.int64
+    saved = a.data.copy(), a.indices.copy(), a.indptr.copy()
+
+    def matches(layout):
+        sptr, slen, col, val, _ = layout
+        return _sparse.sell_matches_csr(a.indptr, a.indices, a.data.view(bits), sptr, slen,
+                                        col, val.view(bits), n_threads=threads)
+
+    for change in ("value", "signed zero", "column", "row length"):
+        if change == "signed zero":
+            a.data[100] = 0.0
+        layout = a.sell_layout(threads)
+        assert a.sell_layout(threads) is layout and matches(layout)   # unchanged: reused
+        if change == "value":
+            a.data[-1] *= 1.5
+        elif change == "signed zero":        # equal as numbers, different bits
+            a.data[100] = -0.0
+        elif change == "column":
+            a.indices[7] += 1
+        else:                                # same nonzero count, rows 0 and 1 re-split
+            a.indptr[1] -= 1
+        assert not matches(layout)
+        assert a.sell_layout(threads) is not layout
+        a.data[:], a.indices[:], a.indptr[:] = saved
+
+
+def test_solve_after_in_place_change_uses_the_new_matrix():
+    a = lamina.sparse.as_csr(_poisson(40))
+    b = np.ones(a.shape[0])
+    solvers.cg(a, b, rtol=1e-10)                     # builds and caches the layout
+    a.data *= 2.0                                    # A -> 2A in place: x must halve
+    again = solvers.cg(a, b, rtol=1e-10)
+    fresh = solvers.cg(lamina.sparse.as_csr(_poisson(40) * 2.0), b, rtol=1e-10)
+    np.testing.assert_array_equal(again.x, fresh.x)

@@ -263,6 +263,60 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 
+ctypedef fused value_bits:
+    int
+    long long
+
+
+cdef int _sell_slice_differs(Py_ssize_t s, Py_ssize_t n, const csr_index *indptr,
+                             const csr_index *ind, const value_bits *dat,
+                             const long long *sptr, const int *slen, const int *col,
+                             const value_bits *val) noexcept nogil:
+    cdef Py_ssize_t r, i, j, q, w = (sptr[s + 1] - sptr[s]) // 8
+    for r in range(8):
+        i = 8 * s + r
+        if i >= n:
+            if slen[i] != 0:
+                return 1
+            continue
+        if slen[i] != indptr[i + 1] - indptr[i] or slen[i] > w:
+            return 1
+        q = sptr[s] + r
+        for j in range(slen[i]):
+            if col[q + 8 * j] != ind[indptr[i] + j] or val[q + 8 * j] != dat[indptr[i] + j]:
+                return 1
+    return 0
+
+
+def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
+                     const value_bits[::1] data, const long long[::1] sptr,
+                     const int[::1] slen, const int[::1] col, const value_bits[::1] val,
+                     int n_threads=1):
+    """True when the SELL-8 layout (from :func:`sell_from_csr`) still holds exactly this
+    CSR matrix: every row length, column index and value bit pattern (``data`` and
+    ``val`` are the float arrays viewed as same-size integers).  One read of both, no
+    allocation -- a fraction of a rebuild, so a cached layout can be checked on every use
+    and a matrix changed in place is never multiplied through a stale copy."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl = sptr.shape[0] - 1, s
+    cdef Py_ssize_t bad = 0
+    cdef Py_ssize_t nt
+    if n < 0 or nsl != (n + 7) // 8 or slen.shape[0] < 8 * nsl:
+        return False
+    if n == 0:
+        return True
+    if indptr[0] != 0 or indices.shape[0] < indptr[n] or data.shape[0] < indptr[n]:
+        return False
+    if col.shape[0] < sptr[nsl] or val.shape[0] < sptr[nsl]:
+        return False
+    nt = max(1, n_threads) if sptr[nsl] >= 1 << 14 else 1
+    for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
+        bad += _sell_slice_differs(s, n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
+                                   &data[0] if data.shape[0] else NULL, &sptr[0], &slen[0],
+                                   &col[0] if col.shape[0] else NULL,
+                                   &val[0] if val.shape[0] else NULL)
+    return bad == 0
+
+
 cdef double sell_spmv_kernel(Py_ssize_t n, const long long *sptr, const int *slen,
                              const int *col, const floating *val, const Py_ssize_t *blocks,
                              Py_ssize_t n_blocks, const floating *x, const floating *b,

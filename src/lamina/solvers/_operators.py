@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from lamina._kernels import _sparse
 from lamina._validation import as_float_array, assert_finite, float_dtype_of
 from lamina.sparse._csr import as_csr, is_sparse
 
@@ -101,8 +100,7 @@ class Operator:
         if op.kind == "csr":
             c = op.csr
             if sell:
-                layout = _sparse.sell_from_csr(c.indptr, c.indices, c.data, c.shape[1],
-                                               n_threads=n_threads)
+                layout = c.sell_layout(n_threads)
                 if layout is not None:
                     sptr, slen, col, val, blocks = layout
                     return "sell", {"indptr": sptr, "lens": slen, "indices": col,
