@@ -57,13 +57,16 @@ def test_matches_row_loop(n, threads, kind, dtype, rng):
     layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1], np.inf)
     sptr, slen, col, val, blocks = layout
     nsl = (n + 7) // 8
-    assert slen.shape == (9 * nsl + col.size // 8,)
+    assert slen.shape == (9 * nsl + col.size // 8 + 1,)
+    # value format: float32 storage only for a float64 matrix of float32 numbers
+    compact = dtype == np.float64 and np.array_equal(a.data.astype(np.float32), a.data)
+    assert slen[-1] == int(compact) and val.dtype == (np.float32 if compact else dtype)
     assert np.array_equal(slen[:n], np.diff(a.indptr)) and not slen[n:8 * nsl].any()
     for s in range(nsl):               # the per-slice flag: full steps of consecutive columns
         steps = col[sptr[s]:sptr[s + 1]].reshape(-1, 8)
         full = (slen[8 * s:8 * s + 8] == steps.shape[0]).all()
         assert slen[8 * nsl + s] == int(bool(full and (np.diff(steps, axis=1) == 1).all()))
-    assert np.array_equal(slen[9 * nsl:], col[::8])
+    assert np.array_equal(slen[9 * nsl:-1], col[::8])
     if kind == "band" and n >= 16:
         assert slen[8 * nsl:].sum() >= nsl - 2 and not slen[8 * nsl:].all()
     x = rng.standard_normal(n + 5).astype(dtype)
@@ -167,13 +170,12 @@ def test_cached_layout_is_checked_against_the_matrix(threads, dtype):
     it with the CSR arrays: values (bit patterns), columns or row lengths changed in place
     are all seen, and the copy is rebuilt."""
     a = lamina.sparse.as_csr(_poisson(30, dtype))
-    bits = np.int32 if a.data.dtype.itemsize == 4 else np.int64
     saved = a.data.copy(), a.indices.copy(), a.indptr.copy()
 
     def matches(layout):
         sptr, slen, col, val, _ = layout
-        return _sparse.sell_matches_csr(a.indptr, a.indices, a.data.view(bits), sptr, slen,
-                                        col, val.view(bits), n_threads=threads)
+        return _sparse.sell_matches_csr(a.indptr, a.indices, a.data, sptr, slen, col, val,
+                                        n_threads=threads)
 
     for change in ("value", "signed zero", "column", "row length"):
         if change == "signed zero":
@@ -201,3 +203,39 @@ def test_solve_after_in_place_change_uses_the_new_matrix():
     again = solvers.cg(a, b, rtol=1e-10)
     fresh = solvers.cg(lamina.sparse.as_csr(_poisson(40) * 2.0), b, rtol=1e-10)
     np.testing.assert_array_equal(again.x, fresh.x)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_float32_values_of_a_float64_matrix(threads, rng):
+    """A float64 matrix whose values are all float32 numbers (the Poisson stencil's -1 and
+    4, an exact 0.1f) keeps them as float32: same products bit for bit, half the bytes.
+    One value needing float64 (or a NaN) keeps the whole layout float64."""
+    a = _poisson(41)
+    a.data[::7] = np.float64(np.float32(0.1))
+    a.indices = a.indices.astype(np.int32)
+    a.indptr = a.indptr.astype(np.int32)
+    full = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1],
+                                 compact_values=False)
+    compact = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1])
+    assert full[1][-1] == 0 and full[3].dtype == np.float64
+    assert compact[1][-1] == 1 and compact[3].dtype == np.float32
+    for layout in (full, compact):
+        assert _sparse.sell_matches_csr(a.indptr, a.indices, a.data, *layout[:4],
+                                        n_threads=threads)
+    x = rng.standard_normal(a.shape[1])
+    y_full, y_compact = np.empty(a.shape[0]), np.empty(a.shape[0])
+    _sparse.sell_matvec(a.shape[0], *full, x, y_full, threads)
+    _sparse.sell_matvec(a.shape[0], *compact, x, y_compact, threads)
+    np.testing.assert_array_equal(y_compact, y_full)
+    with pytest.raises(TypeError, match="value format"):
+        _sparse.sell_matvec(a.shape[0], *full[:3], full[3].astype(np.float32), full[4], x,
+                            y_full, threads)
+    b = np.ones(a.shape[0])
+    r = solvers.cg(a, b, rtol=1e-10, n_threads=threads)
+    csr = lamina.sparse.as_csr(a)
+    assert csr.sell_layout(threads)[3].dtype == np.float32
+    assert np.array_equal(solvers.cg(csr, b, rtol=1e-10, n_threads=threads).x, r.x)
+    for odd in (0.1, np.nan):
+        a.data[5] = odd
+        layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1])
+        assert layout[1][-1] == 0 and layout[3].dtype == np.float64

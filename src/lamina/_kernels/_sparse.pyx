@@ -19,7 +19,7 @@ Cost: SpMV O(nnz + n) reads, vector kernels O(n).
 Each kernel has a ``*_ref`` plain-loop twin used by the tests.
 """
 from cython.parallel cimport prange
-from libc.string cimport memset
+from libc.string cimport memcmp, memset
 
 import numpy as np
 
@@ -51,6 +51,10 @@ cdef extern from "lamina_sell.h" nogil:
                                 const long long *sptr, const int *slen, const int *col,
                                 const double *val, const double *x, const double *b,
                                 double *y, const double *w)
+    double lamina_sell_d32_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
+                                  const long long *sptr, const int *slen, const int *col,
+                                  const float *val, const double *x, const double *b,
+                                  double *y, const double *w)
     double lamina_sell_s_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
                                 const long long *sptr, const int *slen, const int *col,
                                 const float *val, const float *x, const float *b,
@@ -206,12 +210,15 @@ cdef int _sell_contiguous(Py_ssize_t s, const long long *sptr, const int *slen,
 
 def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
                   const floating[::1] data, Py_ssize_t n_cols,
-                  double max_padding=SELL_MAX_PADDING, int n_threads=1):
+                  double max_padding=SELL_MAX_PADDING, int n_threads=1,
+                  bint compact_values=True):
     """The SELL-8 copy of a CSR matrix: ``(sptr, slen, col, val, blocks)`` or None.
 
     ``slen`` holds the 8 row lengths of every slice, then one flag per slice (1: every
     step covers 8 consecutive columns in full), then the first column of every step (see
-    ``lamina_sell.h``).
+    ``lamina_sell.h``), and last the value format: 1 when a float64 matrix whose values
+    are all float32 numbers keeps ``val`` as float32 (``compact_values``; half the bytes,
+    the same products), else 0.
 
     None when the layout does not pay: no AVX-512 kernel here, rows averaging 16 or more
     nonzeros (a CSR row then fills vectors by itself), padding above ``max_padding``
@@ -241,8 +248,8 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     if total > (1.0 + max_padding) * nnz + 64:
         return None
     # 8 row lengths per slice (0 past the last row), then a flag per slice, then each
-    # step's first column
-    slen_a = np.zeros(9 * nsl + total // 8, dtype=np.int32)
+    # step's first column, then the value format (lamina_sell.h)
+    slen_a = np.zeros(9 * nsl + total // 8 + 1, dtype=np.int32)
     cdef int[::1] slen = slen_a
     col_a = np.empty(total, dtype=np.int32)
     val_a = np.empty(total, dtype=np.asarray(data).dtype)
@@ -260,18 +267,37 @@ def sell_from_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
         slen[8 * nsl + s] = _sell_contiguous(s, &sptr[0], &slen[0], col)
         for i in range(sptr[s], sptr[s + 1], 8):
             slen[9 * nsl + i // 8] = col[i]
+    if floating is double and compact_values and total and _all_float32(val, total):
+        # every value is a float32 number (a stencil's -1 and 4): store them in half the
+        # bytes; the kernel widens them back exactly
+        val_a = val_a.astype(np.float32)
+        slen[9 * nsl + total // 8] = 1
     return sptr_a, slen_a, col_a, val_a, csr_row_blocks(sptr_a)
 
 
-ctypedef fused value_bits:
-    int
-    long long
+cdef bint _all_float32(const double *v, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(m):
+        if <double> <float> v[i] != v[i]:      # NaN, out of range or extra digits
+            return False
+    return True
+
+
+# The element type a SELL layout stores its values in (float32 for a float64 matrix of
+# float32 numbers, see sell_from_csr).
+ctypedef fused stored_t:
+    float
+    double
+
+
+cdef inline bint _same_bits(double a, double b) noexcept nogil:
+    return memcmp(&a, &b, sizeof(double)) == 0
 
 
 cdef int _sell_slice_differs(Py_ssize_t s, Py_ssize_t n, const csr_index *indptr,
-                             const csr_index *ind, const value_bits *dat,
+                             const csr_index *ind, const floating *dat,
                              const long long *sptr, const int *slen, const int *col,
-                             const value_bits *val) noexcept nogil:
+                             const stored_t *val) noexcept nogil:
     cdef Py_ssize_t r, i, j, q, w = (sptr[s + 1] - sptr[s]) // 8
     for r in range(8):
         i = 8 * s + r
@@ -283,24 +309,28 @@ cdef int _sell_slice_differs(Py_ssize_t s, Py_ssize_t n, const csr_index *indptr
             return 1
         q = sptr[s] + r
         for j in range(slen[i]):
-            if col[q + 8 * j] != ind[indptr[i] + j] or val[q + 8 * j] != dat[indptr[i] + j]:
+            if (col[q + 8 * j] != ind[indptr[i] + j]
+                    or not _same_bits(val[q + 8 * j], dat[indptr[i] + j])):
                 return 1
     return 0
 
 
 def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
-                     const value_bits[::1] data, const long long[::1] sptr,
-                     const int[::1] slen, const int[::1] col, const value_bits[::1] val,
+                     const floating[::1] data, const long long[::1] sptr,
+                     const int[::1] slen, const int[::1] col, const stored_t[::1] val,
                      int n_threads=1):
     """True when the SELL-8 layout (from :func:`sell_from_csr`) still holds exactly this
-    CSR matrix: every row length, column index and value bit pattern (``data`` and
-    ``val`` are the float arrays viewed as same-size integers).  One read of both, no
-    allocation -- a fraction of a rebuild, so a cached layout can be checked on every use
-    and a matrix changed in place is never multiplied through a stale copy."""
+    CSR matrix: every row length, column index and value, bit for bit (float32-stored
+    values widened exactly).  One read of both, no allocation -- a fraction of a rebuild,
+    so a cached layout can be checked on every use and a matrix changed in place is never
+    multiplied through a stale copy."""
     cdef Py_ssize_t n = indptr.shape[0] - 1, nsl = sptr.shape[0] - 1, s
     cdef Py_ssize_t bad = 0
     cdef Py_ssize_t nt
-    if n < 0 or nsl != (n + 7) // 8 or slen.shape[0] < 8 * nsl:
+    if n < 0 or nsl != (n + 7) // 8 or slen.shape[0] != 9 * nsl + sptr[nsl] // 8 + 1:
+        return False
+    if sizeof(stored_t) != sizeof(floating) and not (
+            floating is double and slen[9 * nsl + sptr[nsl] // 8] == 1):
         return False
     if n == 0:
         return True
@@ -345,25 +375,34 @@ cdef inline double _sell_slices(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
                                 const long long *sptr, const int *slen, const int *col,
                                 const floating *val, const floating *x, const floating *b,
                                 floating *y, const floating *w) noexcept nogil:
+    cdef Py_ssize_t nsl = (n + 7) // 8
     if floating is double:
+        if slen[9 * nsl + sptr[nsl] // 8]:     # float64 matrix, float32 values
+            return lamina_sell_d32_avx512(s0, s1, n, sptr, slen, col,
+                                          <const float *> <const void *> val, x, b, y, w)
         return lamina_sell_d_avx512(s0, s1, n, sptr, slen, col, val, x, b, y, w)
     else:
         return lamina_sell_s_avx512(s0, s1, n, sptr, slen, col, val, x, b, y, w)
 
 
 def sell_matvec(Py_ssize_t n, const long long[::1] sptr, const int[::1] slen,
-                const int[::1] col, const floating[::1] val, const Py_ssize_t[::1] blocks,
+                const int[::1] col, const stored_t[::1] val, const Py_ssize_t[::1] blocks,
                 const floating[::1] x, floating[::1] y, int n_threads=1):
     """In place: y = A x for A in the SELL-8 layout of :func:`sell_from_csr` (test hook)."""
     cdef Py_ssize_t n_blocks = blocks.shape[0] - 1
+    cdef Py_ssize_t nsl = (n + 7) // 8
     if not sell_available():
         raise RuntimeError("the SELL-8 kernels need AVX-512")
+    if sizeof(stored_t) != sizeof(floating) and not (
+            floating is double and slen[9 * nsl + sptr[nsl] // 8] == 1):
+        raise TypeError("val's dtype does not match x's and the layout's value format")
     if n_blocks <= 0 or n == 0:
         return
     cdef double[::1] partial = np.empty(n_blocks, dtype=np.float64)
     with nogil:
         sell_spmv_kernel(n, &sptr[0], &slen[0], &col[0] if col.shape[0] else NULL,
-                         &val[0] if val.shape[0] else NULL, &blocks[0], n_blocks,
+                         <const floating *> <const void *> &val[0] if val.shape[0] else NULL,
+                         &blocks[0], n_blocks,
                          &x[0] if x.shape[0] else NULL, <const floating *> NULL, &y[0],
                          <const floating *> NULL, &partial[0], n_threads)
 

@@ -64,11 +64,8 @@ class CSR:
         cached = self._sell
         if cached is not None:
             sptr, slen, col, val, _ = cached
-            bits = np.int32 if self.data.dtype.itemsize == 4 else np.int64
-            if (val.dtype == self.data.dtype and self.data.flags.c_contiguous
-                    and _sparse.sell_matches_csr(self.indptr, self.indices,
-                                                 self.data.view(bits), sptr, slen, col,
-                                                 val.view(bits), n_threads=n_threads)):
+            if _sparse.sell_matches_csr(self.indptr, self.indices, self.data, sptr, slen, col,
+                                        val, n_threads=n_threads):
                 return cached
         layout = _sparse.sell_from_csr(self.indptr, self.indices, self.data, self.shape[1],
                                        n_threads=n_threads)

@@ -8,7 +8,10 @@
  * their contents never reach the result (no 0 * Inf = NaN from a padded slot).  After
  * the 8 nsl lengths (nsl = ceil(n / 8) slices), slen[8 nsl + s] is 1 when every step of
  * slice s has 8 live lanes over 8 consecutive columns (set when the layout is built), and
- * slen[9 nsl + p / 8] = col[p], the first column of the step at p.
+ * slen[9 nsl + p / 8] = col[p], the first column of the step at p.  The last entry of
+ * slen (index 9 nsl + total / 8) is the value format: 0 when val has the matrix's dtype,
+ * 1 when a float64 matrix keeps its values as float32 (all of them are float32 numbers,
+ * so widening them back is exact: lamina_sell_d32_avx512).
  *
  * Algorithm: one 8-lane accumulator per slice, lane r summing row 8 s + r in column order
  * with fused multiply-adds -- the same order as a one-accumulator scalar loop over the CSR
@@ -62,10 +65,20 @@ LAMINA_TARGET_AVX512 static inline __m512d lamina_sell_finish_d(
     return dacc;
 }
 
-LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
+/* 8 stored values from p on: float64, or float32 widened exactly (vf32: the layout keeps
+ * a float64 matrix whose values are all float32 numbers -- a stencil's -1 and 4 -- in
+ * half the bytes; the products and sums are the float64 ones, bit for bit). */
+LAMINA_TARGET_AVX512 static inline __attribute__((always_inline)) __m512d lamina_sell_vd(
+    const void *val, int64_t p, const int vf32)
+{
+    if (vf32) return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)val + p));
+    return _mm512_loadu_pd((const double *)val + p);
+}
+
+LAMINA_TARGET_AVX512 static inline __attribute__((always_inline)) double lamina_sell_d_body(
     ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
-    const int32_t *col, const double *val, const double *x, const double *b, double *y,
-    const double *w)
+    const int32_t *col, const void *val, const double *x, const double *b, double *y,
+    const double *w, const int vf32)
 {
     const ptrdiff_t nsl = (n + 7) / 8;
     const int32_t *contig = slen + 8 * nsl, *first = slen + 9 * nsl;
@@ -77,9 +90,9 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
         if (pair && contig[s] && contig[s + 1]) {
             __m512d acca = _mm512_setzero_pd(), accb = _mm512_setzero_pd();
             for (int64_t end = q; p < end; p += 8, q += 8) {
-                acca = _mm512_fmadd_pd(_mm512_loadu_pd(val + p),
+                acca = _mm512_fmadd_pd(lamina_sell_vd(val, p, vf32),
                                        _mm512_loadu_pd(x + first[p / 8]), acca);
-                accb = _mm512_fmadd_pd(_mm512_loadu_pd(val + q),
+                accb = _mm512_fmadd_pd(lamina_sell_vd(val, q, vf32),
                                        _mm512_loadu_pd(x + first[q / 8]), accb);
             }
             dacc = lamina_sell_finish_d(acca, s, n, b, y, w, dacc);
@@ -90,7 +103,7 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
         if (contig[s]) {
             __m512d acc = _mm512_setzero_pd();
             for (; p < q; p += 8)
-                acc = _mm512_fmadd_pd(_mm512_loadu_pd(val + p),
+                acc = _mm512_fmadd_pd(lamina_sell_vd(val, p, vf32),
                                       _mm512_loadu_pd(x + first[p / 8]), acc);
             dacc = lamina_sell_finish_d(acc, s, n, b, y, w, dacc);
             s += 1;
@@ -111,8 +124,8 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
                     ka, _mm256_loadu_si256((const __m256i *)(col + p)), col[p], x);
                 __m512d xb = lamina_sell_xd(
                     kb, _mm256_loadu_si256((const __m256i *)(col + q)), col[q], x);
-                acca = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + p), xa, acca, ka);
-                accb = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + q), xb, accb, kb);
+                acca = _mm512_mask3_fmadd_pd(lamina_sell_vd(val, p, vf32), xa, acca, ka);
+                accb = _mm512_mask3_fmadd_pd(lamina_sell_vd(val, q, vf32), xb, accb, kb);
             }
             dacc = lamina_sell_finish_d(acca, s, n, b, y, w, dacc);
             dacc = lamina_sell_finish_d(accb, s + 1, n, b, y, w, dacc);
@@ -126,12 +139,28 @@ LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
             __mmask8 k = _mm256_cmpgt_epi32_mask(len, _mm256_set1_epi32(j));
             __m512d xv = lamina_sell_xd(
                 k, _mm256_loadu_si256((const __m256i *)(col + p)), col[p], x);
-            acc = _mm512_mask3_fmadd_pd(_mm512_loadu_pd(val + p), xv, acc, k);
+            acc = _mm512_mask3_fmadd_pd(lamina_sell_vd(val, p, vf32), xv, acc, k);
         }
         dacc = lamina_sell_finish_d(acc, s, n, b, y, w, dacc);
         s += 1;
     }
     return _mm512_reduce_add_pd(dacc);
+}
+
+LAMINA_TARGET_AVX512 static double lamina_sell_d_avx512(
+    ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
+    const int32_t *col, const double *val, const double *x, const double *b, double *y,
+    const double *w)
+{
+    return lamina_sell_d_body(s0, s1, n, sptr, slen, col, val, x, b, y, w, 0);
+}
+
+LAMINA_TARGET_AVX512 static double lamina_sell_d32_avx512(
+    ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
+    const int32_t *col, const float *val, const double *x, const double *b, double *y,
+    const double *w)
+{
+    return lamina_sell_d_body(s0, s1, n, sptr, slen, col, val, x, b, y, w, 1);
 }
 
 LAMINA_TARGET_AVX512 static double lamina_sell_s_avx512(
@@ -176,6 +205,11 @@ LAMINA_TARGET_AVX512 static double lamina_sell_s_avx512(
 #define LAMINA_HAVE_SELL_AVX512 0
 static double lamina_sell_d_avx512(ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n,
     const int64_t *sptr, const int32_t *slen, const int32_t *col, const double *val,
+    const double *x, const double *b, double *y, const double *w)
+{ (void)s0; (void)s1; (void)n; (void)sptr; (void)slen; (void)col; (void)val; (void)x;
+  (void)b; (void)y; (void)w; return 0.0; }
+static double lamina_sell_d32_avx512(ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n,
+    const int64_t *sptr, const int32_t *slen, const int32_t *col, const float *val,
     const double *x, const double *b, double *y, const double *w)
 { (void)s0; (void)s1; (void)n; (void)sptr; (void)slen; (void)col; (void)val; (void)x;
   (void)b; (void)y; (void)w; return 0.0; }
