@@ -5,10 +5,9 @@ Design
 GEMM follows Goto & van de Geijn (2008) and BLIS (Van Zee & van de Geijn, 2015): five
 loops around a register-tile micro-kernel.
 
-    JC (step NC over n)   the KC x NC panel of B is packed once and shared by all threads
+    JC (step NC over n)   the KC x NC panel of B is packed (balanced NC blocks)
       PC (step KC over k) rank-KC update; the k loop is never split across threads
-        IC (step mc over m, distributed over OpenMP threads)  each thread packs its own
-                          mc x KC block of A (alpha absorbed) into its private buffer
+        IC (step mc over m)  the mc x KC block of A is packed (alpha absorbed)
           JR (step NR)    one packed B micro-panel (KC x NR)
             IR (step MR)  micro-kernel: MR x NR tile of C += A-panel @ B-panel
 
@@ -25,12 +24,13 @@ Products below ``SMALL_FLOPS`` (m*n*k) skip packing, and so does a C at most one
 vector wide (``include/lamina_gemm_narrow.h``: 8 rows of C in registers, A and B read
 in place).
 
-Threads split the rows of C (IC loop, shared packed B), or its columns when C has few
-rows (each thread packs its own B columns, the packed A is shared; see
-``COLUMN_SPLIT_ROWS``).  Either way
-each element of C sees the same sequence of roundings whatever the thread count (the
-tile grid starts at row 0 in steps of MR and at column 0 in steps of NR, and k is never
-split), so results are bitwise identical for 1, 2, ... threads.
+Threads split C into blocks of whole MC-row blocks, or of whole SIMD vectors of columns
+when C has few rows or wide rows (see ``COLUMN_SPLIT_ROWS``), and each thread runs the five
+loops on its block with its own packing buffers: nothing packed is shared, so the threads
+never wait for each other or read each other's caches (measured faster than sharing either
+packed operand on this 2-core machine).  Each element of C sees the same sequence of
+roundings in any tile and k is never split, so results are bitwise identical for 1, 2, ...
+threads.
 
 TRSM, TRMM and SYRK are blocked by ``TRI_BLOCK`` rows: the small triangular diagonal
 blocks are handled by plain loops, everything else (the O(n^3) bulk) by ``gemm_kernel``.
@@ -46,7 +46,6 @@ from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_omp.h" nogil:
     int lamina_omp_get_num_threads()
-    void lamina_omp_barrier()
 
 cdef extern from "lamina_gemm.h" nogil:
     ctypedef struct lamina_gemm_blocks_t:
@@ -160,6 +159,7 @@ COLUMN_SPLIT_ROWS = 192
 cdef Py_ssize_t _column_split_rows = COLUMN_SPLIT_ROWS
 cdef Py_ssize_t COLUMN_SPLIT_BYTES = 4096
 
+
 # Rows per diagonal block of TRSM / TRMM / SYRK (the rank of their GEMM updates).
 TRI_BLOCK = 96
 cdef Py_ssize_t _tri_block = TRI_BLOCK
@@ -268,22 +268,19 @@ cdef void _macro(int isa, int mr, int nr, Py_ssize_t kc, Py_ssize_t mcur, Py_ssi
         jr += nr
 
 
-cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssize_t mc,
+cdef void _gemm_loops(int isa, lamina_gemm_blocks_t bs, Py_ssize_t mc,
                       Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                       const floating *A, Py_ssize_t rsa, Py_ssize_t csa,
                       const floating *B, Py_ssize_t rsb, Py_ssize_t csb, floating beta,
                       floating *C, Py_ssize_t rsc, Py_ssize_t csc,
                       const floating *bias, Py_ssize_t bias_rs, Py_ssize_t bias_cs, int act,
-                      floating *bufA, floating *bufB0, floating *bufB1,
-                      bint direct_b) noexcept nogil:
-    """The five loops as run by thread `tid` of `nt` (all threads run the JC and PC loops,
-    pack a share of B, meet at a barrier, then take every nt-th block of rows).  With
-    `direct_b` (row-major B, few rows of A) the full NR-column panels of B are read in
-    place and only a partial last panel is packed."""
+                      floating *bufA, floating *bufB, bint direct_b) noexcept nogil:
+    """The five loops on one thread, with its own packing buffers (a thread of a team runs
+    them on its own block of rows or columns of C).  With `direct_b` (row-major B, few
+    rows of A) the full NR-column panels of B are read in place and only a partial last
+    panel is packed."""
     cdef Py_ssize_t jc, pc, ic, nc, kc, mcur, npanels, nblocks, ib
     cdef Py_ssize_t kc_step, nc_step, s0, s1
-    cdef floating *bufB
-    cdef int parity = 0
     cdef floating beta_eff
     cdef bint last
     cdef int mr = bs.mr, nr = bs.nr
@@ -303,21 +300,14 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
             kc = min(kc_step, k - pc)
             beta_eff = beta if pc == 0 else 1
             last = pc + kc >= k
-            # Two B buffers used alternately: a thread still computing on the previous
-            # panel reads the other buffer, so one barrier per panel suffices (a thread
-            # reaches it only after finishing its work on the panel before).
-            bufB = bufB0 if parity == 0 else bufB1
-            parity = 1 - parity
             if direct_b:
-                s1 = npanels if tid == 0 and nc % nr != 0 else 0
+                s1 = npanels if nc % nr != 0 else 0
                 s0 = s1 - 1 if s1 > 0 else 0
             else:
-                s0 = npanels * tid // nt
-                s1 = npanels * (tid + 1) // nt
+                s0 = 0
+                s1 = npanels
             _pack_b(isa, kc, nc, B + pc * rsb + jc * csb, rsb, csb, nr, s0, s1, bufB)
-            if nt > 1:
-                lamina_omp_barrier()      # the whole B panel is packed
-            ib = tid
+            ib = 0
             while ib < nblocks:
                 ic = ib * mc
                 mcur = min(mc, m - ic)
@@ -326,7 +316,7 @@ cdef void _gemm_loops(int tid, int nt, int isa, lamina_gemm_blocks_t bs, Py_ssiz
                        B + pc * rsb if direct_b else NULL, rsb, C, rsc, csc, beta_eff,
                        bias if last else NULL, bias_rs, bias_cs,
                        act if last else LAMINA_ACT_NONE)
-                ib += nt
+                ib += 1
             pc += kc
         jc += nc
 
@@ -450,10 +440,8 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     kc_max = _ceil_div(k, _ceil_div(k, bs.kc))
     nc_max = _ceil_div(min(<Py_ssize_t> bs.nc, n), bs.nr) * bs.nr
     direct_b = csb == 1 and m <= _direct_b_rows and isa != 0     # 0: generic kernels
-    # B: one panel when serial, two (alternating) when threads split the rows, one per
-    # thread when they split the columns.  A: one block per thread.
-    bufB = <floating *> lamina_gemm_alloc((1 if nt == 1 else 2 if not column_split else nt)
-                                          * kc_max * nc_max * sizeof(floating))
+    # One packed B panel and one packed A block per thread: nothing packed is shared.
+    bufB = <floating *> lamina_gemm_alloc(nt * kc_max * nc_max * sizeof(floating))
     bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
     if bufA == NULL or bufB == NULL:
         lamina_gemm_free(bufA)
@@ -461,8 +449,8 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         return -1
     if nt == 1:
         record_team_size(1)
-        _gemm_loops(0, 1, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
-                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, bufB, direct_b)
+        _gemm_loops(isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
+                    C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, direct_b)
     elif column_split:
         with parallel(num_threads=nt):
             tid = threadid()
@@ -478,20 +466,30 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
             j0 = ng * tid // team * g
             j1 = min(n, ng * (tid + 1) // team * g)
             if j1 > j0:
-                _gemm_loops(0, 1, isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
+                _gemm_loops(isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
                             B + j0 * csb, rsb, csb, beta, C + j0 * csc, rsc, csc,
                             NULL if bias == NULL else bias + j0 * bias_cs, bias_rs, bias_cs,
                             act, bufA + tid * mc * kc_max, bufB + tid * kc_max * nc_max,
-                            bufB + tid * kc_max * nc_max, direct_b)
+                            direct_b)
     else:
         with parallel(num_threads=nt):
             tid = threadid()
             team = lamina_omp_get_num_threads()
             if tid == 0:
                 record_team_size(team)
-            _gemm_loops(tid, team, isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb,
-                        beta, C, rsc, csc, bias, bias_rs, bias_cs, act,
-                        bufA + tid * mc * kc_max, bufB, bufB + kc_max * nc_max, direct_b)
+            # The thread's rows: whole MC blocks (every thread packs all of B itself;
+            # sharing the packed panel cost a barrier per block and half of it read from
+            # the other core, which on this 2-core machine took longer than packing it:
+            # float32 128^3 153 -> 266, 256^3 284 -> 367, 784x128x512 360 -> 378 GFLOP/s).
+            ng = _ceil_div(m, mc)
+            j0 = ng * tid // team * mc
+            j1 = min(m, ng * (tid + 1) // team * mc)
+            if j1 > j0:
+                _gemm_loops(isa, bs, mc, j1 - j0, n, k, alpha, A + j0 * rsa, rsa, csa,
+                            B, rsb, csb, beta, C + j0 * rsc, rsc, csc,
+                            NULL if bias == NULL else bias + j0 * bias_rs, bias_rs, bias_cs,
+                            act, bufA + tid * mc * kc_max, bufB + tid * kc_max * nc_max,
+                            direct_b)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
     return 0
