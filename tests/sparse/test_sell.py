@@ -208,8 +208,9 @@ def test_solve_after_in_place_change_uses_the_new_matrix():
 @pytest.mark.parametrize("threads", [1, 2])
 def test_float32_values_of_a_float64_matrix(threads, rng):
     """A float64 matrix whose values are all float32 numbers (the Poisson stencil's -1 and
-    4, here times the float32 number 0.1f) keeps them as float32: same products bit for bit, half the bytes.
-    One value needing float64 (or a NaN) keeps the whole layout float64."""
+    4, here times the float32 number 0.1f) keeps them as float32: same products bit for
+    bit, half the bytes.  One value needing float64 (or a NaN) keeps the whole layout
+    float64."""
     a = _poisson(41)
     a.data *= np.float64(np.float32(0.1))       # -0.1f and 0.4f: float32 numbers, still SPD
     a.indices = a.indices.astype(np.int32)
