@@ -72,65 +72,41 @@ LAMINA_TARGET_AVX512 static inline __attribute__((always_inline)) void lamina_st
     _mm256_storeu_ps(dst + 7 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u3, u7, 0x31)));
 }
 
-/* Rows i0.. of `rows8` full 8-row micro-panels of a row-major A (row stride rsa), columns
- * 0..kc-1, into the MR = 8 packed layout dst[panel][p * 8 + i]. */
-LAMINA_TARGET_AVX512 static void lamina_dpack_a8_rows_avx512(ptrdiff_t panels, ptrdiff_t kc,
-                                                             const double *A, ptrdiff_t rsa,
-                                                             double alpha, double *dst)
-{
-    __m512d al = _mm512_set1_pd(alpha);
-    ptrdiff_t r, p, i;
-    for (r = 0; r < panels; ++r, A += 8 * rsa, dst += 8 * kc) {
-        for (p = 0; p + 8 <= kc; p += 8) lamina_dtranspose8(A + p, rsa, dst + p * 8, 8, al);
-        for (; p < kc; ++p)
-            for (i = 0; i < 8; ++i) dst[p * 8 + i] = alpha * A[i * rsa + p];
-    }
+/* The packing loops around a transpose, per element type (P: d or s, T, V: the alpha
+ * vector type, SET1, TR: the 8 x 8 transpose above):
+ *   lamina_<P>pack_a8_rows_avx512: `panels` full 8-row micro-panels of a row-major A (row
+ *       stride rsa), columns 0..kc-1, into the MR = 8 layout dst[panel][p * 8 + i];
+ *   lamina_<P>pack_b_cols_avx512: one full NR-column micro-panel of a column-major B
+ *       (column stride csb), rows 0..kc-1, into dst[p * nr + j]; nr a multiple of 8.
+ * Columns past the last multiple of 8 are copied one by one. */
+#define LAMINA_DEFINE_PACK_X86(P, T, V, SET1, TR)                                         \
+LAMINA_TARGET_AVX512 static void lamina_##P##pack_a8_rows_avx512(                         \
+    ptrdiff_t panels, ptrdiff_t kc, const T *A, ptrdiff_t rsa, T alpha, T *dst)           \
+{                                                                                         \
+    V al = SET1(alpha);                                                                   \
+    ptrdiff_t r, p, i;                                                                    \
+    for (r = 0; r < panels; ++r, A += 8 * rsa, dst += 8 * kc) {                           \
+        for (p = 0; p + 8 <= kc; p += 8) TR(A + p, rsa, dst + p * 8, 8, al);              \
+        for (; p < kc; ++p)                                                               \
+            for (i = 0; i < 8; ++i) dst[p * 8 + i] = alpha * A[i * rsa + p];              \
+    }                                                                                     \
+}                                                                                         \
+LAMINA_TARGET_AVX512 static void lamina_##P##pack_b_cols_avx512(                          \
+    ptrdiff_t kc, int nr, const T *B, ptrdiff_t csb, T *dst)                              \
+{                                                                                         \
+    V one = SET1((T)1);                                                                   \
+    ptrdiff_t p, j;                                                                       \
+    int jj;                                                                               \
+    for (j = 0; j < nr; j += 8) {                                                         \
+        const T *b = B + j * csb;                                                         \
+        for (p = 0; p + 8 <= kc; p += 8) TR(b + p, csb, dst + p * nr + j, nr, one);       \
+        for (; p < kc; ++p)                                                               \
+            for (jj = 0; jj < 8; ++jj) dst[p * nr + j + jj] = b[jj * csb + p];           \
+    }                                                                                     \
 }
 
-LAMINA_TARGET_AVX512 static void lamina_spack_a8_rows_avx512(ptrdiff_t panels, ptrdiff_t kc,
-                                                             const float *A, ptrdiff_t rsa,
-                                                             float alpha, float *dst)
-{
-    __m256 al = _mm256_set1_ps(alpha);
-    ptrdiff_t r, p, i;
-    for (r = 0; r < panels; ++r, A += 8 * rsa, dst += 8 * kc) {
-        for (p = 0; p + 8 <= kc; p += 8) lamina_stranspose8(A + p, rsa, dst + p * 8, 8, al);
-        for (; p < kc; ++p)
-            for (i = 0; i < 8; ++i) dst[p * 8 + i] = alpha * A[i * rsa + p];
-    }
-}
-
-/* One full NR-column micro-panel of a column-major B (column stride csb, unit row
- * stride), rows 0..kc-1, into dst[p * nr + j]; nr is a multiple of 8. */
-LAMINA_TARGET_AVX512 static void lamina_dpack_b_cols_avx512(ptrdiff_t kc, int nr,
-                                                            const double *B, ptrdiff_t csb,
-                                                            double *dst)
-{
-    __m512d one = _mm512_set1_pd(1.0);
-    ptrdiff_t p, j;
-    int jj;
-    for (j = 0; j < nr; j += 8) {
-        const double *b = B + j * csb;
-        for (p = 0; p + 8 <= kc; p += 8) lamina_dtranspose8(b + p, csb, dst + p * nr + j, nr, one);
-        for (; p < kc; ++p)
-            for (jj = 0; jj < 8; ++jj) dst[p * nr + j + jj] = b[jj * csb + p];
-    }
-}
-
-LAMINA_TARGET_AVX512 static void lamina_spack_b_cols_avx512(ptrdiff_t kc, int nr,
-                                                            const float *B, ptrdiff_t csb,
-                                                            float *dst)
-{
-    __m256 one = _mm256_set1_ps(1.0f);
-    ptrdiff_t p, j;
-    int jj;
-    for (j = 0; j < nr; j += 8) {
-        const float *b = B + j * csb;
-        for (p = 0; p + 8 <= kc; p += 8) lamina_stranspose8(b + p, csb, dst + p * nr + j, nr, one);
-        for (; p < kc; ++p)
-            for (jj = 0; jj < 8; ++jj) dst[p * nr + j + jj] = b[jj * csb + p];
-    }
-}
+LAMINA_DEFINE_PACK_X86(d, double, __m512d, _mm512_set1_pd, lamina_dtranspose8)
+LAMINA_DEFINE_PACK_X86(s, float, __m256, _mm256_set1_ps, lamina_stranspose8)
 #else
 #define LAMINA_HAVE_PACK_X86 0
 #endif
