@@ -165,11 +165,17 @@ def test_layout_built_the_same_by_any_thread_count(rng):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_cached_layout_is_checked_against_the_matrix(threads, dtype):
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("scale", [1.0, 0.1])        # 0.1: values not float32 numbers
+def test_cached_layout_is_checked_against_the_matrix(threads, index_dtype, scale, dtype):
     """The CSR object keeps its SELL copy between solves, and every reuse first compares
     it with the CSR arrays: values (bit patterns), columns or row lengths changed in place
     are all seen, and the copy is rebuilt."""
-    a = lamina.sparse.as_csr(_poisson(30, dtype))
+    m = _poisson(30, dtype) * np.dtype(dtype).type(scale)
+    m.indices = m.indices.astype(index_dtype)
+    m.indptr = m.indptr.astype(index_dtype)
+    a = lamina.sparse.as_csr(m)
+    assert a.indices.dtype == index_dtype
     saved = a.data.copy(), a.indices.copy(), a.indptr.copy()
 
     def matches(layout):

@@ -55,6 +55,10 @@ cdef extern from "lamina_sell.h" nogil:
                                   const long long *sptr, const int *slen, const int *col,
                                   const float *val, const double *x, const double *b,
                                   double *y, const double *w)
+    int lamina_sell_differs_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
+                                   const long long *sptr, const int *slen, const int *col,
+                                   const void *val, const void *indptr, const void *indices,
+                                   const void *data, int idx64, int df32, int vf32)
     double lamina_sell_s_avx512(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
                                 const long long *sptr, const int *slen, const int *col,
                                 const float *val, const float *x, const float *b,
@@ -339,6 +343,19 @@ def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     if col.shape[0] < sptr[nsl] or val.shape[0] < sptr[nsl]:
         return False
     nt = max(1, n_threads) if sptr[nsl] >= 1 << 14 else 1
+    cdef bint fast = sell_available()
+    cdef Py_ssize_t c
+    if fast:
+        # AVX-512: 8 rows per step, the CSR entries gathered (lamina_sell.h)
+        for c in prange(nt, nogil=True, schedule="static", num_threads=nt):
+            bad += lamina_sell_differs_avx512(
+                nsl * c // nt, nsl * (c + 1) // nt, n, &sptr[0], &slen[0],
+                &col[0] if col.shape[0] else NULL,
+                <const void *> &val[0] if val.shape[0] else NULL, &indptr[0],
+                <const void *> &indices[0] if indices.shape[0] else NULL,
+                <const void *> &data[0] if data.shape[0] else NULL,
+                csr_index is longlong, floating is float, stored_t is float)
+        return bad == 0
     for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
         bad += _sell_slice_differs(s, n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
                                    &data[0] if data.shape[0] else NULL, &sptr[0], &slen[0],

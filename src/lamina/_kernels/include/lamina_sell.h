@@ -200,6 +200,81 @@ LAMINA_TARGET_AVX512 static double lamina_sell_s_avx512(
     }
     return _mm512_reduce_add_pd(dacc);
 }
+/* Does the SELL-8 copy of slices [s0, s1) still hold exactly the CSR matrix (indptr,
+ * indices: int64 when idx64 else int32; data: float32 when df32 else float64; val: float32
+ * when vf32)?  Row lengths, then per step of 8 lanes the CSR entries gathered from the 8
+ * rows against the copy's contiguous step, columns and value bit patterns (a float32-
+ * stored value widened exactly).  Returns 1 at the first difference. */
+LAMINA_TARGET_AVX512 static inline __attribute__((always_inline)) int lamina_sell_differs_body(
+    ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
+    const int32_t *col, const void *val, const void *indptr, const void *indices,
+    const void *data, const int idx64, const int df32, const int vf32)
+{
+    for (ptrdiff_t s = s0; s < s1; s++) {
+        ptrdiff_t r0 = 8 * s, nr = n - r0 < 8 ? n - r0 : 8;
+        __mmask8 kr = (__mmask8)((1u << nr) - 1u);
+        int64_t q = sptr[s], w = (sptr[s + 1] - q) / 8;
+        __m512i st, en;
+        if (idx64) {
+            st = _mm512_maskz_loadu_epi64(kr, (const int64_t *)indptr + r0);
+            en = _mm512_maskz_loadu_epi64(kr, (const int64_t *)indptr + r0 + 1);
+        } else {
+            st = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(kr, (const int32_t *)indptr + r0));
+            en = _mm512_cvtepi32_epi64(
+                _mm256_maskz_loadu_epi32(kr, (const int32_t *)indptr + r0 + 1));
+        }
+        __m512i len = _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(slen + r0)));
+        /* lengths match the CSR rows (0 past the last row) and fit the slice's width */
+        if (_mm512_cmpneq_epi64_mask(len, _mm512_sub_epi64(en, st)) ||
+            _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64(w)))
+            return 1;
+        for (int64_t j = 0; j < w; j++) {
+            __mmask8 k = _mm512_cmpgt_epi64_mask(len, _mm512_set1_epi64(j));
+            __m512i idx = _mm512_add_epi64(st, _mm512_set1_epi64(j));
+            __m256i cs = _mm256_loadu_si256((const __m256i *)(col + q + 8 * j));
+            if (idx64) {
+                __m512i cc = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), k, idx,
+                                                         indices, 8);
+                if (_mm512_mask_cmpneq_epi64_mask(k, cc, _mm512_cvtepi32_epi64(cs))) return 1;
+            } else {
+                __m256i cc = _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), k, idx,
+                                                         indices, 4);
+                if (_mm256_mask_cmpneq_epi32_mask(k, cc, cs)) return 1;
+            }
+            if (df32) {
+                __m256 dv = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), k, idx, data, 4);
+                __m256 sv = _mm256_loadu_ps((const float *)val + q + 8 * j);
+                if (_mm256_mask_cmpneq_epi32_mask(k, _mm256_castps_si256(dv),
+                                                  _mm256_castps_si256(sv)))
+                    return 1;
+            } else {
+                __m512d dv = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), k, idx, data, 8);
+                __m512d sv = vf32 ? _mm512_cvtps_pd(_mm256_loadu_ps((const float *)val + q + 8 * j))
+                                  : _mm512_loadu_pd((const double *)val + q + 8 * j);
+                if (_mm512_mask_cmpneq_epi64_mask(k, _mm512_castpd_si512(dv),
+                                                  _mm512_castpd_si512(sv)))
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+LAMINA_TARGET_AVX512 static int lamina_sell_differs_avx512(
+    ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n, const int64_t *sptr, const int32_t *slen,
+    const int32_t *col, const void *val, const void *indptr, const void *indices,
+    const void *data, int idx64, int df32, int vf32)
+{
+#define LAMINA_SELL_DIFFERS(I, D, V) \
+    lamina_sell_differs_body(s0, s1, n, sptr, slen, col, val, indptr, indices, data, I, D, V)
+    if (idx64) {
+        if (df32) return LAMINA_SELL_DIFFERS(1, 1, 1);
+        return vf32 ? LAMINA_SELL_DIFFERS(1, 0, 1) : LAMINA_SELL_DIFFERS(1, 0, 0);
+    }
+    if (df32) return LAMINA_SELL_DIFFERS(0, 1, 1);
+    return vf32 ? LAMINA_SELL_DIFFERS(0, 0, 1) : LAMINA_SELL_DIFFERS(0, 0, 0);
+#undef LAMINA_SELL_DIFFERS
+}
 #define LAMINA_HAVE_SELL_AVX512 1
 #else
 #define LAMINA_HAVE_SELL_AVX512 0
@@ -213,6 +288,11 @@ static double lamina_sell_d32_avx512(ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n,
     const double *x, const double *b, double *y, const double *w)
 { (void)s0; (void)s1; (void)n; (void)sptr; (void)slen; (void)col; (void)val; (void)x;
   (void)b; (void)y; (void)w; return 0.0; }
+static int lamina_sell_differs_avx512(ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n,
+    const int64_t *sptr, const int32_t *slen, const int32_t *col, const void *val,
+    const void *indptr, const void *indices, const void *data, int idx64, int df32, int vf32)
+{ (void)s0; (void)s1; (void)n; (void)sptr; (void)slen; (void)col; (void)val; (void)indptr;
+  (void)indices; (void)data; (void)idx64; (void)df32; (void)vf32; return 1; }
 static double lamina_sell_s_avx512(ptrdiff_t s0, ptrdiff_t s1, ptrdiff_t n,
     const int64_t *sptr, const int32_t *slen, const int32_t *col, const float *val,
     const float *x, const float *b, float *y, const float *w)
