@@ -39,7 +39,8 @@ def _take_rows(X, X_rows, idx):
     if X_rows is None:
         return X[idx]
     out = np.empty((idx.size,) + X.shape[1:], dtype=X.dtype)
-    _nn.gather_rows(X_rows, idx, out.reshape(idx.size, -1), threads())
+    _nn.gather_rows(X_rows, np.asarray(idx, dtype=np.intp), out.reshape(idx.size, -1),
+                    threads())
     return out
 
 class History(dict):
