@@ -39,6 +39,7 @@ from cython cimport floating
 from cython.parallel cimport parallel, threadid
 from libc.math cimport fabs
 from libc.stdint cimport uintptr_t
+
 import numpy as np
 
 from lamina._kernels._blas2 cimport gemv_kernel
