@@ -246,3 +246,19 @@ def test_float32_values_of_a_float64_matrix(threads, rng):
         a.data[5] = odd
         layout = _sparse.sell_from_csr(a.indptr, a.indices, a.data, a.shape[1])
         assert layout[1][-1] == 0 and layout[3].dtype == np.float64
+
+
+def test_cached_layout_not_used_below_avx512():
+    """With a lower ISA forced, a kept SELL copy is neither reused nor rebuilt (the solvers
+    fall back to CSR, as they would have without the cache), and is reused again after."""
+    from lamina._config import _forced_isa
+
+    a = lamina.sparse.as_csr(_poisson(20))
+    layout = a.sell_layout()
+    assert layout is not None
+    with _forced_isa("avx2"):
+        assert not _sparse.sell_matches_csr(a.indptr, a.indices, a.data, *layout[:4])
+        assert a.sell_layout() is None
+        b = np.ones(a.shape[0])
+        assert solvers.cg(a, b, rtol=1e-10).converged
+    assert a.sell_layout() is not None

@@ -19,7 +19,7 @@ Cost: SpMV O(nnz + n) reads, vector kernels O(n).
 Each kernel has a ``*_ref`` plain-loop twin used by the tests.
 """
 from cython.parallel cimport prange
-from libc.string cimport memcmp, memset
+from libc.string cimport memset
 
 import numpy as np
 
@@ -294,29 +294,20 @@ ctypedef fused stored_t:
     double
 
 
-cdef inline bint _same_bits(double a, double b) noexcept nogil:
-    return memcmp(&a, &b, sizeof(double)) == 0
+cdef inline bint _values_f32(Py_ssize_t n, const long long *sptr,
+                             const int *slen) noexcept nogil:
+    """The layout's value format (slen's last entry): float32 values of a float64 matrix."""
+    cdef Py_ssize_t nsl = (n + 7) // 8
+    return slen[9 * nsl + sptr[nsl] // 8] != 0
 
 
-cdef int _sell_slice_differs(Py_ssize_t s, Py_ssize_t n, const csr_index *indptr,
-                             const csr_index *ind, const floating *dat,
-                             const long long *sptr, const int *slen, const int *col,
-                             const stored_t *val) noexcept nogil:
-    cdef Py_ssize_t r, i, j, q, w = (sptr[s + 1] - sptr[s]) // 8
-    for r in range(8):
-        i = 8 * s + r
-        if i >= n:
-            if slen[i] != 0:
-                return 1
-            continue
-        if slen[i] != indptr[i + 1] - indptr[i] or slen[i] > w:
-            return 1
-        q = sptr[s] + r
-        for j in range(slen[i]):
-            if (col[q + 8 * j] != ind[indptr[i] + j]
-                    or not _same_bits(val[q + 8 * j], dat[indptr[i] + j])):
-                return 1
-    return 0
+cdef inline bint _stored_ok(const stored_t *val, const floating *like,
+                            bint f32) noexcept nogil:
+    """Whether values stored as stored_t fit a layout of format f32 multiplying floating
+    vectors (the pointers only carry the types)."""
+    if f32:
+        return floating is double and stored_t is float
+    return sizeof(stored_t) == sizeof(floating)
 
 
 def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
@@ -325,16 +316,19 @@ def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
                      int n_threads=1):
     """True when the SELL-8 layout (from :func:`sell_from_csr`) still holds exactly this
     CSR matrix: every row length, column index and value, bit for bit (float32-stored
-    values widened exactly).  One read of both, no allocation -- a fraction of a rebuild,
-    so a cached layout can be checked on every use and a matrix changed in place is never
-    multiplied through a stale copy."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl = sptr.shape[0] - 1, s
-    cdef Py_ssize_t bad = 0
-    cdef Py_ssize_t nt
+    values widened exactly).  One read of both with AVX-512 gathers, no allocation -- a
+    fraction of a rebuild, so a cached layout can be checked on every use and a matrix
+    changed in place is never multiplied through a stale copy.  False whenever the SELL
+    kernels are not selected here (``LAMINA_ISA`` below avx512): the copy must not be used
+    then, just as :func:`sell_from_csr` would not build one."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, nsl = sptr.shape[0] - 1
+    cdef Py_ssize_t bad = 0, nt, c
+    if not sell_available():
+        return False
     if n < 0 or nsl != (n + 7) // 8 or slen.shape[0] != 9 * nsl + sptr[nsl] // 8 + 1:
         return False
-    if sizeof(stored_t) != sizeof(floating) and not (
-            floating is double and slen[9 * nsl + sptr[nsl] // 8] == 1):
+    if not _stored_ok(<const stored_t *> NULL, <const floating *> NULL,
+                      _values_f32(n, &sptr[0], &slen[0])):
         return False
     if n == 0:
         return True
@@ -343,24 +337,15 @@ def sell_matches_csr(const csr_index[::1] indptr, const csr_index[::1] indices,
     if col.shape[0] < sptr[nsl] or val.shape[0] < sptr[nsl]:
         return False
     nt = max(1, n_threads) if sptr[nsl] >= 1 << 14 else 1
-    cdef bint fast = sell_available()
-    cdef Py_ssize_t c
-    if fast:
-        # AVX-512: 8 rows per step, the CSR entries gathered (lamina_sell.h)
-        for c in prange(nt, nogil=True, schedule="static", num_threads=nt):
-            bad += lamina_sell_differs_avx512(
-                nsl * c // nt, nsl * (c + 1) // nt, n, &sptr[0], &slen[0],
-                &col[0] if col.shape[0] else NULL,
-                <const void *> &val[0] if val.shape[0] else NULL, &indptr[0],
-                <const void *> &indices[0] if indices.shape[0] else NULL,
-                <const void *> &data[0] if data.shape[0] else NULL,
-                csr_index is longlong, floating is float, stored_t is float)
-        return bad == 0
-    for s in prange(nsl, nogil=True, schedule="static", num_threads=nt):
-        bad += _sell_slice_differs(s, n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
-                                   &data[0] if data.shape[0] else NULL, &sptr[0], &slen[0],
-                                   &col[0] if col.shape[0] else NULL,
-                                   &val[0] if val.shape[0] else NULL)
+    # 8 rows per step, the CSR entries gathered (lamina_sell.h)
+    for c in prange(nt, nogil=True, schedule="static", num_threads=nt):
+        bad += lamina_sell_differs_avx512(
+            nsl * c // nt, nsl * (c + 1) // nt, n, &sptr[0], &slen[0],
+            &col[0] if col.shape[0] else NULL,
+            <const void *> &val[0] if val.shape[0] else NULL, &indptr[0],
+            <const void *> &indices[0] if indices.shape[0] else NULL,
+            <const void *> &data[0] if data.shape[0] else NULL,
+            csr_index is longlong, floating is float, stored_t is float)
     return bad == 0
 
 
@@ -392,9 +377,8 @@ cdef inline double _sell_slices(Py_ssize_t s0, Py_ssize_t s1, Py_ssize_t n,
                                 const long long *sptr, const int *slen, const int *col,
                                 const floating *val, const floating *x, const floating *b,
                                 floating *y, const floating *w) noexcept nogil:
-    cdef Py_ssize_t nsl = (n + 7) // 8
     if floating is double:
-        if slen[9 * nsl + sptr[nsl] // 8]:     # float64 matrix, float32 values
+        if _values_f32(n, sptr, slen):         # float64 matrix, float32 values
             return lamina_sell_d32_avx512(s0, s1, n, sptr, slen, col,
                                           <const float *> <const void *> val, x, b, y, w)
         return lamina_sell_d_avx512(s0, s1, n, sptr, slen, col, val, x, b, y, w)
@@ -407,11 +391,10 @@ def sell_matvec(Py_ssize_t n, const long long[::1] sptr, const int[::1] slen,
                 const floating[::1] x, floating[::1] y, int n_threads=1):
     """In place: y = A x for A in the SELL-8 layout of :func:`sell_from_csr` (test hook)."""
     cdef Py_ssize_t n_blocks = blocks.shape[0] - 1
-    cdef Py_ssize_t nsl = (n + 7) // 8
     if not sell_available():
         raise RuntimeError("the SELL-8 kernels need AVX-512")
-    if sizeof(stored_t) != sizeof(floating) and not (
-            floating is double and slen[9 * nsl + sptr[nsl] // 8] == 1):
+    if not _stored_ok(<const stored_t *> NULL, <const floating *> NULL,
+                      _values_f32(n, &sptr[0], &slen[0])):
         raise TypeError("val's dtype does not match x's and the layout's value format")
     if n_blocks <= 0 or n == 0:
         return
