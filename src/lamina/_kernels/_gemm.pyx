@@ -378,8 +378,8 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     cdef floating *bufB
     cdef double flops
     cdef bint direct_b
-    cdef int g
-    cdef Py_ssize_t ng, j0, j1
+    cdef Py_ssize_t unit, extent, ng, j0, j1
+    cdef Py_ssize_t step_a, step_b, step_c, step_bias
     if m <= 0 or n <= 0:
         return 0
     if k <= 0 or alpha == 0:
@@ -452,45 +452,36 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         record_team_size(1)
         _gemm_loops(isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
                     C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB, direct_b)
-    elif column_split:
-        with parallel(num_threads=nt):
-            tid = threadid()
-            team = lamina_omp_get_num_threads()
-            if tid == 0:
-                record_team_size(team)
-            # The thread's columns, in whole SIMD vectors: 512 float32 columns are 256 + 256
-            # (each 5 panels of 48 and one narrow 16-column tile), not 240 + 272.  Every
-            # element of C gets the same roundings in any tile (the micro-kernel
-            # contract), so the split changes no result.
-            g = _split_lanes(isa, bs.nr, alpha)
-            ng = _ceil_div(n, g)
-            j0 = ng * tid // team * g
-            j1 = min(n, ng * (tid + 1) // team * g)
-            if j1 > j0:
-                _gemm_loops(isa, bs, mc, m, j1 - j0, k, alpha, A, rsa, csa,
-                            B + j0 * csb, rsb, csb, beta, C + j0 * csc, rsc, csc,
-                            NULL if bias == NULL else bias + j0 * bias_cs, bias_rs, bias_cs,
-                            act, bufA + tid * mc * kc_max, bufB + tid * kc_max * nc_max,
-                            direct_b)
     else:
+        # Each thread runs the five loops on its own block of C with its own buffers:
+        # whole MC-row blocks, or (column split) whole SIMD vectors of columns -- 512
+        # float32 columns are 256 + 256 (5 panels of 48 and a narrow 16-column tile each),
+        # not 240 + 272.  Nothing packed is shared: sharing the packed B panel cost a
+        # barrier per block and half of it read from the other core, which on a 2-core
+        # machine took longer than packing it (float32 128^3 153 -> 266, 256^3 284 -> 367,
+        # 784x128x512 360 -> 378 GFLOP/s).  Every element of C gets the same roundings in
+        # any tile (the micro-kernel contract), so the split changes no result.
+        if column_split:
+            unit, extent = _split_lanes(isa, bs.nr, alpha), n
+            step_a, step_b, step_c, step_bias = 0, csb, csc, bias_cs
+        else:
+            unit, extent = mc, m
+            step_a, step_b, step_c, step_bias = rsa, 0, rsc, bias_rs
         with parallel(num_threads=nt):
             tid = threadid()
             team = lamina_omp_get_num_threads()
             if tid == 0:
                 record_team_size(team)
-            # The thread's rows: whole MC blocks (every thread packs all of B itself;
-            # sharing the packed panel cost a barrier per block and half of it read from
-            # the other core, which on this 2-core machine took longer than packing it:
-            # float32 128^3 153 -> 266, 256^3 284 -> 367, 784x128x512 360 -> 378 GFLOP/s).
-            ng = _ceil_div(m, mc)
-            j0 = ng * tid // team * mc
-            j1 = min(m, ng * (tid + 1) // team * mc)
+            ng = _ceil_div(extent, unit)
+            j0 = ng * tid // team * unit
+            j1 = min(extent, ng * (tid + 1) // team * unit)
             if j1 > j0:
-                _gemm_loops(isa, bs, mc, j1 - j0, n, k, alpha, A + j0 * rsa, rsa, csa,
-                            B, rsb, csb, beta, C + j0 * rsc, rsc, csc,
-                            NULL if bias == NULL else bias + j0 * bias_rs, bias_rs, bias_cs,
-                            act, bufA + tid * mc * kc_max, bufB + tid * kc_max * nc_max,
-                            direct_b)
+                _gemm_loops(isa, bs, mc, m if column_split else j1 - j0,
+                            j1 - j0 if column_split else n, k, alpha, A + j0 * step_a, rsa,
+                            csa, B + j0 * step_b, rsb, csb, beta, C + j0 * step_c, rsc, csc,
+                            NULL if bias == NULL else bias + j0 * step_bias, bias_rs,
+                            bias_cs, act, bufA + tid * mc * kc_max,
+                            bufB + tid * kc_max * nc_max, direct_b)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
     return 0
