@@ -433,6 +433,79 @@ def test_gemm_unpacked_b_matches_packed(isa, dtype, rng, shape):
         _check(lamina.gemm(a, b), a, b)
 
 
+@pytest.mark.parametrize("m, k, n", [(64, 64, 64), (17, 33, 49), (9, 100, 16), (8, 7, 47),
+                                     (3, 384, 17), (100, 60, 100), (2, 1, 2)])
+def test_gemm_direct_tiles_match_packed(isa, dtype, rng, m, k, n):
+    """Small products run without packing (A and B read in place, the last vector of a
+    row under a mask): bit for bit the packed path's result, for row-major, column-major,
+    strided and reversed A, strided and offset B, beta and the epilogue; nothing outside
+    C is written and the NaN beside B's columns is never used.  (AVX-512 only: other ISAs
+    take the strip loop or the packed path, within rounding of it.)"""
+    a0 = rng.standard_normal((m, k)).astype(dtype)
+    big_b = np.full((k + 2, n + 5), np.nan, dtype)
+    big_b[1:k + 1, 2:n + 2] = rng.standard_normal((k, n))
+    b = big_b[1:k + 1, 2:n + 2]
+    c0 = rng.standard_normal((m, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+    big_a = rng.standard_normal((2 * m, 2 * k)).astype(dtype)
+    for a in (a0, np.asfortranarray(a0), big_a[::2, ::2], big_a[::-2, 1::2]):
+        for beta, act in ((0.0, None), (0.5, "relu")):
+            with _packed_always():
+                packed = lamina.gemm(a, b, c0, beta=beta, bias=bias, activation=act)
+            sentinel = np.full((m + 3, n + 4), -7.0, dtype)
+            out = sentinel[1:m + 1, 2:n + 2]
+            out[...] = c0
+            got = lamina.gemm(a, b, out if beta else None, beta=beta, bias=bias,
+                              activation=act, out=out)
+            assert got is out
+            if isa == "avx512":             # the direct tiles (other ISAs: strip loop)
+                np.testing.assert_array_equal(out, packed)
+            else:
+                scale = tol(dtype, k) * (1 + np.abs(packed).max())
+                np.testing.assert_allclose(out, packed, rtol=0, atol=scale)
+            out[...] = -7.0
+            assert np.all(sentinel == -7.0)
+    _check(lamina.matmul(a0, b), a0, b)
+
+
+def test_matmul_fast_path_contract(dtype, rng):
+    """lamina.matmul's C-level fast path: the same answer as the general path for views
+    and out=, and anything it does not take (mixed dtypes, overlap, read-only or
+    non-contiguous out, 1-D and stacked operands) still right or a clear error."""
+    a = rng.standard_normal((40, 30)).astype(dtype)
+    b = rng.standard_normal((30, 20)).astype(dtype)
+    exp = a.astype(np.float64) @ b.astype(np.float64)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for x, y in ((a, b), (a[::-1], b[:, ::-1]), (np.asfortranarray(a), b.T.copy().T)):
+        got = lamina.matmul(x, y)
+        assert got.dtype == dtype and got.flags.c_contiguous
+        np.testing.assert_allclose(got, x.astype(np.float64) @ y.astype(np.float64),
+                                   rtol=tol, atol=tol)
+    out = np.empty((40, 20), dtype)
+    assert lamina.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, exp, rtol=tol, atol=tol)
+    strided = np.empty((40, 40), dtype)[:, ::2]
+    assert lamina.matmul(a, b, out=strided) is strided
+    np.testing.assert_allclose(strided, exp, rtol=tol, atol=tol)
+    sq = rng.standard_normal((30, 30)).astype(dtype)
+    x = sq.copy()
+    assert lamina.matmul(x, x, out=x) is x              # out is both inputs
+    np.testing.assert_allclose(x, sq.astype(np.float64) @ sq, rtol=tol * 10, atol=tol * 10)
+    mixed = lamina.matmul(a, b.astype(np.float64 if dtype == np.float32 else np.float32))
+    assert mixed.dtype == np.float64
+    ro = np.empty((40, 20), dtype)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError):
+        lamina.matmul(a, b, out=ro)
+    with pytest.raises(ValueError, match="dtype|shape"):
+        lamina.matmul(a, b, out=np.empty((40, 21), dtype))
+    with pytest.raises(ValueError, match="core dimension"):
+        lamina.matmul(a, a)
+    swapped = np.empty((40, 30), dtype).byteswap().view(np.dtype(dtype).newbyteorder())
+    swapped[...] = a
+    np.testing.assert_allclose(lamina.matmul(swapped, b), exp, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("m, n", [(1, 300), (300, 1), (1, 1)])
 def test_gemm_vector_shapes_take_the_gemv_route(isa, dtype, rng, m, n):
     """A row or column vector operand runs as a GEMV: same contract (alpha, beta == 0

@@ -141,33 +141,6 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False, bia
     return _finish(out, target)
 
 
-_F64 = np.dtype(np.float64)
-_F32 = np.dtype(np.float32)
-
-
-def _matmul_plain(a, b, out, n_threads):
-    """The common case without the general path's conversions: two 2-D arrays of one float
-    dtype (checked by the caller) whose strides are whole elements, at least 2 x 2 result,
-    and `out` None or a C-contiguous array of the result's shape and dtype that overlaps
-    neither input.  Returns None for anything else (the general path then handles it,
-    errors included).  At 64 x 64 x 64 the general path's bookkeeping took longer than
-    the product."""
-    m, k = a.shape
-    k2, n = b.shape
-    size = a.itemsize
-    if (k != k2 or m < 2 or n < 2 or a.strides[0] % size or a.strides[1] % size
-            or b.strides[0] % size or b.strides[1] % size):
-        return None
-    if out is None:
-        out = np.empty((m, n), a.dtype)
-    elif not (type(out) is np.ndarray and out.shape == (m, n) and out.dtype is a.dtype
-              and out.flags.c_contiguous and not np.may_share_memory(out, a)
-              and not np.may_share_memory(out, b)):
-        return None
-    _gemm.gemm(1.0, a, b, 0.0, out, None, _gemm.ACT_NONE, resolve_threads(n_threads))
-    return out
-
-
 def _matmul_2d(a, b, target, threads):
     """target (m x n) = a @ b for 2-D operands; matrix-vector shapes go to gemv."""
     m, k = a.shape
@@ -210,9 +183,10 @@ def matmul(a, b, out=None, *, n_threads=None):
     >>> lamina.matmul(np.ones((5, 2, 3)), np.ones((3, 4))).shape
     (5, 2, 4)
     """
-    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
-            and a.dtype is b.dtype and (a.dtype is _F64 or a.dtype is _F32)):
-        fast = _matmul_plain(a, b, out, n_threads)
+    if (type(a) is np.ndarray and type(b) is np.ndarray
+            and (out is None or type(out) is np.ndarray)):
+        # Two 2-D arrays of one float dtype: checked and multiplied at C level.
+        fast = _gemm.matmul_plain(a, b, out, resolve_threads(n_threads))
         if fast is not None:
             return fast
     a = as_float_array(a, "a")

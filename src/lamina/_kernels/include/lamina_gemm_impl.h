@@ -252,6 +252,43 @@ static inline void LG(gemm_tile)(int isa, int mr, int nr, ptrdiff_t kc, const LT
         }
 }
 
+/* C = A B + beta C with nothing packed (AVX-512 only; returns -1 for other ISAs): B is
+ * row-major with unit column stride, C has unit column stride, alpha is 1 and k is at most
+ * KC, so every element gets the packed path's roundings.  Column tiles of NR outside,
+ * row tiles of MR inside: the k x NR strip of B stays in L1 while the row tiles pass. */
+static inline int LG(gemm_direct)(int isa, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                  const LT *A, ptrdiff_t rsa, ptrdiff_t csa, const LT *B,
+                                  ptrdiff_t rsb, LT beta, LT *C, ptrdiff_t rsc)
+{
+#if LAMINA_X86
+    const int lanes = 64 / (int)sizeof(LT), mr = 8, nr = 3 * lanes;
+    ptrdiff_t i0, j0;
+    if (isa != LAMINA_ISA_AVX512) return -1;
+    for (j0 = 0; j0 < n; j0 += nr) {
+        int w = (int)(n - j0 < nr ? n - j0 : nr);
+        int nv = (w + lanes - 1) / lanes, tail = w - (nv - 1) * lanes;
+        unsigned int mask = tail == lanes ? (1u << lanes) - 1 : (1u << tail) - 1;
+        for (i0 = 0; i0 < m; i0 += mr) {
+            int m_eff = (int)(m - i0 < mr ? m - i0 : mr);
+#if LG_IS_FLOAT
+            lamina_ukr_avx512_s8x48_direct(k, A + i0 * rsa, rsa, csa, B + j0, rsb,
+                                           C + i0 * rsc + j0, rsc, beta, m_eff, nv,
+                                           (__mmask16)mask);
+#else
+            lamina_ukr_avx512_d8x24_direct(k, A + i0 * rsa, rsa, csa, B + j0, rsb,
+                                           C + i0 * rsc + j0, rsc, beta, m_eff, nv,
+                                           (__mmask8)mask);
+#endif
+        }
+    }
+    return 0;
+#else
+    (void)isa; (void)m; (void)n; (void)k; (void)A; (void)rsa; (void)csa; (void)B;
+    (void)rsb; (void)beta; (void)C; (void)rsc;
+    return -1;
+#endif
+}
+
 /* ---- epilogue ---------------------------------------------------------------------- */
 
 static inline LT LG(_activate)(LT x, int act)

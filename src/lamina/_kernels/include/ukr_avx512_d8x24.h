@@ -24,6 +24,9 @@
 #define UKR_FMA _mm512_fmadd_pd
 #define UKR_ADD _mm512_add_pd
 #define UKR_MUL _mm512_mul_pd
+#define UKR_MASK_T __mmask8
+#define UKR_MASKLOADU _mm512_maskz_loadu_pd
+#define UKR_MASKSTOREU _mm512_mask_storeu_pd
 #include "ukr_x86_template.h"
 #include "ukr_x86_undef.h"
 #endif

@@ -23,6 +23,9 @@
 #define UKR_FMA _mm512_fmadd_ps
 #define UKR_ADD _mm512_add_ps
 #define UKR_MUL _mm512_mul_ps
+#define UKR_MASK_T __mmask16
+#define UKR_MASKLOADU _mm512_maskz_loadu_ps
+#define UKR_MASKSTOREU _mm512_mask_storeu_ps
 #include "ukr_x86_template.h"
 #include "ukr_x86_undef.h"
 #endif

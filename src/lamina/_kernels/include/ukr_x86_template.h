@@ -127,3 +127,82 @@ UKR_ATTR static void UKR_CAT(UKR_NAME, _narrow)(ptrdiff_t k, const UKR_T *LAMINA
 #endif
     UKR_CAT(UKR_NAME, _body)(k, a, b, UKR_NR, c, rsc, beta, UKR_NV, 1);
 }
+
+#ifdef UKR_MASKLOADU
+/* Direct tiles for small products (nothing packed): A read in place at strides rsa, csa
+ * (one broadcast per row and k step), B read in place as a row-major matrix at row
+ * stride ldb, the last of the `nv` vectors of each row loaded and stored under `mask`
+ * (columns past n are never read or written).  Rows from m_eff on repeat the last real
+ * row of A and are not stored.  alpha is 1; the k loop and the beta merge are those of
+ * the packed kernel, so each element gets exactly its roundings (k <= KC).  Packing a
+ * 64^3 product's A and B took as long as multiplying them. */
+UKR_ATTR static inline __attribute__((always_inline)) void UKR_CAT(UKR_NAME, _dbody)(
+    ptrdiff_t k, const UKR_T *a, ptrdiff_t rsa, ptrdiff_t csa, const UKR_T *b,
+    ptrdiff_t ldb, UKR_T *c, ptrdiff_t rsc, UKR_T beta, int m_eff, const int nv,
+    UKR_MASK_T mask)
+{
+    UKR_V acc[UKR_MR][UKR_NV];
+    const UKR_T *ar[UKR_MR];
+    ptrdiff_t p, pa;
+    int i, v;
+#pragma GCC unroll 16
+    for (i = 0; i < UKR_MR; ++i) {
+        ar[i] = a + (i < m_eff ? i : m_eff - 1) * rsa;
+#pragma GCC unroll 4
+        for (v = 0; v < nv; ++v) acc[i][v] = UKR_ZERO;
+    }
+#pragma GCC unroll 4
+    for (p = 0, pa = 0; p < k; ++p, pa += csa) {
+        UKR_V bv[UKR_NV];
+#pragma GCC unroll 4
+        for (v = 0; v < nv; ++v)
+            bv[v] = v == nv - 1 ? UKR_MASKLOADU(mask, b + v * (UKR_NR / UKR_NV))
+                                : UKR_LOADU(b + v * (UKR_NR / UKR_NV));
+#pragma GCC unroll 16
+        for (i = 0; i < UKR_MR; ++i) {
+            UKR_V av = UKR_SET1(ar[i][pa]);
+#pragma GCC unroll 4
+            for (v = 0; v < nv; ++v) acc[i][v] = UKR_FMA(av, bv[v], acc[i][v]);
+        }
+        b += ldb;
+    }
+    __asm__("" : "+r"(c), "+r"(rsc));
+    UKR_V bt = UKR_SET1(beta);
+#pragma GCC unroll 16
+    for (i = 0; i < UKR_MR; ++i) {
+        if (i >= m_eff) break;
+#pragma GCC unroll 4
+        for (v = 0; v < nv; ++v) {
+            UKR_T *cp = c + i * rsc + v * (UKR_NR / UKR_NV);
+            UKR_V r = acc[i][v];
+            if (v == nv - 1) {
+                if (beta != 0) r = UKR_ADD(r, UKR_MUL(bt, UKR_MASKLOADU(mask, cp)));
+                UKR_MASKSTOREU(cp, mask, r);
+            } else {
+                if (beta != 0) r = UKR_ADD(r, UKR_MUL(bt, UKR_LOADU(cp)));
+                UKR_STOREU(cp, r);
+            }
+        }
+    }
+}
+
+UKR_ATTR static void UKR_CAT(UKR_NAME, _direct)(ptrdiff_t k, const UKR_T *a, ptrdiff_t rsa,
+                                                ptrdiff_t csa, const UKR_T *b, ptrdiff_t ldb,
+                                                UKR_T *c, ptrdiff_t rsc, UKR_T beta,
+                                                int m_eff, int nv, UKR_MASK_T mask)
+{
+#if UKR_NV > 2
+    if (nv == 2) {
+        UKR_CAT(UKR_NAME, _dbody)(k, a, rsa, csa, b, ldb, c, rsc, beta, m_eff, 2, mask);
+        return;
+    }
+#endif
+#if UKR_NV > 1
+    if (nv == 1) {
+        UKR_CAT(UKR_NAME, _dbody)(k, a, rsa, csa, b, ldb, c, rsc, beta, m_eff, 1, mask);
+        return;
+    }
+#endif
+    UKR_CAT(UKR_NAME, _dbody)(k, a, rsa, csa, b, ldb, c, rsc, beta, m_eff, UKR_NV, mask);
+}
+#endif

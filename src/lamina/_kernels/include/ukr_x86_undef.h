@@ -14,3 +14,6 @@
 #undef UKR_FMA
 #undef UKR_ADD
 #undef UKR_MUL
+#undef UKR_MASK_T
+#undef UKR_MASKLOADU
+#undef UKR_MASKSTOREU
