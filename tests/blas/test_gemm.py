@@ -224,9 +224,9 @@ def test_gemm_threads_bitwise_identical(isa, dtype, rng):
                                      (130, 200, 130), (450, 800, 300)])
 @pytest.mark.parametrize("trans", [(False, False), (True, False), (False, True)])
 def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
-    """2 threads split the columns of C (forced here for every m; by default up to
-    COLUMN_SPLIT_ROWS rows): each packs its own B, the packed A blocks are shared, several
-    row blocks and k blocks included.  Each thread gets whole SIMD vectors of columns, so its
+    """2 threads split the columns of C (forced here for every m and with the k split off;
+    by default up to COLUMN_SPLIT_ROWS rows): each packs its own A and B, several row blocks
+    and k blocks included.  Each thread gets whole SIMD vectors of columns, so its
     tiles are not the 1-thread ones, but every element gets the same roundings in any tile:
     the result is the 1-thread one bit for bit, and the row split agrees with it too."""
     ta, tb = trans
@@ -241,10 +241,12 @@ def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
 
     one = run(1)
     old = _gemm.set_column_split_rows(1 << 30)
+    old_k = _gemm.set_k_split(False)
     try:
         two = run(2)
     finally:
         _gemm.set_column_split_rows(old)
+        _gemm.set_k_split(old_k)
     assert _runtime.last_team_size() == 2
     np.testing.assert_array_equal(one, two)
     old = _gemm.set_column_split_rows(0)
@@ -255,6 +257,40 @@ def test_gemm_column_split_bitwise_identical(isa, dtype, rng, m, k, n, trans):
     np.testing.assert_array_equal(one, rows)
     ref = np.maximum(0.5 * c + (a.T if ta else a).astype(np.float64)
                      @ (b.T if tb else b).astype(np.float64) + bias, 0)
+    np.testing.assert_allclose(one, ref, rtol=0, atol=(2e-3 if dtype == np.float32 else 1e-10)
+                               * np.sqrt(k))
+
+
+@pytest.mark.parametrize("m, k, n", [(128, 784, 512), (128, 512, 512), (32, 784, 512),
+                                     (37, 450, 131), (192, 790, 49), (64, 401, 1000)])
+def test_gemm_k_split_bitwise_identical(isa, dtype, rng, m, k, n):
+    """Two threads, a row-major B and k in two KC blocks: each thread multiplies one k
+    block, the second into a buffer added after a barrier, and the epilogue runs on the
+    sum.  That sum is the serial path's own last step, so the result is the 1-thread one
+    bit for bit (beta, bias, activation, small-m in-place B and edge tiles included), and
+    equal to the column split's."""
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+
+    def run(threads):
+        return lamina.gemm(a, b, c, beta=0.5, bias=bias, activation="relu",
+                           n_threads=threads)
+
+    one = run(1)
+    two = run(2)
+    assert _runtime.last_team_size() == 2
+    np.testing.assert_array_equal(one, two)
+    old = _gemm.set_k_split(False)
+    try:
+        np.testing.assert_array_equal(one, run(2))
+    finally:
+        _gemm.set_k_split(old)
+    plain = lamina.gemm(a, b, n_threads=2)
+    np.testing.assert_array_equal(plain, lamina.gemm(a, b, n_threads=1))
+    _check(plain, a, b)
+    ref = np.maximum(0.5 * c + a.astype(np.float64) @ b.astype(np.float64) + bias, 0)
     np.testing.assert_allclose(one, ref, rtol=0, atol=(2e-3 if dtype == np.float32 else 1e-10)
                                * np.sqrt(k))
 

@@ -49,6 +49,7 @@ from lamina._kernels._runtime cimport get_isa, record_team_size
 
 cdef extern from "lamina_omp.h" nogil:
     int lamina_omp_get_num_threads()
+    void lamina_omp_barrier()
 
 cdef extern from "lamina_gemm.h" nogil:
     ctypedef struct lamina_gemm_blocks_t:
@@ -169,6 +170,17 @@ cdef Py_ssize_t _direct_b_rows = DIRECT_B_ROWS
 # column split: float64 512x784x512 165 / 174, 1024^3 176 / 183, 4096^3 174 / 183;
 # float32 2048x192x2048 348 / 364, 4096^3 363 / 375; but float32 784x128x512 342 / 318.
 COLUMN_SPLIT_ROWS = 192
+# With two threads, a row-major B and k in exactly two KC blocks, a C of at most
+# COLUMN_SPLIT_ROWS rows is split along k instead: each thread multiplies one k block
+# (contiguous rows of B), the second into a private buffer, and after a barrier each
+# thread adds the buffer into half the rows of C and applies the epilogue there.  The sum
+# of the two blocks is the serial path's own last step (acc + C, one rounding), so the
+# result is bitwise the serial one.  A column split reads every row of B in two
+# interleaved halves, which this machine's prefetchers serve poorly, and, in training,
+# half of those rows were just written by the other core's optimizer step (which splits
+# the weights by rows).  The buffer is limited to K_SPLIT_BYTES.
+cdef bint _k_split = True
+cdef Py_ssize_t K_SPLIT_BYTES = 1 << 20
 cdef Py_ssize_t _column_split_rows = COLUMN_SPLIT_ROWS
 cdef Py_ssize_t COLUMN_SPLIT_BYTES = 4096
 
@@ -393,6 +405,9 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     cdef Py_ssize_t unit, extent, ng, j0, j1
     cdef Py_ssize_t step_a, step_b, step_c, step_bias
     cdef int r
+    cdef bint k_split
+    cdef floating *bufP = NULL
+    cdef lamina_gemm_blocks_t bsk
     if m <= 0 or n <= 0:
         return 0
     if k <= 0 or alpha == 0:
@@ -450,7 +465,12 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and (
         m <= _column_split_rows
         or (_column_split_rows > 0 and n * sizeof(floating) >= COLUMN_SPLIT_BYTES))
-    if column_split:
+    k_split = (_k_split and nt == 2 and csb == 1 and csc == 1 and m <= _column_split_rows
+               and _ceil_div(k, bs.kc) == 2
+               and m * n * <Py_ssize_t> sizeof(floating) <= K_SPLIT_BYTES)
+    if k_split:
+        column_split = False
+    if column_split or k_split:
         # All rows in one block per thread (at most MC rows, a multiple of MR): the same
         # row blocks as one thread, so every rounding is the serial one.
         mc = _ceil_div(_ceil_div(m, _ceil_div(m, bs.mc)), bs.mr) * bs.mr
@@ -467,9 +487,12 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
     # One packed B panel and one packed A block per thread: nothing packed is shared.
     bufB = <floating *> lamina_gemm_alloc(nt * kc_max * nc_max * sizeof(floating))
     bufA = <floating *> lamina_gemm_alloc(nt * mc * kc_max * sizeof(floating))
-    if bufA == NULL or bufB == NULL:
+    if k_split:
+        bufP = <floating *> lamina_gemm_alloc(m * n * sizeof(floating))
+    if bufA == NULL or bufB == NULL or (k_split and bufP == NULL):
         lamina_gemm_free(bufA)
         lamina_gemm_free(bufB)
+        lamina_gemm_free(bufP)
         return -1
     if nt == 1:
         record_team_size(1)
@@ -484,30 +507,77 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
         # machine took longer than packing it (float32 128^3 153 -> 266, 256^3 284 -> 367,
         # 784x128x512 360 -> 378 GFLOP/s).  Every element of C gets the same roundings in
         # any tile (the micro-kernel contract), so the split changes no result.
-        if column_split:
-            unit, extent = _split_lanes(isa, bs.nr, alpha), n
-            step_a, step_b, step_c, step_bias = 0, csb, csc, bias_cs
+        if k_split:
+            # k blocks [0, kc_max) and [kc_max, k): the serial blocking (see _k_split)
+            bsk = bs
+            bsk.kc = <int> kc_max
+            with parallel(num_threads=2):
+                tid = threadid()
+                team = lamina_omp_get_num_threads()
+                if tid == 0:
+                    record_team_size(team)
+                if team < 2:
+                    _gemm_loops(isa, bs, mc, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta,
+                                C, rsc, csc, bias, bias_rs, bias_cs, act, bufA, bufB,
+                                direct_b)
+                else:
+                    if tid == 0:
+                        _gemm_loops(isa, bsk, mc, m, n, kc_max, alpha, A, rsa, csa, B, rsb,
+                                    csb, beta, C, rsc, 1, NULL, 0, 0, LAMINA_ACT_NONE,
+                                    bufA, bufB, direct_b)
+                    elif tid == 1:
+                        _gemm_loops(isa, bsk, mc, m, n, k - kc_max, alpha,
+                                    A + kc_max * csa, rsa, csa, B + kc_max * rsb, rsb, csb,
+                                    0, bufP, n, 1, NULL, 0, 0, LAMINA_ACT_NONE,
+                                    bufA + mc * kc_max, bufB + kc_max * nc_max, direct_b)
+                    lamina_omp_barrier()
+                    if tid < 2:
+                        j0 = m * tid // 2
+                        j1 = m * (tid + 1) // 2
+                        _k_split_merge(j0, j1, n, bufP, C, rsc)
+                        _epilogue(j1 - j0, n, C + j0 * rsc, rsc, 1,
+                                  NULL if bias == NULL else bias + j0 * bias_rs, bias_rs,
+                                  bias_cs, act)
         else:
-            unit, extent = mc, m
-            step_a, step_b, step_c, step_bias = rsa, 0, rsc, bias_rs
-        with parallel(num_threads=nt):
-            tid = threadid()
-            team = lamina_omp_get_num_threads()
-            if tid == 0:
-                record_team_size(team)
-            ng = _ceil_div(extent, unit)
-            j0 = ng * tid // team * unit
-            j1 = min(extent, ng * (tid + 1) // team * unit)
-            if j1 > j0:
-                _gemm_loops(isa, bs, mc, m if column_split else j1 - j0,
-                            j1 - j0 if column_split else n, k, alpha, A + j0 * step_a, rsa,
-                            csa, B + j0 * step_b, rsb, csb, beta, C + j0 * step_c, rsc, csc,
-                            NULL if bias == NULL else bias + j0 * step_bias, bias_rs,
-                            bias_cs, act, bufA + tid * mc * kc_max,
-                            bufB + tid * kc_max * nc_max, direct_b)
+            if column_split:
+                unit, extent = _split_lanes(isa, bs.nr, alpha), n
+                step_a, step_b, step_c, step_bias = 0, csb, csc, bias_cs
+            else:
+                unit, extent = mc, m
+                step_a, step_b, step_c, step_bias = rsa, 0, rsc, bias_rs
+            with parallel(num_threads=nt):
+                tid = threadid()
+                team = lamina_omp_get_num_threads()
+                if tid == 0:
+                    record_team_size(team)
+                ng = _ceil_div(extent, unit)
+                j0 = ng * tid // team * unit
+                j1 = min(extent, ng * (tid + 1) // team * unit)
+                if j1 > j0:
+                    _gemm_loops(isa, bs, mc, m if column_split else j1 - j0,
+                                j1 - j0 if column_split else n, k, alpha, A + j0 * step_a,
+                                rsa, csa, B + j0 * step_b, rsb, csb, beta, C + j0 * step_c,
+                                rsc, csc, NULL if bias == NULL else bias + j0 * step_bias,
+                                bias_rs, bias_cs, act, bufA + tid * mc * kc_max,
+                                bufB + tid * kc_max * nc_max, direct_b)
     lamina_gemm_free(bufA)
     lamina_gemm_free(bufB)
+    lamina_gemm_free(bufP)
     return 0
+
+
+cdef inline void _k_split_merge(Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n,
+                                const floating *P, floating *C,
+                                Py_ssize_t rsc) noexcept nogil:
+    """C[i, :] = P[i, :] + C[i, :] for rows i0 <= i < i1 (P is m x n, contiguous)."""
+    cdef Py_ssize_t i, j
+    cdef floating *cr
+    cdef const floating *pr
+    for i in range(i0, i1):
+        cr = C + i * rsc
+        pr = P + i * n
+        for j in range(n):
+            cr[j] = pr[j] + cr[j]
 
 
 cdef int gemm_kernel(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
@@ -955,6 +1025,15 @@ def set_direct_b_rows(Py_ssize_t rows):
     global _direct_b_rows
     old = _direct_b_rows
     _direct_b_rows = rows
+    return old
+
+
+def set_k_split(bint enabled):
+    """Allow or forbid the two-thread k split (see _k_split); returns the previous setting
+    (tests and experiments)."""
+    global _k_split
+    old = _k_split
+    _k_split = enabled
     return old
 
 

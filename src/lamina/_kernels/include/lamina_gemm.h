@@ -37,16 +37,18 @@
 /* ---- block sizes: one row per (dtype, ISA) ------------------------------------------
  * MR x NR: the register tile of the micro-kernel.  KC: depth of a rank-KC update (the
  * packed A block MC x KC stays in L2, a B micro-panel KC x NR streams from L1/L2).
- * MC: rows of A per packed block (a multiple of MR).  NC: columns of the shared packed B
+ * MC: rows of A per packed block (a multiple of MR).  NC: columns of the packed B
  * panel (a multiple of NR; KC x NC lives in L3).  Measured on the development machine
- * (Xeon, 2 MiB L2/core) with `lamina bench gemm`.                                        */
+ * (Xeon, 2 MiB L2/core) with `lamina bench gemm`; KC from 256 to 512 measured within
+ * noise there, and the AVX-512 rows take 400 so that k = 784 (an MNIST layer) is two
+ * blocks of 392, which the two-thread k split needs (_gemm.pyx, _k_split).            */
 typedef struct { int mr, nr, mc, kc, nc; } lamina_gemm_blocks_t;
 
 static lamina_gemm_blocks_t lamina_gemm_block_table[2][LAMINA_ISA_COUNT] = {
     /* float64:  generic               avx2                    avx512                 */
-    { {4, 4, 128, 256, 1024}, {6, 8, 144, 256, 4080}, {8, 24, 192, 384, 4032} },
+    { {4, 4, 128, 256, 1024}, {6, 8, 144, 256, 4080}, {8, 24, 192, 400, 4032} },
     /* float32 */
-    { {4, 8, 128, 256, 1024}, {6, 16, 144, 384, 4080}, {8, 48, 192, 384, 4032} },
+    { {4, 8, 128, 256, 1024}, {6, 16, 144, 384, 4080}, {8, 48, 192, 400, 4032} },
 };
 
 #define LAMINA_GEMM_MAX_TILE (8 * 48)
