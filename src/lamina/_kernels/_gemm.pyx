@@ -872,6 +872,17 @@ cdef inline bint _disjoint(Py_buffer *x, Py_buffer *y) noexcept:
     return xh <= yl or yh <= xl
 
 
+cdef inline int _plain_product(floating *C, const Py_buffer *va, const Py_buffer *vb,
+                               int n_threads) noexcept nogil:
+    """C = a @ b for checked 2-D buffers of C's dtype (C contiguous, a.shape[0] x
+    b.shape[1])."""
+    cdef Py_ssize_t s = sizeof(floating), n = vb.shape[1]
+    return gemm_ex(va.shape[0], n, va.shape[1], <floating> 1, <const floating *> va.buf,
+                   va.strides[0] // s, va.strides[1] // s, <const floating *> vb.buf,
+                   vb.strides[0] // s, vb.strides[1] // s, <floating> 0, C, n, 1, NULL, 0,
+                   1, LAMINA_ACT_NONE, n_threads)
+
+
 cdef bint _get_buffer(obj, Py_buffer *view, int flags):
     """Fill `view`; False (and nothing to release) when `obj` cannot export one."""
     try:
@@ -917,17 +928,9 @@ def matmul_plain(a, b, out, int n_threads):
                     return None
                 with nogil:
                     if code == 8:
-                        r = gemm_ex(m, n, k, <double> 1, <const double *> va.buf,
-                                    va.strides[0] // 8, va.strides[1] // 8,
-                                    <const double *> vb.buf, vb.strides[0] // 8,
-                                    vb.strides[1] // 8, <double> 0, <double *> vc.buf, n, 1,
-                                    NULL, 0, 1, 0, n_threads)
+                        r = _plain_product(<double *> vc.buf, &va, &vb, n_threads)
                     else:
-                        r = gemm_ex(m, n, k, <float> 1, <const float *> va.buf,
-                                    va.strides[0] // 4, va.strides[1] // 4,
-                                    <const float *> vb.buf, vb.strides[0] // 4,
-                                    vb.strides[1] // 4, <float> 0, <float *> vc.buf, n, 1,
-                                    NULL, 0, 1, 0, n_threads)
+                        r = _plain_product(<float *> vc.buf, &va, &vb, n_threads)
             finally:
                 PyBuffer_Release(&vc)
         finally:
