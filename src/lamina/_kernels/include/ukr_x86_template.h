@@ -134,8 +134,10 @@ UKR_ATTR static void UKR_CAT(UKR_NAME, _narrow)(ptrdiff_t k, const UKR_T *LAMINA
  * stride ldb, the last of the `nv` vectors of each row loaded and stored under `mask`
  * (columns past n are never read or written).  Rows from m_eff on repeat the last real
  * row of A and are not stored.  alpha is 1; the k loop and the beta merge are those of
- * the packed kernel, so each element gets exactly its roundings (k <= KC).  Packing a
- * 64^3 product's A and B took as long as multiplying them. */
+ * the packed kernel, so each element gets exactly its roundings (k <= KC).  A float32
+ * 64^3 product through _gemm.gemm took 4.7 us packed and takes 4.0 us direct (2.8 us of
+ * it in these tiles): packing A, packing B's 16-column edge panel and merging the edge
+ * tile through a buffer cost a third of the product. */
 UKR_ATTR static inline __attribute__((always_inline)) void UKR_CAT(UKR_NAME, _dbody)(
     ptrdiff_t k, const UKR_T *a, ptrdiff_t rsa, ptrdiff_t csa, const UKR_T *b,
     ptrdiff_t ldb, UKR_T *c, ptrdiff_t rsc, UKR_T beta, int m_eff, const int nv,
