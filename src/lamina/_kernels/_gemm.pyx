@@ -525,19 +525,18 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                         _gemm_loops(isa, bsk, mc, m, n, kc_max, alpha, A, rsa, csa, B, rsb,
                                     csb, beta, C, rsc, 1, NULL, 0, 0, LAMINA_ACT_NONE,
                                     bufA, bufB, direct_b)
-                    elif tid == 1:
+                    else:
                         _gemm_loops(isa, bsk, mc, m, n, k - kc_max, alpha,
                                     A + kc_max * csa, rsa, csa, B + kc_max * rsb, rsb, csb,
                                     0, bufP, n, 1, NULL, 0, 0, LAMINA_ACT_NONE,
                                     bufA + mc * kc_max, bufB + kc_max * nc_max, direct_b)
                     lamina_omp_barrier()
-                    if tid < 2:
-                        j0 = m * tid // 2
-                        j1 = m * (tid + 1) // 2
-                        _k_split_merge(j0, j1, n, bufP, C, rsc)
-                        _epilogue(j1 - j0, n, C + j0 * rsc, rsc, 1,
-                                  NULL if bias == NULL else bias + j0 * bias_rs, bias_rs,
-                                  bias_cs, act)
+                    j0 = m * tid // 2
+                    j1 = m * (tid + 1) // 2
+                    _k_split_merge(j0, j1, n, bufP, C, rsc)
+                    _epilogue(j1 - j0, n, C + j0 * rsc, rsc, 1,
+                              NULL if bias == NULL else bias + j0 * bias_rs, bias_rs,
+                              bias_cs, act)
         else:
             if column_split:
                 unit, extent = _split_lanes(isa, bs.nr, alpha), n
