@@ -559,3 +559,48 @@ def test_gemm_vector_shapes_take_the_gemv_route(isa, dtype, rng, m, n):
     one = lamina.gemm(a, b, c2, beta=2.0, n_threads=1)
     np.testing.assert_array_equal(one, lamina.gemm(a, b, c2, beta=2.0, n_threads=2))
     _check(one, a, b, beta=2.0, c=c2.astype(np.float64))
+
+
+@pytest.mark.parametrize("m, k, n, tb", [
+    (128, 10, 512, True),      # small k: threads split rows (an output layer's backward)
+    (128, 512, 512, True),     # column split
+    (128, 784, 512, False),    # k split
+    (64, 64, 64, False),       # direct tiles
+    (203, 300, 10, False),     # one vector wide
+    (9, 20, 7, False),         # strip loop
+    (300, 70, 200, False),     # row split
+])
+def test_gemm_relu_mask_is_product_then_mask(isa, dtype, rng, m, k, n, tb):
+    """gemm_relu_mask(a, b, y, out) = (a @ b) * (y > 0) bit for bit, the mask applied in
+    the epilogue: 1 and 2 threads, a strided y with NaN and zeros in it (both give 0),
+    C- and F-order out, and a y of the wrong shape is refused."""
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype).T if tb else \
+        rng.standard_normal((k, n)).astype(dtype)
+    y = rng.standard_normal((m, 2 * n)).astype(dtype)[:, ::2]
+    y[0, 0], y[-1, -1] = np.nan, 0.0
+    for order in ("C", "F"):
+        plain = np.empty((m, n), dtype, order=order)
+        _gemm.gemm(1.0, a, b, 0.0, plain, None, 0, 1)
+        want = np.where(y > 0, plain, 0).astype(dtype)
+        for threads in (1, 2):
+            out = np.full((m, n), np.nan, dtype, order=order)
+            _gemm.gemm_relu_mask(a, b, y, out, threads)
+            np.testing.assert_array_equal(out, want)
+    assert want[0, 0] == 0 and want[-1, -1] == 0
+    _check(np.where(y > 0, want, plain), a, b)
+    with pytest.raises(ValueError, match="y has shape"):
+        _gemm.gemm_relu_mask(a, b, y[:-1], out, 1)
+
+
+@pytest.mark.parametrize("m, k, n", [(128, 10, 512), (256, 4, 256), (64, 64, 512)])
+def test_gemm_small_k_threads_bitwise_identical(dtype, rng, m, k, n):
+    """Small-k products with a large C take two threads whatever their flop count (rows
+    split for k <= 16): the result is the one-thread one bit for bit."""
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k)).astype(dtype).T
+    one = lamina.gemm(a, b, n_threads=1)
+    two = lamina.gemm(a, b, n_threads=2)
+    assert _runtime.last_team_size() == 2
+    np.testing.assert_array_equal(one, two)
+    _check(two, a, b)

@@ -138,3 +138,64 @@ def test_backward_parameters_matches_backward_and_skips_leading_layers():
     assert model.backward_parameters(g) is None
     for key, value in model.gradients().items():
         np.testing.assert_array_equal(value, full[key])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_relu_backward_matches_layer_by_layer(dtype):
+    """Between two Dense layers whose lower one has a ReLU, the backward pass masks the
+    input-gradient product inside the GEMM: gradients and the input gradient are exactly
+    those of the layer-by-layer chain (Dense.backward in turn), and a separate ReLU layer
+    or a tanh layer takes the plain path."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((70, 12)).astype(dtype)
+    model = nn.Sequential([nn.Dense(40, activation="relu"), nn.Dense(33, activation="relu"),
+                           nn.Dense(20, activation="tanh"), nn.Dense(30), nn.ReLU(),
+                           nn.Dense(9)], dtype=dtype, random_state=1)
+    model.build(x.shape[1:])
+    g = rng.standard_normal((70, 9)).astype(dtype)
+    model.forward(x, training=True)
+    dx = model.backward(g)
+    fused = {k: v.copy() for k, v in model.gradients().items()}
+    layers = model.layers
+    assert layers[1]._feeds_relu_backward(layers[0])
+    assert not layers[3]._feeds_relu_backward(layers[2])
+    model.forward(x, training=True)
+    grad = g
+    for layer in reversed(layers):
+        grad = layer.backward(grad)
+    np.testing.assert_array_equal(dx, grad)
+    for key, value in model.gradients().items():
+        np.testing.assert_array_equal(value, fused[key])
+    model.forward(x, training=True)
+    for v in model.gradients().values():
+        v[...] = np.nan
+    model.backward_parameters(g)
+    for key, value in model.gradients().items():
+        np.testing.assert_array_equal(value, fused[key])
+
+
+def test_fit_loss_and_accuracy_fast_paths_match_public_functions(digits):
+    """fit calls the softmax cross-entropy kernel and the accuracy count directly when the
+    loss is given by name: the same history as with the public loss function passed as a
+    callable, and the count agrees with NumPy's argmax (first NaN counts as the largest)."""
+    from lamina._kernels import _nn
+    from lamina.losses import softmax_cross_entropy
+
+    X_train, _, y_train, _ = digits
+    hist = []
+    for loss in ("softmax_cross_entropy", softmax_cross_entropy):
+        model = _mlp(seed=2)
+        hist.append(model.fit(X_train[:400], y_train[:400], loss=loss,
+                              optimizer=nn.SGD(lr=0.05), epochs=2, progress=False,
+                              random_state=1))
+    assert hist[0]["loss"] == hist[1]["loss"]
+    assert "accuracy" not in hist[1] or hist[0]["accuracy"] == hist[1]["accuracy"]
+    rng = np.random.default_rng(0)
+    out = rng.standard_normal((50, 7))
+    out[3, 2] = out[3, 5] = np.nan
+    out[4, :] = 1.0
+    labels = rng.integers(0, 7, 50)
+    labels[3], labels[4] = 2, 0
+    assert _nn.count_argmax_equal(out, labels) == np.count_nonzero(out.argmax(axis=1) == labels)
+    with pytest.raises(ValueError, match="labels has length"):
+        _nn.count_argmax_equal(out, labels[:-1])

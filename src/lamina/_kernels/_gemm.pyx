@@ -65,6 +65,7 @@ cdef extern from "lamina_gemm.h" nogil:
     void lamina_gemm_prefetch_tile(const void *c, Py_ssize_t row_stride, Py_ssize_t rows,
                                    size_t row_bytes)
     int LAMINA_ACT_NONE, LAMINA_ACT_RELU, LAMINA_ACT_GELU, LAMINA_ACT_SIGMOID, LAMINA_ACT_TANH
+    int LAMINA_ACT_RELU_MASK
 
     void lamina_dgemm_pack_a(int isa, Py_ssize_t mc, Py_ssize_t kc, const double *A, Py_ssize_t rsa,
                              Py_ssize_t csa, double alpha, int mr, double *dst)
@@ -149,6 +150,15 @@ cdef double STRIP_FLOPS = 32 * 32 * 32
 # idle machine (far more when cores are shared), so a second thread pays off only once the
 # product takes well over that on one core (128^3 is ~25-50 us at 80-170 GFLOP/s).
 cdef double _parallel_min = 128.0 * 128.0 * 128.0
+# The one-vector-wide path (a classifier's output layer) needs no packing or team-wide
+# buffers, so a second thread pays off much earlier: float32 128x512x10 14.7 -> 8.9 us,
+# 512x128x10 (A transposed) 18.5 -> 10.7 us, 128x128x10 4.5 -> 3.7 us.
+# A C of this many elements takes two threads whatever k: with a small k the product is
+# the writing of C (float32 128x10x512 with B = W^T inside a training step 47 -> 29 us,
+# 256x16x256 14.7 -> 9.7 us, float64 512x8x128 20.9 -> 13.8 us).
+cdef Py_ssize_t PARALLEL_MIN_C = 1 << 16
+cdef Py_ssize_t SMALL_K = 16
+cdef double NARROW_PARALLEL_MIN = 128.0 * 1024.0
 # Up to this many rows of A (and C), a row-major B is read in place instead of packed:
 # each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
 DIRECT_B_ROWS = 64
@@ -436,7 +446,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
             and k >= 8 and n * sizeof(floating) <= 64):
         # C at most one vector wide (a classifier's output layer): no packing at all.
         _gemm_narrow(m, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc,
-                     n_threads if flops >= _parallel_min else 1)
+                     n_threads if flops >= min(_parallel_min, NARROW_PARALLEL_MIN) else 1)
         _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
         return 0
     if (flops < _small_flops and alpha == 1 and csb == 1 and csc == 1
@@ -460,11 +470,14 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
 
     bs = _blocks(isa, alpha)
     nt = n_threads if n_threads > 1 else 1
-    if flops < _parallel_min:
+    if flops < _parallel_min and m * n < PARALLEL_MIN_C:
         nt = 1
+    # With k <= SMALL_K the product is the writing of C, and threads write their own rows
+    # (whole cache lines) best: float32 128x10x512 (B = W^T) 14.3 -> 8.2 us by rows.
     column_split = nt > 1 and _ceil_div(n, bs.nr) >= 2 * nt and (
         m <= _column_split_rows
-        or (_column_split_rows > 0 and n * sizeof(floating) >= COLUMN_SPLIT_BYTES))
+        or (_column_split_rows > 0 and n * sizeof(floating) >= COLUMN_SPLIT_BYTES)) and (
+        k > SMALL_K or m < 2 * nt * bs.mr)
     k_split = (_k_split and nt == 2 and csb == 1 and csc == 1 and m <= _column_split_rows
                and _ceil_div(k, bs.kc) == 2
                and m * n * <Py_ssize_t> sizeof(floating) <= K_SPLIT_BYTES)
@@ -836,6 +849,39 @@ def gemm(double alpha, const floating[:, :] a, const floating[:, :] b, double be
         raise MemoryError("gemm: cannot allocate the packing buffers")
 
 
+def gemm_relu_mask(const floating[:, :] a, const floating[:, :] b, const floating[:, :] y,
+                   floating[:, :] c, int n_threads=1):
+    """In place: c = (a @ b) * (y > 0), the product masked while each tile is in cache.
+
+    The backward pass of a ReLU layer fused into the product that yields its output
+    gradient (``y`` is the ReLU's output; NaN in ``y`` gives 0).  Every element gets
+    exactly the roundings of ``gemm`` followed by the elementwise mask.
+    """
+    cdef Py_ssize_t m = c.shape[0], n = c.shape[1], k = a.shape[1]
+    cdef const floating *ap = NULL
+    cdef const floating *bbp = NULL
+    cdef floating one = 1
+    cdef int r
+    if a.shape[0] != m or b.shape[0] != k or b.shape[1] != n:
+        raise ValueError("gemm_relu_mask: inconsistent shapes")
+    if y.shape[0] != m or y.shape[1] != n:
+        raise ValueError(f"gemm_relu_mask: y has shape ({y.shape[0]}, {y.shape[1]}), "
+                         f"expected ({m}, {n})")
+    if m == 0 or n == 0:
+        return
+    if k > 0:
+        ap = &a[0, 0]
+        bbp = &b[0, 0]
+    with nogil:
+        r = gemm_ex(m, n, k, one, ap, _st(a.strides[0], one), _st(a.strides[1], one),
+                    bbp, _st(b.strides[0], one), _st(b.strides[1], one), 0,
+                    &c[0, 0], _st(c.strides[0], one), _st(c.strides[1], one),
+                    &y[0, 0], _st(y.strides[0], one), _st(y.strides[1], one),
+                    LAMINA_ACT_RELU_MASK, n_threads)
+    if r != 0:
+        raise MemoryError("gemm_relu_mask: cannot allocate the packing buffers")
+
+
 cdef inline int _dtype_code(Py_buffer *v) noexcept:
     """8 for a native float64 buffer, 4 for float32, 0 otherwise."""
     cdef const char *f = v.format
@@ -1018,6 +1064,15 @@ def set_small_flops(double limit):
     global _small_flops
     old = _small_flops
     _small_flops = limit
+    return old
+
+
+def set_parallel_min(double limit):
+    """Set the m*n*k threshold below which one thread runs the product; returns the
+    previous one (tests and threading experiments)."""
+    global _parallel_min
+    old = _parallel_min
+    _parallel_min = limit
     return old
 
 

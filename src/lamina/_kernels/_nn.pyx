@@ -19,6 +19,7 @@ ReLU).
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, erf, sqrt, pow
+from libc.stdint cimport int64_t
 from libc.string cimport memcpy
 from lamina._kernels._runtime cimport get_isa
 
@@ -177,6 +178,27 @@ def gather_rows(const gather_t[:, ::1] src, const Py_ssize_t[::1] rows, gather_t
     with nogil:
         for i in prange(m, schedule="static", num_threads=nt):
             memcpy(&out[i, 0], &src[rows[i], 0], row_bytes)
+
+
+def count_argmax_equal(const floating[:, ::1] x, const int64_t[::1] labels):
+    """The number of rows i whose largest entry is first reached at column labels[i] (the
+    numerator of a classifier's accuracy), with ``numpy.argmax``'s rule that the first NaN
+    counts as the largest.  One pass, no temporaries."""
+    cdef Py_ssize_t m = x.shape[0], n = x.shape[1], i, j, best, count = 0
+    cdef const floating *row
+    if labels.shape[0] != m:
+        raise ValueError(f"labels has length {labels.shape[0]}, expected {m}")
+    if n == 0:
+        return 0
+    with nogil:
+        for i in range(m):
+            row = &x[i, 0]
+            best = 0
+            for j in range(1, n):
+                if row[j] > row[best] or (row[j] != row[j] and row[best] == row[best]):
+                    best = j
+            count += best == labels[i]
+    return count
 
 
 def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):

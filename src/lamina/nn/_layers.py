@@ -139,17 +139,16 @@ class Dense(Layer):
         return y
 
     def backward(self, grad):
-        dz = self.backward_parameters(grad)
+        return self._input_gradient(self.backward_parameters(grad))
+
+    def _input_gradient(self, dz):
         return _product(dz, self.weight.T, np.empty(self._x.shape, self.dtype))
 
     def backward_parameters(self, grad):
         """The weight and bias gradients only; returns the pre-activation gradient (the
         input gradient, one more GEMM, is left to :meth:`backward`)."""
         self._require_forward("_x")
-        grad = np.ascontiguousarray(grad, dtype=self.dtype)
-        if grad.shape != self._y.shape:
-            raise ValueError(f"{self!r}: backward got gradient of shape {grad.shape}, "
-                             f"expected {self._y.shape}")
+        grad = self._check_grad(grad)
         if self.activation is not None:
             kind = _ACTIVATION_KINDS[self.activation]
             dz = np.empty_like(grad)
@@ -157,10 +156,43 @@ class Dense(Layer):
                                     _flat(dz), 0.0, threads())
         else:
             dz = grad
+        self._parameter_gradients(dz)
+        return dz
+
+    def _check_grad(self, grad):
+        grad = np.ascontiguousarray(grad, dtype=self.dtype)
+        if grad.shape != self._y.shape:
+            raise ValueError(f"{self!r}: backward got gradient of shape {grad.shape}, "
+                             f"expected {self._y.shape}")
+        return grad
+
+    def _parameter_gradients(self, dz):
         _product(self._x.T, dz, self.grad_weight)
         if self.use_bias:
             _nn.column_sums(dz, self.grad_bias, threads())
-        return dz
+
+    def _feeds_relu_backward(self, below):
+        """True when this layer's input is the output of `below`, a Dense layer with a
+        ReLU, from the last forward pass: then :meth:`_backward_into_relu` applies."""
+        return (isinstance(below, Dense) and below.activation == "relu"
+                and self._x is not None and self._x is below._y)
+
+    def _backward_into_relu(self, grad, preactivation):
+        """Parameter gradients, then the gradient with respect to the pre-activation of
+        the ReLU layer below (whose output is this layer's input ``x``): the input-gradient
+        product masked by ``x > 0`` tile by tile inside the GEMM, so the gradient with
+        respect to ``x`` is never written out and read back.  ``preactivation``: `grad`
+        is already with respect to this layer's pre-activation (its own ReLU fused the
+        same way by the layer above)."""
+        self._require_forward("_x")
+        if preactivation:
+            dz = self._check_grad(grad)
+            self._parameter_gradients(dz)
+        else:
+            dz = self.backward_parameters(grad)
+        out = np.empty(self._x.shape, self.dtype)
+        _gemm.gemm_relu_mask(dz, self.weight.T, self._x, out, threads())
+        return out
 
     def parameters(self):
         self._require_built("parameters")

@@ -9,7 +9,9 @@ import numpy as np
 
 from lamina._kernels import _nn
 from lamina._validation import as_float_array
+from lamina.losses._softmax import _mean_over_labels
 from lamina.nn._base import Layer, threads
+from lamina.nn._layers import Dense
 from lamina.nn._optim import SGD, Optimizer, clip_grad_norm
 
 __all__ = ["Sequential", "load"]
@@ -42,6 +44,14 @@ def _take_rows(X, X_rows, idx):
     _nn.gather_rows(X_rows, np.asarray(idx, dtype=np.intp), out.reshape(idx.size, -1),
                     threads())
     return out
+
+def _count_correct(out, labels):
+    """How many rows of the outputs have their largest entry at the label."""
+    if out.ndim == 2 and out.flags.c_contiguous and out.dtype.kind == "f" \
+            and labels.dtype == np.int64 and labels.flags.c_contiguous:
+        return _nn.count_argmax_equal(out, labels)
+    return int(np.count_nonzero(out.argmax(axis=1) == labels))
+
 
 class History(dict):
     """Per-epoch metrics from :meth:`Sequential.fit`: ``history["loss"]`` is a list, etc."""
@@ -111,9 +121,13 @@ class Sequential(Layer):
         return x
 
     def backward(self, grad):
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
-        return grad
+        grad, preactivation = self._backward_down_to(grad, 0)
+        if preactivation:
+            layer = self.layers[0]
+            dz = layer._check_grad(grad)
+            layer._parameter_gradients(dz)
+            return layer._input_gradient(dz)
+        return self.layers[0].backward(grad) if self.layers else grad
 
     def backward_parameters(self, grad):
         # Layers before the first one with parameters need no gradient at all, and that
@@ -121,9 +135,30 @@ class Sequential(Layer):
         first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
         if first is None:
             return
-        for layer in self.layers[:first:-1]:
-            grad = layer.backward(grad)
-        self.layers[first].backward_parameters(grad)
+        grad, preactivation = self._backward_down_to(grad, first)
+        layer = self.layers[first]
+        if preactivation:
+            layer._parameter_gradients(layer._check_grad(grad))
+        else:
+            layer.backward_parameters(grad)
+
+    def _backward_down_to(self, grad, stop):
+        """Back-propagate through the layers above ``layers[stop]``; returns the gradient
+        for ``layers[stop]`` and whether it is already with respect to that layer's
+        pre-activation (a Dense-with-ReLU pair fused its ReLU backward into the GEMM)."""
+        preactivation = False
+        for i in range(len(self.layers) - 1, stop, -1):
+            layer, below = self.layers[i], self.layers[i - 1]
+            if isinstance(layer, Dense) and layer._feeds_relu_backward(below):
+                grad = layer._backward_into_relu(grad, preactivation)
+                preactivation = True
+            elif preactivation:
+                dz = layer._check_grad(grad)
+                layer._parameter_gradients(dz)
+                grad, preactivation = layer._input_gradient(dz), False
+            else:
+                grad = layer.backward(grad)
+        return grad, preactivation
 
     def _prepare_x(self, X, name="X"):
         X = as_float_array(X, name, min_ndim=2, dtype=self.model_dtype, check_finite=True)
@@ -226,6 +261,8 @@ class Sequential(Layer):
             y_val = self._check_targets(validation_data[1], X_val.shape[0], loss_name,
                                         "validation y")
         classify = loss_name == "softmax_cross_entropy" and y.ndim == 1
+        # by name, with labels checked above: the loss kernel is called directly
+        fast_ce = classify and isinstance(loss, str)
         rng = np.random.default_rng(random_state)
         history = History(loss=[], time=[])
         if classify:
@@ -250,7 +287,10 @@ class Sequential(Layer):
                 xb, yb = _take_rows(X, X_rows, idx), y[idx]
                 out = self.forward(xb, training=True)
                 try:
-                    value, grad = loss_fn(out, yb)
+                    if fast_ce and out.ndim == 2 and out.flags.c_contiguous:
+                        value, grad = _mean_over_labels(out, yb, threads())
+                    else:
+                        value, grad = loss_fn(out, yb)
                 except ValueError as exc:
                     if np.isfinite(out).all():
                         raise
@@ -266,7 +306,7 @@ class Sequential(Layer):
                 total_loss += float(value) * idx.size
                 seen += idx.size
                 if classify:
-                    correct += int(np.count_nonzero(out.argmax(axis=1) == yb))
+                    correct += _count_correct(out, yb)
                 if bar is not None:
                     # The postfix is formatted only as often as the bar redraws (a few
                     # times a second) and on an epoch's last batch: per batch it would cost

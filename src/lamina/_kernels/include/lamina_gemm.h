@@ -108,6 +108,10 @@ static inline void lamina_gemm_prefetch_tile(const void *c, ptrdiff_t row_stride
 #define LAMINA_ACT_GELU 2
 #define LAMINA_ACT_SIGMOID 3
 #define LAMINA_ACT_TANH 4
+/* Not an activation: the backward pass of a ReLU fused into the product that yields its
+ * output gradient, C[i,j] = Y[i,j] > 0 ? C[i,j] : 0, with the matrix Y (the ReLU's
+ * output) passed in place of the bias at strides (bias_rs, bias_cs); nothing is added. */
+#define LAMINA_ACT_RELU_MASK 5
 
 #define LT double
 #define LP d

@@ -308,13 +308,29 @@ static inline LT LG(_activate)(LT x, int act)
     }
 }
 
-/* C[i,j] = act(C[i,j] + bias[i*bias_rs + j*bias_cs]) on an m x n block (bias may be NULL).
- * Called per tile right after its last rank-KC update, while the tile is in L1. */
+/* C[i,j] = act(C[i,j] + bias[i*bias_rs + j*bias_cs]) on an m x n block (bias may be NULL);
+ * with LAMINA_ACT_RELU_MASK, C[i,j] = bias[...] > 0 ? C[i,j] : 0 (bias is then the ReLU's
+ * output Y, NaN in Y gives 0 like the elementwise ReLU backward).  Called per tile right
+ * after its last rank-KC update, while the tile is in L1. */
 static void LG(gemm_epilogue)(ptrdiff_t m, ptrdiff_t n, LT *c, ptrdiff_t rsc, ptrdiff_t csc,
                               const LT *bias, ptrdiff_t bias_rs, ptrdiff_t bias_cs, int act)
 {
     ptrdiff_t i, j;
     if (!bias && act == LAMINA_ACT_NONE) return;
+    if (act == LAMINA_ACT_RELU_MASK) {
+        if (csc == 1 && bias_cs == 1) {
+            for (i = 0; i < m; ++i) {
+                LT *cr = c + i * rsc;
+                const LT *yr = bias + i * bias_rs;
+                for (j = 0; j < n; ++j) cr[j] = yr[j] > 0 ? cr[j] : (LT)0;
+            }
+        } else {
+            for (i = 0; i < m; ++i)
+                for (j = 0; j < n; ++j)
+                    if (!(bias[i * bias_rs + j * bias_cs] > 0)) c[i * rsc + j * csc] = 0;
+        }
+        return;
+    }
     if (csc == 1 && (!bias || (bias_rs == 0 && bias_cs == 1))
         && (act == LAMINA_ACT_NONE || act == LAMINA_ACT_RELU)) {
         /* The dense-layer case (contiguous rows, one bias per column, ReLU or none):
