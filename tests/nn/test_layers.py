@@ -214,3 +214,29 @@ def test_float32_gelu_and_its_gradient_on_every_isa():
             np.testing.assert_allclose(out, ref_grad, rtol=1e-6, atol=3e-7)
     finally:
         _runtime.set_isa(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, n", [(1, 5), (64, 33), (65, 7), (300, 40), (1000, 200), (3, 0),
+                                  (0, 4)])
+def test_column_sums_blocked_order_any_threads(dtype, m, n):
+    """The bias gradient: blocks of 64 rows summed in row order, then the blocks in
+    order -- the same bits for 1 and 2 threads, equal to that order computed by NumPy,
+    close to the float64 sum."""
+    from lamina._kernels import _nn
+    rng = np.random.default_rng(m * 1000 + n)
+    a = rng.standard_normal((m, n)).astype(dtype)
+    one, two = np.full(n, np.nan, dtype), np.full(n, np.nan, dtype)
+    _nn.column_sums(a, one, 1)
+    _nn.column_sums(a, two, 2)
+    np.testing.assert_array_equal(one, two)
+    want = np.zeros(n, dtype)
+    for b0 in range(0, m, 64):
+        part = a[b0].copy()
+        for row in a[b0 + 1:b0 + 64]:
+            part += row
+        want = part if b0 == 0 else want + part
+    np.testing.assert_array_equal(one, want)
+    np.testing.assert_allclose(one, a.astype(np.float64).sum(axis=0), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="out has length"):
+        _nn.column_sums(a, np.empty(n + 1, dtype), 1)

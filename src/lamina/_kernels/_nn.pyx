@@ -20,6 +20,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, erf, sqrt, pow
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from lamina._kernels._runtime cimport get_isa
 
@@ -201,25 +202,65 @@ def count_argmax_equal(const floating[:, ::1] x, const int64_t[::1] labels):
     return count
 
 
+# Rows per block of column_sums: the partial sums of fixed blocks of rows are added in
+# block order, so the association never depends on the thread count.
+cdef Py_ssize_t SUM_ROWS = 64
+
+
 def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
-    """out[j] = sum_i a[i, j] (the bias gradient), rows added in order for every thread count."""
-    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], c, nchunks
-    cdef int nt = _threads(m * n, n_threads)
+    """out[j] = sum_i a[i, j] (the bias gradient): each block of SUM_ROWS rows is added in
+    row order, then the blocks' partial sums in block order (one block: a plain in-order
+    sum), so the result is the same for every thread count."""
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], b, nb, c, nchunks
+    # below 2^17 elements a second thread's wake-up and the extra pass cost more than it
+    # saves (float32 128 x 512: 6.4 us on one thread, 9.6 us on two)
+    cdef int nt = n_threads if m * n >= (1 << 17) else 1
+    cdef floating *part
+    if out.shape[0] != n:
+        raise ValueError(f"out has length {out.shape[0]}, expected {n}")
     if n == 0:
         return
     if m == 0:
         out[:] = 0
         return
-    # Whole rows are added into `out` one after another (contiguous, vectorized), each
-    # thread owning a block of columns, so every column sums its rows in order.
+    nb = (m + SUM_ROWS - 1) // SUM_ROWS
+    if nb == 1:
+        _column_sums_block(&a[0, 0], n, m, 0, n, &out[0])
+        return
+    # Threads take whole blocks of rows: a split by columns would have each core read
+    # half of every row, which the hardware prefetchers serve far worse (float32
+    # 1024 x 1024: 142 us on one thread, 176 us on two by columns).
+    part = <floating *> malloc(nb * n * sizeof(floating))
+    if part == NULL:
+        raise MemoryError("column_sums: cannot allocate the partial sums")
     nchunks = min(<Py_ssize_t> nt, (n + 15) // 16)
     with nogil:
-        if nchunks <= 1:
-            _column_sums_block(&a[0, 0], n, m, 0, n, &out[0])
+        if nt <= 1:
+            for b in range(nb):
+                _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
+                                   0, n, part + b * n)
+            _add_partials(part, nb, n, 0, n, &out[0])
         else:
+            for b in prange(nb, schedule="static", num_threads=nt):
+                _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
+                                   0, n, part + b * n)
             for c in prange(nchunks, schedule="static", num_threads=nt):
-                _column_sums_block(&a[0, 0], n, m, n * c // nchunks, n * (c + 1) // nchunks,
-                                   &out[0])
+                _add_partials(part, nb, n, n * c // nchunks, n * (c + 1) // nchunks,
+                              &out[0])
+    free(part)
+
+
+cdef void _add_partials(const floating *part, Py_ssize_t nb, Py_ssize_t n, Py_ssize_t j0,
+                        Py_ssize_t j1, floating *out) noexcept nogil:
+    """out[j] = part[0, j] + part[1, j] + ... in block order, for j0 <= j < j1."""
+    cdef Py_ssize_t b, j
+    cdef const floating *row
+    for j in range(j0, j1):
+        out[j] = part[j]
+    for b in range(1, nb):
+        row = part + b * n
+        for j in range(j0, j1):
+            out[j] += row[j]
 
 
 cdef void _column_sums_block(const floating *a, Py_ssize_t ld, Py_ssize_t m, Py_ssize_t j0,
