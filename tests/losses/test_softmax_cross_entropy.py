@@ -430,3 +430,34 @@ def test_kernel_in_place(dtype, stream, rng):
         eps = np.finfo(dtype).eps
         np.testing.assert_allclose(row_loss.astype(dtype), ref_loss, rtol=4 * eps, atol=4 * eps)
         np.testing.assert_allclose(buf, ref_grad, rtol=4 * eps, atol=4 * eps)
+
+
+def test_kernel_refuses_mismatched_lengths():
+    """The compiled kernel checks every array against the logits' shape itself (a label
+    array shorter than the batch must never be read past its end)."""
+    from lamina.losses._softmax import _mean_over_labels
+
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    labels = np.array([0, 1, 2, 0, 1])
+    g, rows = np.empty((5, 3)), np.empty(5)
+    with pytest.raises(ValueError, match="labels has length 4, expected 5"):
+        _mean_over_labels(x, labels[:4], 1)
+    with pytest.raises(ValueError, match="g has shape"):
+        _losses.softmax_cross_entropy(x, labels, None, None, None, 0.0, False, 0, 1.0,
+                                      g[:4], rows, 1)
+    with pytest.raises(ValueError, match="row_loss has length"):
+        _losses.softmax_cross_entropy(x, labels, None, None, None, 0.0, False, 0, 1.0, g,
+                                      rows[:4], 1)
+    with pytest.raises(ValueError, match="cw has length"):
+        _losses.softmax_cross_entropy(x, labels, None, np.ones(2), None, 0.0, False, 0, 1.0,
+                                      g, rows, 1)
+    with pytest.raises(ValueError, match="sw has length"):
+        _losses.softmax_cross_entropy(x, labels, None, None, np.ones(6), 0.0, False, 0, 1.0,
+                                      g, rows, 1)
+    with pytest.raises(ValueError, match="q has shape"):
+        _losses.softmax_cross_entropy(x, None, np.ones((5, 2)), None, None, 0.0, False, 0,
+                                      1.0, g, rows, 1)
+    loss, grad = _mean_over_labels(x, labels, 1)
+    want_loss, want_grad = softmax_cross_entropy(x, labels)
+    assert loss == want_loss
+    np.testing.assert_array_equal(grad, want_grad)

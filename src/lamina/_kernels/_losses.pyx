@@ -241,6 +241,19 @@ def softmax_cross_entropy(const floating[:, :] x, const int64_t[::1] labels,
     cdef bint stream = n * C * item >= _STREAM_BYTES
     cdef bint inplace
     cdef double total = 0.0
+    if labels is not None and labels.shape[0] != n:
+        raise ValueError(f"labels has length {labels.shape[0]}, expected {n} (one per row "
+                         "of logits)")
+    if q is not None and (q.shape[0] != n or q.shape[1] != C):
+        raise ValueError(f"q has shape ({q.shape[0]}, {q.shape[1]}), expected ({n}, {C})")
+    if g.shape[0] != n or g.shape[1] != C:
+        raise ValueError(f"g has shape ({g.shape[0]}, {g.shape[1]}), expected ({n}, {C})")
+    if row_loss.shape[0] != n:
+        raise ValueError(f"row_loss has length {row_loss.shape[0]}, expected {n}")
+    if cw is not None and cw.shape[0] != C:
+        raise ValueError(f"cw has length {cw.shape[0]}, expected {C}")
+    if sw is not None and sw.shape[0] != n:
+        raise ValueError(f"sw has length {sw.shape[0]}, expected {n}")
     if n == 0 or C == 0:
         if lab != NULL and C == 0:
             _raise_bad_label(labels, 0, C)
