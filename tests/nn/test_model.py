@@ -53,6 +53,11 @@ def test_minibatch_gather_matches_indexing(dtype):
     np.testing.assert_array_equal(_take_rows(X, None, idx), X[idx])   # fallback path
     with pytest.raises(ValueError, match="out has shape"):
         _nn.gather_rows(X.reshape(500, -1), idx, np.empty((299, 42), dtype), 2)
+    for bad in (500, -1):
+        rows = idx.astype(np.intp)
+        rows[7] = bad
+        with pytest.raises(ValueError, match=rf"rows\[7\] = {bad} is out of range"):
+            _nn.gather_rows(X.reshape(500, -1), rows, np.empty((300, 42), dtype), 2)
 
 
 def test_fit_same_with_non_contiguous_input(digits):

@@ -166,14 +166,19 @@ ctypedef fused gather_t:
 
 def gather_rows(const gather_t[:, ::1] src, const Py_ssize_t[::1] rows, gather_t[:, ::1] out,
                 int n_threads):
-    """out[i] = src[rows[i]] (a mini-batch), rows copied in parallel.  Every index must
-    already lie in [0, src.shape[0]); the caller checks (``lamina.nn`` draws them from a
-    permutation of range(len(src)))."""
-    cdef Py_ssize_t m = rows.shape[0], n = src.shape[1], i
+    """out[i] = src[rows[i]] (a mini-batch), rows copied in parallel.  ValueError for an
+    index outside ``[0, src.shape[0])``."""
+    cdef Py_ssize_t m = rows.shape[0], n = src.shape[1], nsrc = src.shape[0], i, bad = -1
     cdef size_t row_bytes = n * sizeof(gather_t)
     cdef int nt = _threads(m * n, n_threads)
     if out.shape[0] != m or out.shape[1] != n:
         raise ValueError(f"out has shape ({out.shape[0]}, {out.shape[1]}), expected ({m}, {n})")
+    for i in range(m):
+        if rows[i] < 0 or rows[i] >= nsrc:
+            bad = i
+            break
+    if bad >= 0:
+        raise ValueError(f"rows[{bad}] = {rows[bad]} is out of range for {nsrc} rows")
     if m == 0 or n == 0:
         return
     with nogil:
