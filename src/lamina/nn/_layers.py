@@ -148,15 +148,17 @@ class Dense(Layer):
         """The weight and bias gradients only; returns the pre-activation gradient (the
         input gradient, one more GEMM, is left to :meth:`backward`)."""
         self._require_forward("_x")
-        grad = self._check_grad(grad)
-        if self.activation is not None:
-            kind = _ACTIVATION_KINDS[self.activation]
-            dz = np.empty_like(grad)
-            _nn.activation_backward(kind, _flat(self._z), _flat(self._y), _flat(grad),
-                                    _flat(dz), 0.0, threads())
-        else:
-            dz = grad
+        dz = self._preactivation_grad(grad)
         self._parameter_gradients(dz)
+        return dz
+
+    def _preactivation_grad(self, grad):
+        grad = self._check_grad(grad)
+        if self.activation is None:
+            return grad
+        dz = np.empty_like(grad)
+        _nn.activation_backward(_ACTIVATION_KINDS[self.activation], _flat(self._z),
+                                _flat(self._y), _flat(grad), _flat(dz), 0.0, threads())
         return dz
 
     def _check_grad(self, grad):
@@ -185,11 +187,8 @@ class Dense(Layer):
         is already with respect to this layer's pre-activation (its own ReLU fused the
         same way by the layer above)."""
         self._require_forward("_x")
-        if preactivation:
-            dz = self._check_grad(grad)
-            self._parameter_gradients(dz)
-        else:
-            dz = self.backward_parameters(grad)
+        dz = self._check_grad(grad) if preactivation else self._preactivation_grad(grad)
+        self._parameter_gradients(dz)
         out = np.empty(self._x.shape, self.dtype)
         _gemm.gemm_relu_mask(dz, self.weight.T, self._x, out, threads())
         return out
