@@ -819,34 +819,42 @@ cdef inline Py_ssize_t _st(Py_ssize_t nbytes, floating dummy) noexcept nogil:
     return nbytes // <Py_ssize_t> sizeof(floating)
 
 
-def gemm(double alpha, const floating[:, :] a, const floating[:, :] b, double beta,
-         floating[:, :] c, const floating[::1] bias=None, int activation=0, int n_threads=1):
-    """In place: c = act(alpha * a @ b + beta * c + bias) (beta == 0 ignores c)."""
+cdef int _call_gemm(str name, floating alpha, const floating[:, :] a, const floating[:, :] b,
+                    floating beta, floating[:, :] c, const floating *aux, Py_ssize_t aux_rs,
+                    Py_ssize_t aux_cs, int act, int n_threads) except -1:
+    """The checked call behind the Python-facing products: shapes, then gemm_ex."""
     cdef Py_ssize_t m = c.shape[0], n = c.shape[1], k = a.shape[1]
-    cdef const floating *bp = NULL
     cdef const floating *ap = NULL
     cdef const floating *bbp = NULL
-    cdef floating al = <floating> alpha
     cdef int r
     if a.shape[0] != m or b.shape[0] != k or b.shape[1] != n:
-        raise ValueError("gemm: inconsistent shapes")
-    if bias is not None:
-        if bias.shape[0] != n:
-            raise ValueError("gemm: bias must have length n")
-        if n > 0:
-            bp = &bias[0]
+        raise ValueError(f"{name}: inconsistent shapes")
     if m == 0 or n == 0:
-        return
+        return 0
     if k > 0:
         ap = &a[0, 0]
         bbp = &b[0, 0]
     with nogil:
-        r = gemm_ex(m, n, k, al, ap, _st(a.strides[0], al), _st(a.strides[1], al),
-                    bbp, _st(b.strides[0], al), _st(b.strides[1], al), <floating> beta,
-                    &c[0, 0], _st(c.strides[0], al), _st(c.strides[1], al),
-                    bp, 0, 1, activation, n_threads)
+        r = gemm_ex(m, n, k, alpha, ap, _st(a.strides[0], alpha), _st(a.strides[1], alpha),
+                    bbp, _st(b.strides[0], alpha), _st(b.strides[1], alpha), beta,
+                    &c[0, 0], _st(c.strides[0], alpha), _st(c.strides[1], alpha),
+                    aux, aux_rs, aux_cs, act, n_threads)
     if r != 0:
-        raise MemoryError("gemm: cannot allocate the packing buffers")
+        raise MemoryError(f"{name}: cannot allocate the packing buffers")
+    return 0
+
+
+def gemm(double alpha, const floating[:, :] a, const floating[:, :] b, double beta,
+         floating[:, :] c, const floating[::1] bias=None, int activation=0, int n_threads=1):
+    """In place: c = act(alpha * a @ b + beta * c + bias) (beta == 0 ignores c)."""
+    cdef const floating *bp = NULL
+    if bias is not None:
+        if bias.shape[0] != c.shape[1]:
+            raise ValueError("gemm: bias must have length n")
+        if bias.shape[0] > 0:
+            bp = &bias[0]
+    _call_gemm("gemm", <floating> alpha, a, b, <floating> beta, c, bp, 0, 1, activation,
+               n_threads)
 
 
 def gemm_relu_mask(const floating[:, :] a, const floating[:, :] b, const floating[:, :] y,
@@ -857,29 +865,15 @@ def gemm_relu_mask(const floating[:, :] a, const floating[:, :] b, const floatin
     gradient (``y`` is the ReLU's output; NaN in ``y`` gives 0).  Every element gets
     exactly the roundings of ``gemm`` followed by the elementwise mask.
     """
-    cdef Py_ssize_t m = c.shape[0], n = c.shape[1], k = a.shape[1]
-    cdef const floating *ap = NULL
-    cdef const floating *bbp = NULL
     cdef floating one = 1
-    cdef int r
-    if a.shape[0] != m or b.shape[0] != k or b.shape[1] != n:
-        raise ValueError("gemm_relu_mask: inconsistent shapes")
-    if y.shape[0] != m or y.shape[1] != n:
+    if y.shape[0] != c.shape[0] or y.shape[1] != c.shape[1]:
         raise ValueError(f"gemm_relu_mask: y has shape ({y.shape[0]}, {y.shape[1]}), "
-                         f"expected ({m}, {n})")
-    if m == 0 or n == 0:
+                         f"expected ({c.shape[0]}, {c.shape[1]})")
+    if y.shape[0] == 0 or y.shape[1] == 0:
         return
-    if k > 0:
-        ap = &a[0, 0]
-        bbp = &b[0, 0]
-    with nogil:
-        r = gemm_ex(m, n, k, one, ap, _st(a.strides[0], one), _st(a.strides[1], one),
-                    bbp, _st(b.strides[0], one), _st(b.strides[1], one), 0,
-                    &c[0, 0], _st(c.strides[0], one), _st(c.strides[1], one),
-                    &y[0, 0], _st(y.strides[0], one), _st(y.strides[1], one),
-                    LAMINA_ACT_RELU_MASK, n_threads)
-    if r != 0:
-        raise MemoryError("gemm_relu_mask: cannot allocate the packing buffers")
+    _call_gemm("gemm_relu_mask", one, a, b, <floating> 0, c, &y[0, 0],
+               _st(y.strides[0], one), _st(y.strides[1], one), LAMINA_ACT_RELU_MASK,
+               n_threads)
 
 
 cdef inline int _dtype_code(Py_buffer *v) noexcept:

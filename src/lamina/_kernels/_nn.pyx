@@ -244,28 +244,15 @@ def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
             for b in range(nb):
                 _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
                                    0, n, part + b * n)
-            _add_partials(part, nb, n, 0, n, &out[0])
+            _column_sums_block(part, n, nb, 0, n, &out[0])     # the blocks, in order
         else:
             for b in prange(nb, schedule="static", num_threads=nt):
                 _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
                                    0, n, part + b * n)
             for c in prange(nchunks, schedule="static", num_threads=nt):
-                _add_partials(part, nb, n, n * c // nchunks, n * (c + 1) // nchunks,
-                              &out[0])
+                _column_sums_block(part, n, nb, n * c // nchunks, n * (c + 1) // nchunks,
+                                   &out[0])
     free(part)
-
-
-cdef void _add_partials(const floating *part, Py_ssize_t nb, Py_ssize_t n, Py_ssize_t j0,
-                        Py_ssize_t j1, floating *out) noexcept nogil:
-    """out[j] = part[0, j] + part[1, j] + ... in block order, for j0 <= j < j1."""
-    cdef Py_ssize_t b, j
-    cdef const floating *row
-    for j in range(j0, j1):
-        out[j] = part[j]
-    for b in range(1, nb):
-        row = part + b * n
-        for j in range(j0, j1):
-            out[j] += row[j]
 
 
 cdef void _column_sums_block(const floating *a, Py_ssize_t ld, Py_ssize_t m, Py_ssize_t j0,
