@@ -714,6 +714,13 @@ def _convert_result(result, fn):
     return fn(result)
 
 
+def dispatch_is_default():
+    """True when no ``backend_opts`` block and no ``LAMINA_BACKEND_PRIORITY`` is in effect:
+    then every dispatchable operation called on NumPy arrays runs on the core, and an
+    internal loop may call the core kernels directly (as the wrapper below would)."""
+    return _opts.get() is None and not _ENV_PRIORITY
+
+
 def dispatchable(name):
     """Declare a public function as the dispatchable operation ``name``.
 
@@ -730,7 +737,7 @@ def dispatchable(name):
 
         @functools.wraps(core)
         def wrapper(*args, backend=None, **kwargs):
-            if backend is None and _opts.get() is None and not _ENV_PRIORITY:
+            if backend is None and dispatch_is_default():
                 for a in args:
                     if _native_types_cache.get(type(a)) is not True:
                         break

@@ -591,6 +591,12 @@ def test_gemm_relu_mask_is_product_then_mask(isa, dtype, rng, m, k, n, tb):
     _check(np.where(y > 0, want, plain), a, b)
     with pytest.raises(ValueError, match="y has shape"):
         _gemm.gemm_relu_mask(a, b, y[:-1], out, 1)
+    with pytest.raises(ValueError, match="must not overlap y"):
+        _gemm.gemm_relu_mask(a, b, y, y, 1)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        _gemm.gemm_relu_mask(a[:0], b[:-1], y[:0], out[:0], 1)
+    with pytest.raises(ValueError, match="unknown activation code"):
+        _gemm.gemm(1.0, a, b, 0.0, out, None, 5, 1)    # the mask code needs its y
 
 
 @pytest.mark.parametrize("m, k, n", [(128, 10, 512), (256, 4, 256), (64, 64, 512)])

@@ -179,6 +179,52 @@ def test_fused_relu_backward_matches_layer_by_layer(dtype):
         np.testing.assert_array_equal(value, fused[key])
 
 
+def test_fused_relu_backward_respects_overridden_backward():
+    """A Dense subclass that overrides backward (here: adds an L2 term to its weight
+    gradient) is called as written: the fused path applies only to Dense's own passes."""
+    class L2Dense(nn.Dense):
+        def backward(self, grad):
+            gx = super().backward(grad)
+            self.grad_weight += 0.1 * self.weight
+            return gx
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((9, 4))
+    g = rng.standard_normal((9, 3))
+    for layers in ([nn.Dense(6, activation="relu"), L2Dense(3)],
+                   [L2Dense(6, activation="relu"), nn.Dense(3)]):
+        model = nn.Sequential(layers, dtype=np.float64, random_state=0)
+        model.build((4,))
+        assert not model.layers[1]._feeds_relu_backward(model.layers[0])
+        model.forward(x, training=True)
+        model.backward(g)
+        got = {k: v.copy() for k, v in model.gradients().items()}
+        model.forward(x, training=True)
+        grad = g
+        for layer in reversed(model.layers):
+            grad = layer.backward(grad)
+        for key, value in model.gradients().items():
+            np.testing.assert_array_equal(got[key], value)
+
+
+def test_fit_calls_the_loss_through_dispatch_when_backends_are_configured(digits,
+                                                                          monkeypatch):
+    """Inside backend_opts (or with LAMINA_BACKEND_PRIORITY) a loss given by name goes
+    through the dispatching function, so a backend that implements it is used."""
+    import lamina
+    import lamina.nn._model as model_module
+
+    def direct_call(*args):
+        raise AssertionError("the direct kernel call must not run under backend_opts")
+
+    monkeypatch.setattr(model_module, "_mean_over_labels", direct_call)
+    X_train, _, y_train, _ = digits
+    with lamina.backend_opts(prioritize=["core"]):
+        _mlp().fit(X_train[:64], y_train[:64], epochs=1, progress=False)
+    with pytest.raises(AssertionError, match="must not run"):
+        _mlp().fit(X_train[:64], y_train[:64], epochs=1, progress=False)
+
+
 def test_fit_loss_and_accuracy_fast_paths_match_public_functions(digits):
     """fit calls the softmax cross-entropy kernel and the accuracy count directly when the
     loss is given by name: the same history as with the public loss function passed as a

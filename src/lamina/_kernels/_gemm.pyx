@@ -848,6 +848,8 @@ def gemm(double alpha, const floating[:, :] a, const floating[:, :] b, double be
          floating[:, :] c, const floating[::1] bias=None, int activation=0, int n_threads=1):
     """In place: c = act(alpha * a @ b + beta * c + bias) (beta == 0 ignores c)."""
     cdef const floating *bp = NULL
+    if activation < LAMINA_ACT_NONE or activation > LAMINA_ACT_TANH:
+        raise ValueError(f"gemm: unknown activation code {activation}")
     if bias is not None:
         if bias.shape[0] != c.shape[1]:
             raise ValueError("gemm: bias must have length n")
@@ -866,14 +868,48 @@ def gemm_relu_mask(const floating[:, :] a, const floating[:, :] b, const floatin
     exactly the roundings of ``gemm`` followed by the elementwise mask.
     """
     cdef floating one = 1
+    cdef const floating *yp = NULL
     if y.shape[0] != c.shape[0] or y.shape[1] != c.shape[1]:
         raise ValueError(f"gemm_relu_mask: y has shape ({y.shape[0]}, {y.shape[1]}), "
                          f"expected ({c.shape[0]}, {c.shape[1]})")
-    if y.shape[0] == 0 or y.shape[1] == 0:
-        return
-    _call_gemm("gemm_relu_mask", one, a, b, <floating> 0, c, &y[0, 0],
+    if y.shape[0] > 0 and y.shape[1] > 0:
+        yp = &y[0, 0]
+        if _views_overlap(yp, y.shape[0], y.shape[1], y.strides[0], y.strides[1],
+                          &c[0, 0], c.shape[0], c.shape[1], c.strides[0], c.strides[1],
+                          sizeof(floating)):
+            raise ValueError("gemm_relu_mask: c must not overlap y (the mask is read "
+                             "after the product is written)")
+    _call_gemm("gemm_relu_mask", one, a, b, <floating> 0, c, yp,
                _st(y.strides[0], one), _st(y.strides[1], one), LAMINA_ACT_RELU_MASK,
                n_threads)
+
+
+cdef bint _views_overlap(const void *p, Py_ssize_t m, Py_ssize_t n, Py_ssize_t rs,
+                         Py_ssize_t cs, const void *q, Py_ssize_t m2, Py_ssize_t n2,
+                         Py_ssize_t rs2, Py_ssize_t cs2, Py_ssize_t item) noexcept:
+    """Whether the byte ranges spanned by two non-empty 2-D views (strides in bytes)
+    intersect (a conservative test: interleaved views count as overlapping)."""
+    cdef uintptr_t lo1, hi1, lo2, hi2
+    _span(<uintptr_t> p, m, n, rs, cs, item, &lo1, &hi1)
+    _span(<uintptr_t> q, m2, n2, rs2, cs2, item, &lo2, &hi2)
+    return not (hi1 <= lo2 or hi2 <= lo1)
+
+
+cdef inline void _span(uintptr_t base, Py_ssize_t m, Py_ssize_t n, Py_ssize_t rs,
+                       Py_ssize_t cs, Py_ssize_t item, uintptr_t *lo,
+                       uintptr_t *hi) noexcept:
+    """The address range [lo, hi) of a non-empty m x n view at byte strides rs, cs."""
+    cdef Py_ssize_t first = 0, last = item
+    if rs < 0:
+        first += (m - 1) * rs
+    else:
+        last += (m - 1) * rs
+    if cs < 0:
+        first += (n - 1) * cs
+    else:
+        last += (n - 1) * cs
+    lo[0] = base + first
+    hi[0] = base + last
 
 
 cdef inline int _dtype_code(Py_buffer *v) noexcept:
@@ -894,14 +930,8 @@ cdef inline bint _unit_strides(Py_buffer *v) noexcept:
 
 cdef inline void _extent(Py_buffer *v, uintptr_t *lo, uintptr_t *hi) noexcept:
     """The address range [lo, hi) a 2-D buffer's elements span."""
-    cdef Py_ssize_t i, first = 0, last = v.itemsize
-    for i in range(2):
-        if v.strides[i] < 0:
-            first += (v.shape[i] - 1) * v.strides[i]
-        else:
-            last += (v.shape[i] - 1) * v.strides[i]
-    lo[0] = <uintptr_t> v.buf + first
-    hi[0] = <uintptr_t> v.buf + last
+    _span(<uintptr_t> v.buf, v.shape[0], v.shape[1], v.strides[0], v.strides[1],
+          v.itemsize, lo, hi)
 
 
 cdef inline bint _disjoint(Py_buffer *x, Py_buffer *y) noexcept:

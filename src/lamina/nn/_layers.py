@@ -54,6 +54,13 @@ def _rng(random_state):
     return np.random.default_rng(random_state)
 
 
+def _own_backward(layer):
+    """The layer's backward passes are Dense's own (a subclass overriding either one must
+    have it called, so the fused path does not apply)."""
+    cls = type(layer)
+    return cls.backward is Dense.backward and cls.backward_parameters is Dense.backward_parameters
+
+
 class Dense(Layer):
     """Fully connected layer ``y = activation(x @ W + b)``.
 
@@ -177,7 +184,8 @@ class Dense(Layer):
         """True when this layer's input is the output of `below`, a Dense layer with a
         ReLU, from the last forward pass: then :meth:`_backward_into_relu` applies."""
         return (isinstance(below, Dense) and below.activation == "relu"
-                and self._x is not None and self._x is below._y)
+                and self._x is not None and self._x is below._y
+                and _own_backward(self) and _own_backward(below))
 
     def _backward_into_relu(self, grad, preactivation):
         """Parameter gradients, then the gradient with respect to the pre-activation of

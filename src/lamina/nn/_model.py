@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 
 from lamina._kernels import _nn
+from lamina._registry import dispatch_is_default
 from lamina._validation import as_float_array
 from lamina.losses._softmax import _mean_over_labels
 from lamina.nn._base import Layer, threads
@@ -45,10 +46,15 @@ def _take_rows(X, X_rows, idx):
                     threads())
     return out
 
+def _plain_float_matrix(a):
+    """A C-contiguous 2-D float32/float64 array (what the compiled kernels take)."""
+    return (isinstance(a, np.ndarray) and a.ndim == 2 and a.flags.c_contiguous
+            and a.dtype in (np.float32, np.float64))
+
+
 def _count_correct(out, labels):
     """How many rows of the outputs have their largest entry at the label."""
-    if out.ndim == 2 and out.flags.c_contiguous and out.dtype.kind == "f" \
-            and labels.dtype == np.int64 and labels.flags.c_contiguous:
+    if _plain_float_matrix(out) and labels.dtype == np.int64 and labels.flags.c_contiguous:
         return _nn.count_argmax_equal(out, labels)
     return int(np.count_nonzero(out.argmax(axis=1) == labels))
 
@@ -261,8 +267,9 @@ class Sequential(Layer):
             y_val = self._check_targets(validation_data[1], X_val.shape[0], loss_name,
                                         "validation y")
         classify = loss_name == "softmax_cross_entropy" and y.ndim == 1
-        # by name, with labels checked above: the loss kernel is called directly
-        fast_ce = classify and isinstance(loss, str)
+        # by name, with labels checked above and no backend configured for dispatch: the
+        # loss kernel is called directly (what the dispatching wrapper would run)
+        fast_ce = classify and isinstance(loss, str) and dispatch_is_default()
         rng = np.random.default_rng(random_state)
         history = History(loss=[], time=[])
         if classify:
@@ -287,7 +294,7 @@ class Sequential(Layer):
                 xb, yb = _take_rows(X, X_rows, idx), y[idx]
                 out = self.forward(xb, training=True)
                 try:
-                    if fast_ce and out.ndim == 2 and out.flags.c_contiguous:
+                    if fast_ce and _plain_float_matrix(out):
                         value, grad = _mean_over_labels(out, yb, threads())
                     else:
                         value, grad = loss_fn(out, yb)
