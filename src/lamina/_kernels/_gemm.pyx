@@ -1091,15 +1091,6 @@ def set_small_flops(double limit):
     return old
 
 
-def set_parallel_min(double limit):
-    """Set the m*n*k threshold below which one thread runs the product; returns the
-    previous one (tests and threading experiments)."""
-    global _parallel_min
-    old = _parallel_min
-    _parallel_min = limit
-    return old
-
-
 def set_direct_b_rows(Py_ssize_t rows):
     """Set the row count up to which a row-major B is read without packing; returns the
     previous one (tests and block-size experiments)."""

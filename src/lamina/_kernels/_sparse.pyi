@@ -27,3 +27,7 @@ def sell_from_csr(indptr: _Idx, indices: _Idx, data: _Vec, n_cols: int,
 def sell_matvec(n: int, sptr: npt.NDArray[np.int64], slen: npt.NDArray[np.int32],
                 col: npt.NDArray[np.int32], val: _Vec, blocks: npt.NDArray[np.intp],
                 x: _Vec, y: _Vec, n_threads: int = ...) -> None: ...
+def sell_matches_csr(indptr: npt.NDArray, indices: npt.NDArray, data: _Vec,
+                     sptr: npt.NDArray[np.int64], slen: npt.NDArray[np.int32],
+                     col: npt.NDArray[np.int32], val: npt.NDArray,
+                     n_threads: int = ...) -> bool: ...
