@@ -250,3 +250,55 @@ def test_fit_loss_and_accuracy_fast_paths_match_public_functions(digits):
     assert _nn.count_argmax_equal(out, labels) == np.count_nonzero(out.argmax(axis=1) == labels)
     with pytest.raises(ValueError, match="labels has length"):
         _nn.count_argmax_equal(out, labels[:-1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("acts, optimizer", [
+    (("relu", "relu", None), lambda: nn.SGD(lr=0.05, momentum=0.9)),
+    (("tanh", "relu", "sigmoid"), lambda: nn.Adam(lr=0.01)),
+    (("sigmoid", None, None), lambda: nn.SGD(lr=0.1, nesterov=True, momentum=0.5)),
+])
+def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, acts,
+                                                    optimizer):
+    """fit runs a Dense-only model through DenseStackStep (preallocated buffers, the same
+    kernel calls): weights, history and the layers' last-step state are exactly those of
+    the layers' own passes, with a ragged last batch and validation data."""
+    import lamina.nn._dense_stack as dense_stack
+    import lamina.nn._model as model_module
+
+    X_train, X_test, y_train, y_test = digits
+    X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
+    runs = []
+    for use_stack in (True, False):
+        if not use_stack:
+            monkeypatch.setattr(model_module.DenseStackStep, "for_model",
+                                classmethod(lambda cls, model, nt: None))
+        model = nn.Sequential([nn.Dense(24, activation=acts[0]),
+                               nn.Dense(16, activation=acts[1], use_bias=False),
+                               nn.Dense(10, activation=acts[2])], dtype=dtype, random_state=4)
+        if use_stack:
+            model.build(X_train.shape[1:])
+            assert dense_stack.DenseStackStep.for_model(model, 2) is not None
+        hist = model.fit(X_train[:250], y_train[:250], optimizer=optimizer(), epochs=2,
+                         batch_size=32, validation_data=(X_test[:60], y_test[:60]),
+                         progress=False, random_state=3)
+        runs.append((model, hist))
+    (m1, h1), (m2, h2) = runs
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert h1[key] == h2[key], key
+    for l1, l2 in zip(m1.layers, m2.layers, strict=True):
+        for a, b in ((l1.weight, l2.weight), (l1.grad_weight, l2.grad_weight),
+                     (l1._x, l2._x), (l1._y, l2._y), (l1._z, l2._z)):
+            np.testing.assert_array_equal(a, b)
+        if l1.use_bias:
+            np.testing.assert_array_equal(l1.bias, l2.bias)
+            np.testing.assert_array_equal(l1.grad_bias, l2.grad_bias)
+    # models the step does not take (GELU, Dropout, a Dense subclass) use the layers
+    class MyDense(nn.Dense):
+        pass
+
+    for layers in ([nn.Dense(4, activation="gelu")], [nn.Dense(4), nn.Dropout(0.5)],
+                   [MyDense(4)]):
+        other = nn.Sequential(layers, random_state=0)
+        other.build((3,))
+        assert dense_stack.DenseStackStep.for_model(other, 2) is None

@@ -25,15 +25,19 @@ def _unit_columns(a):
     return np.ascontiguousarray(a)
 
 
-def _mean_over_labels(x, labels, n_threads):
+def _mean_over_labels(x, labels, n_threads, grad=None, row_loss=None):
     """``softmax_cross_entropy(x, labels)`` for a training loop that validated its arrays
     once: ``x`` C-contiguous float32/float64 logits (N, C), ``labels`` a contiguous int64
     array of shape (N,) (the kernel still checks their range as it reads them).  Skips the
     public function's argument handling, which costs as much as the kernel on a
-    mini-batch's 128 x 10 logits.  Returns ``(loss, grad)`` like it."""
+    mini-batch's 128 x 10 logits.  ``grad`` (C-contiguous, x's shape and dtype, not
+    overlapping x) and ``row_loss`` (float64, N) may be passed in to be reused.  Returns
+    ``(loss, grad)`` like it."""
     n = x.shape[0]
-    grad = np.empty_like(x)
-    row_loss = np.empty(n)
+    if grad is None:
+        grad = np.empty_like(x)
+    if row_loss is None:
+        row_loss = np.empty(n)
     total = _losses.softmax_cross_entropy(x, labels, None, None, None, 0.0, False, 0,
                                           1.0 / n if n else 0.0, grad, row_loss, n_threads)
     if total != total:

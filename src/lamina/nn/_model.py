@@ -12,6 +12,7 @@ from lamina._registry import dispatch_is_default
 from lamina._validation import as_float_array
 from lamina.losses._softmax import _mean_over_labels
 from lamina.nn._base import Layer, threads
+from lamina.nn._dense_stack import DenseStackStep
 from lamina.nn._layers import Dense
 from lamina.nn._optim import SGD, Optimizer, clip_grad_norm
 
@@ -283,7 +284,27 @@ class Sequential(Layer):
         # would cost more than NumPy's indexing saves)
         X_rows = X.reshape(n, -1) if X.flags.c_contiguous else None
         n_batches = max(1, math.ceil(n / batch_size))
+        # Dense-only models take the same kernel calls on preallocated buffers (see
+        # _dense_stack); anything else goes through the layers' own passes.
+        stack = DenseStackStep.for_model(self, threads()) if X_rows is not None else None
         bar = _progress_bar(epochs * n_batches, "training") if progress and epochs else None
+        try:
+            history = self._fit_epochs(X, y, X_rows, stack, loss, loss_fn, fast_ce, classify,
+                                       optimizer, grads, epochs, batch_size, n_batches,
+                                       shuffle, rng, history,
+                                       None if validation_data is None else (X_val, y_val),
+                                       clip_norm, scheduler, bar)
+        finally:
+            if stack is not None:
+                stack.commit()
+        if bar is not None:
+            bar.close()
+        return history
+
+    def _fit_epochs(self, X, y, X_rows, stack, loss, loss_fn, fast_ce, classify, optimizer,
+                    grads, epochs, batch_size, n_batches, shuffle, rng, history, validation,
+                    clip_norm, scheduler, bar):
+        n = X.shape[0]
         next_postfix = 0.0
         for epoch in range(epochs):
             start = time.perf_counter()
@@ -291,10 +312,16 @@ class Sequential(Layer):
             total_loss, correct, seen = 0.0, 0, 0
             for b in range(n_batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
-                xb, yb = _take_rows(X, X_rows, idx), y[idx]
-                out = self.forward(xb, training=True)
+                yb = y[idx]
+                if stack is not None:
+                    out = stack.gather_forward(X_rows, idx)
+                else:
+                    out = self.forward(_take_rows(X, X_rows, idx), training=True)
                 try:
-                    if fast_ce and _plain_float_matrix(out):
+                    if fast_ce and stack is not None:
+                        value, grad = _mean_over_labels(out, yb, stack.nt,
+                                                        *stack.loss_buffers())
+                    elif fast_ce and _plain_float_matrix(out):
                         value, grad = _mean_over_labels(out, yb, threads())
                     else:
                         value, grad = loss_fn(out, yb)
@@ -306,7 +333,10 @@ class Sequential(Layer):
                     raise FloatingPointError(
                         f"training diverged in epoch {epoch + 1}: the model's outputs are "
                         "not finite (lower the learning rate?)") from exc
-                self.backward_parameters(grad)
+                if stack is not None:
+                    stack.backward_parameters(grad)
+                else:
+                    self.backward_parameters(grad)
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
                 optimizer.step()
@@ -337,16 +367,14 @@ class Sequential(Layer):
             history["loss"].append(total_loss / seen)
             if classify:
                 history["accuracy"].append(correct / seen)
-            if validation_data is not None:
-                scores = self.evaluate(X_val, y_val, loss=loss)
+            if validation is not None:
+                scores = self.evaluate(*validation, loss=loss)
                 history["val_loss"].append(scores["loss"])
                 if classify:
                     history["val_accuracy"].append(scores["accuracy"])
             if scheduler is not None:
                 scheduler.step()
             history["time"].append(time.perf_counter() - start)
-        if bar is not None:
-            bar.close()
         return history
 
     def evaluate(self, X, y, *, loss="softmax_cross_entropy", batch_size=1024):

@@ -38,6 +38,7 @@ class Optimizer:
         self.lr = _check("lr", lr, low_open=True)
         self.initial_lr = self.lr
         self._pairs = []
+        self._flat = []
         self.state = []
         self.iterations = 0
 
@@ -50,6 +51,10 @@ class Optimizer:
                 raise ValueError(f"parameter {p.shape} {p.dtype} and gradient {g.shape} "
                                  f"{g.dtype} must match and be C-contiguous")
         self._pairs = list(zip(params, grads, strict=True))
+        # flat views made once (a gradient that is not C-contiguous is flattened, i.e.
+        # copied, at each step instead)
+        self._flat = [(p.reshape(-1), g.reshape(-1) if g.flags.c_contiguous else None, g)
+                      for p, g in self._pairs]
         self.state = [self._init_state(p) for p in params]
         self.iterations = 0
         return self
@@ -64,8 +69,9 @@ class Optimizer:
                                "pass it to Model.fit) first")
         self.iterations += 1
         nt = threads()
-        for (p, g), state in zip(self._pairs, self.state, strict=True):
-            self._update(p.reshape(-1), g.reshape(-1), state, nt)
+        update = self._update
+        for (p, g_flat, g), state in zip(self._flat, self.state, strict=True):
+            update(p, g.reshape(-1) if g_flat is None else g_flat, state, nt)
 
     def get_config(self):
         return {"lr": self.initial_lr}
