@@ -15,6 +15,8 @@ the tests as an oracle that shares no code with the optimized path.
 """
 from libc.math cimport fabs, sqrt, pow, INFINITY, NAN, isnan
 from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport uint32_t, uint64_t
 
 from lamina._kernels._runtime cimport get_isa
 
@@ -127,6 +129,54 @@ def asum(const floating[:] x, int n_threads=1):
     with nogil:
         r = asum_kernel(n, &x[0], _stride(x.strides[0], sizeof(floating)), n_threads)
     return r
+
+
+# Elements per block of all_finite (one thread scans blocks until the first bad one;
+# threads split the blocks evenly and scan them all).
+cdef Py_ssize_t _FINITE_BLOCK = 1 << 16
+
+
+cdef bint _block_finite(const floating *x, Py_ssize_t n) noexcept nogil:
+    """No NaN or Inf among x[0:n]: the exponent bits of every element are tested with
+    integer operations, so the loop vectorizes without any floating-point reassociation."""
+    cdef Py_ssize_t i
+    cdef uint32_t bad32 = 0
+    cdef uint64_t bad64 = 0
+    cdef const uint32_t *b32
+    cdef const uint64_t *b64
+    if floating is float:
+        b32 = <const uint32_t *> x
+        for i in range(n):
+            bad32 |= (b32[i] & 0x7f800000U) == 0x7f800000U
+        return bad32 == 0
+    else:
+        b64 = <const uint64_t *> x
+        for i in range(n):
+            bad64 |= (b64[i] & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL
+        return bad64 == 0
+
+
+def all_finite(const floating[::1] x, int n_threads=1):
+    """True when the contiguous vector ``x`` holds no NaN and no Inf: one read, no
+    temporaries (``numpy.isfinite(x).all()`` writes a boolean array as large as x first,
+    and takes 3x as long on a 60000 x 784 float32 training set)."""
+    cdef Py_ssize_t n = x.shape[0], nb, b
+    cdef int bad = 0
+    if n == 0:
+        return True
+    nb = (n + _FINITE_BLOCK - 1) // _FINITE_BLOCK
+    with nogil:
+        if n_threads <= 1 or nb < 4:
+            for b in range(nb):
+                if not _block_finite(&x[b * _FINITE_BLOCK],
+                                     min(_FINITE_BLOCK, n - b * _FINITE_BLOCK)):
+                    bad = 1
+                    break
+        else:
+            for b in prange(nb, schedule="static", num_threads=n_threads):
+                bad |= not _block_finite(&x[b * _FINITE_BLOCK],
+                                         min(_FINITE_BLOCK, n - b * _FINITE_BLOCK))
+    return bad == 0
 
 
 def iamax(const floating[:] x):

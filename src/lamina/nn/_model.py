@@ -343,7 +343,8 @@ class Sequential(Layer):
                 total_loss += float(value) * idx.size
                 seen += idx.size
                 if classify:
-                    correct += _count_correct(out, yb)
+                    correct += (_nn.count_argmax_equal(out, yb) if stack is not None
+                                else _count_correct(out, yb))
                 if bar is not None:
                     # The postfix is formatted only as often as the bar redraws (a few
                     # times a second) and on an epoch's last batch: per batch it would cost
