@@ -272,13 +272,14 @@ def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, 
     for use_stack in (True, False):
         if not use_stack:
             monkeypatch.setattr(model_module.DenseStackStep, "for_model",
-                                classmethod(lambda cls, model, nt: None))
+                                classmethod(lambda cls, model, rows, nt: None))
         model = nn.Sequential([nn.Dense(24, activation=acts[0]),
                                nn.Dense(16, activation=acts[1], use_bias=False),
                                nn.Dense(10, activation=acts[2])], dtype=dtype, random_state=4)
         if use_stack:
             model.build(X_train.shape[1:])
-            assert dense_stack.DenseStackStep.for_model(model, 2) is not None
+            assert dense_stack.DenseStackStep.for_model(
+                model, X_train[:250].reshape(250, -1), 2) is not None
         hist = model.fit(X_train[:250], y_train[:250], optimizer=optimizer(), epochs=2,
                          batch_size=32, validation_data=(X_test[:60], y_test[:60]),
                          progress=False, random_state=3)
@@ -301,4 +302,50 @@ def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, 
                    [MyDense(4)]):
         other = nn.Sequential(layers, random_state=0)
         other.build((3,))
-        assert dense_stack.DenseStackStep.for_model(other, 2) is None
+        assert dense_stack.DenseStackStep.for_model(other, np.ones((5, 3), np.float32),
+                                                    2) is None
+
+
+def test_dense_stack_engine_refuses_bad_arrays():
+    """The compiled engine behind DenseStackStep checks what it is given: shapes, dtypes
+    and layouts of weights and buffers, the order of calls, and every gathered row."""
+    from lamina._kernels import _gemm, _nn
+
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    b1, b2 = np.zeros(4), np.zeros(3)
+    g = [np.zeros_like(a) for a in (w1, w2, b1, b2)]
+
+    def engine(**kw):
+        args = dict(weights=[w1, w2], biases=[b1, b2], grad_weights=[g[0], g[1]],
+                    grad_biases=[g[2], g[3]])
+        args.update(kw)
+        return _nn.DenseStack(args["weights"], args["biases"], args["grad_weights"],
+                              args["grad_biases"], [1, 0], [0, -1], _gemm.ACT_RELU_MASK, 2)
+
+    with pytest.raises(ValueError, match="takes 3 features, the layer below gives 4"):
+        engine(weights=[w1, rng.standard_normal((3, 3))])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        engine(weights=[np.asfortranarray(w1), w2])
+    with pytest.raises(ValueError, match="both be None"):
+        engine(biases=[b1, None])
+    with pytest.raises(TypeError, match="float32 or float64"):
+        engine(weights=[w1.astype(np.float16), w2])
+    eng = engine()
+    with pytest.raises(ValueError, match="set the source and bind"):
+        eng.gather_forward(np.arange(2))
+    X = rng.standard_normal((10, 5))
+    eng.set_source(X)
+    x, outs = np.empty((2, 5)), [np.empty((2, 4)), np.empty((2, 3))]
+    with pytest.raises(ValueError, match="buffer of layer 1"):
+        eng.bind(x, outs, [np.empty((2, 4)), np.empty((2, 2))], [np.empty((2, 4))] * 2)
+    eng.bind(x, outs, [np.empty((2, 4)), np.empty((2, 3))],
+             [np.empty((2, 4)), np.empty((2, 3))])
+    with pytest.raises(ValueError, match=r"rows\[1\] = 10 is out of range"):
+        eng.gather_forward(np.array([3, 10]))
+    eng.gather_forward(np.array([3, 7]))
+    np.testing.assert_allclose(outs[1], np.maximum(X[[3, 7]] @ w1 + b1, 0) @ w2 + b2)
+    with pytest.raises(ValueError, match="grad must be"):
+        eng.backward_parameters(np.ones((2, 4)))
+    eng.backward_parameters(np.ones((2, 3)))
+    np.testing.assert_allclose(g[1], outs[0].T @ np.ones((2, 3)))

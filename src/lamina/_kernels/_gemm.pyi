@@ -8,6 +8,7 @@ ACT_RELU: int
 ACT_GELU: int
 ACT_SIGMOID: int
 ACT_TANH: int
+ACT_RELU_MASK: int
 ACTIVATIONS: dict[str, int]
 SMALL_FLOPS: int
 TRI_BLOCK: int

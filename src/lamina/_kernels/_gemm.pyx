@@ -135,6 +135,7 @@ ACT_RELU = LAMINA_ACT_RELU
 ACT_GELU = LAMINA_ACT_GELU
 ACT_SIGMOID = LAMINA_ACT_SIGMOID
 ACT_TANH = LAMINA_ACT_TANH
+ACT_RELU_MASK = LAMINA_ACT_RELU_MASK      # gemm_relu_mask's epilogue (not an activation)
 ACTIVATIONS = {"relu": ACT_RELU, "gelu": ACT_GELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
 
 # m*n*k below which the product runs without packing, on one thread (the same limit as

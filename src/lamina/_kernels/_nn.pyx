@@ -19,10 +19,13 @@ ReLU).
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport exp, erf, sqrt, pow
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
+from lamina._kernels._gemm cimport gemm_ex
 from lamina._kernels._runtime cimport get_isa
+
+import numpy as np
 
 cdef extern from "lamina_act.h" nogil:
     void lamina_dact_sigmoid(int isa, Py_ssize_t n, const double *x, double *out)
@@ -139,20 +142,24 @@ def activation_backward(int kind, const floating[::1] x, const floating[::1] y,
                         int n_threads):
     """out = grad * f'(.) with x the forward input and y the forward output (either may be
     empty when the kind does not read it)."""
-    cdef Py_ssize_t b, n = grad.shape[0], nb = (n + _CHUNK - 1) // _CHUNK
-    cdef int nt = _threads(n, n_threads)
+    cdef Py_ssize_t n = grad.shape[0]
     if out.shape[0] != n or (y.shape[0] != n if kind in (0, 2, 3) else x.shape[0] != n):
         raise ValueError("activation_backward: arrays of different lengths")
     if n == 0:
         return
     cdef const floating *xp = &x[0] if x.shape[0] else NULL
     cdef const floating *yp = &y[0] if y.shape[0] else NULL
-    cdef const floating *gp = &grad[0]
-    cdef floating *op = &out[0]
     with nogil:
-        for b in prange(nb, schedule="static", num_threads=nt):
-            _act_backward_chunk(kind, b * _CHUNK, min(n, (b + 1) * _CHUNK), xp, yp, gp, op,
-                                <floating> slope)
+        _act_backward(kind, n, xp, yp, &grad[0], &out[0], <floating> slope, n_threads)
+
+
+cdef void _act_backward(int kind, Py_ssize_t n, const floating *xp, const floating *yp,
+                        const floating *gp, floating *op, floating slope,
+                        int n_threads) noexcept nogil:
+    cdef Py_ssize_t b, nb = (n + _CHUNK - 1) // _CHUNK
+    cdef int nt = _threads(n, n_threads)
+    for b in prange(nb, schedule="static", num_threads=nt):
+        _act_backward_chunk(kind, b * _CHUNK, min(n, (b + 1) * _CHUNK), xp, yp, gp, op, slope)
 
 
 ctypedef fused gather_t:
@@ -182,8 +189,15 @@ def gather_rows(const gather_t[:, ::1] src, const Py_ssize_t[::1] rows, gather_t
     if m == 0 or n == 0:
         return
     with nogil:
-        for i in prange(m, schedule="static", num_threads=nt):
-            memcpy(&out[i, 0], &src[rows[i], 0], row_bytes)
+        _gather(<const char *> &src[0, 0], row_bytes, &rows[0], m, <char *> &out[0, 0], nt)
+
+
+cdef void _gather(const char *src, size_t row_bytes, const Py_ssize_t *rows, Py_ssize_t m,
+                  char *out, int nt) noexcept nogil:
+    """Row i of `out` = row rows[i] of `src` (rows of row_bytes bytes, contiguous)."""
+    cdef Py_ssize_t i
+    for i in prange(m, schedule="static", num_threads=nt):
+        memcpy(out + i * row_bytes, src + rows[i] * row_bytes, row_bytes)
 
 
 def count_argmax_equal(const floating[:, ::1] x, const int64_t[::1] labels):
@@ -216,11 +230,8 @@ def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
     """out[j] = sum_i a[i, j] (the bias gradient): each block of SUM_ROWS rows is added in
     row order, then the blocks' partial sums in block order (one block: a plain in-order
     sum), so the result is the same for every thread count."""
-    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], b, nb, c, nchunks
-    # below 2^17 elements a second thread's wake-up and the extra pass cost more than it
-    # saves (float32 128 x 512: 6.4 us on one thread, 9.6 us on two)
-    cdef int nt = n_threads if m * n >= (1 << 17) else 1
-    cdef floating *part
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1]
+    cdef int r
     if out.shape[0] != n:
         raise ValueError(f"out has length {out.shape[0]}, expected {n}")
     if n == 0:
@@ -228,31 +239,45 @@ def column_sums(const floating[:, ::1] a, floating[::1] out, int n_threads):
     if m == 0:
         out[:] = 0
         return
+    with nogil:
+        r = _column_sums(&a[0, 0], m, n, &out[0], n_threads)
+    if r != 0:
+        raise MemoryError("column_sums: cannot allocate the partial sums")
+
+
+cdef int _column_sums(const floating *a, Py_ssize_t m, Py_ssize_t n, floating *out,
+                      int n_threads) noexcept nogil:
+    """column_sums on a C-contiguous m x n block (m, n >= 1); -1 if the partial sums
+    cannot be allocated."""
+    cdef Py_ssize_t b, nb, c, nchunks
+    # below 2^17 elements a second thread's wake-up and the extra pass cost more than it
+    # saves (float32 128 x 512: 6.4 us on one thread, 9.6 us on two)
+    cdef int nt = n_threads if m * n >= (1 << 17) else 1
+    cdef floating *part
     nb = (m + SUM_ROWS - 1) // SUM_ROWS
     if nb == 1:
-        _column_sums_block(&a[0, 0], n, m, 0, n, &out[0])
-        return
+        _column_sums_block(a, n, m, 0, n, out)
+        return 0
     # Threads take whole blocks of rows: a split by columns would have each core read
     # half of every row, which the hardware prefetchers serve far worse (float32
     # 1024 x 1024: 142 us on one thread, 176 us on two by columns).
     part = <floating *> malloc(nb * n * sizeof(floating))
     if part == NULL:
-        raise MemoryError("column_sums: cannot allocate the partial sums")
+        return -1
     nchunks = min(<Py_ssize_t> nt, (n + 15) // 16)
-    with nogil:
-        if nt <= 1:
-            for b in range(nb):
-                _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
-                                   0, n, part + b * n)
-            _column_sums_block(part, n, nb, 0, n, &out[0])     # the blocks, in order
-        else:
-            for b in prange(nb, schedule="static", num_threads=nt):
-                _column_sums_block(&a[b * SUM_ROWS, 0], n, min(SUM_ROWS, m - b * SUM_ROWS),
-                                   0, n, part + b * n)
-            for c in prange(nchunks, schedule="static", num_threads=nt):
-                _column_sums_block(part, n, nb, n * c // nchunks, n * (c + 1) // nchunks,
-                                   &out[0])
+    if nt <= 1:
+        for b in range(nb):
+            _column_sums_block(a + b * SUM_ROWS * n, n, min(SUM_ROWS, m - b * SUM_ROWS),
+                               0, n, part + b * n)
+        _column_sums_block(part, n, nb, 0, n, out)     # the blocks, in order
+    else:
+        for b in prange(nb, schedule="static", num_threads=nt):
+            _column_sums_block(a + b * SUM_ROWS * n, n, min(SUM_ROWS, m - b * SUM_ROWS),
+                               0, n, part + b * n)
+        for c in prange(nchunks, schedule="static", num_threads=nt):
+            _column_sums_block(part, n, nb, n * c // nchunks, n * (c + 1) // nchunks, out)
     free(part)
+    return 0
 
 
 cdef void _column_sums_block(const floating *a, Py_ssize_t ld, Py_ssize_t m, Py_ssize_t j0,
@@ -380,3 +405,220 @@ def scale_in_place(floating[::1] x, double factor, int n_threads):
     with nogil:
         for i in prange(n, schedule="static", num_threads=nt):
             x[i] = x[i] * f
+
+
+# ---------------------------------------------------------------------------------------
+# The training step of a stack of Dense layers (lamina.nn._dense_stack), in one call per
+# pass: the same kernel calls as the layers make, in the same order with the same
+# arguments, from C.  A product leaves the interpreter's data cold, so each Python-level
+# call between kernels costs several microseconds in a training step.
+
+cdef enum:
+    MAX_STACK = 64
+
+
+cdef class DenseStack:
+    """Pointers to the weights, gradients and per-batch buffers of a Dense stack.
+
+    ``weights``, ``biases`` (None for no bias), ``grad_weights``, ``grad_biases``: the
+    layers' arrays (C-contiguous, one float dtype); ``acts``: the GEMM epilogue code of
+    each layer; ``kinds``: its activation-backward kind (-1: none); ``mask_code``: the
+    GEMM's ReLU-mask epilogue code.  ``bind`` names the buffers of one batch size.  The
+    object keeps a reference to every array it points into.
+    """
+    cdef int nl, is_double, mask_code, nt
+    cdef Py_ssize_t din[MAX_STACK]
+    cdef Py_ssize_t dout[MAX_STACK]
+    cdef int act[MAX_STACK]
+    cdef int kind[MAX_STACK]
+    cdef char *w[MAX_STACK]
+    cdef char *b[MAX_STACK]
+    cdef char *gw[MAX_STACK]
+    cdef char *gb[MAX_STACK]
+    cdef char *out[MAX_STACK]
+    cdef char *dz[MAX_STACK]
+    cdef char *g[MAX_STACK]
+    cdef char *x
+    cdef const char *src
+    cdef Py_ssize_t m, nsrc
+    cdef object _keep, _bound, _source
+
+    def __init__(self, list weights, list biases, list grad_weights, list grad_biases,
+                 list acts, list kinds, int mask_code, int n_threads):
+        cdef int i
+        cdef object dt = weights[0].dtype
+        if not 0 < len(weights) <= MAX_STACK:
+            raise ValueError(f"DenseStack takes 1 to {MAX_STACK} layers")
+        self.nl = len(weights)
+        self.is_double = dt == np.float64
+        if not self.is_double and dt != np.float32:
+            raise TypeError(f"DenseStack needs float32 or float64 weights, got {dt}")
+        self.mask_code = mask_code
+        self.nt = n_threads
+        for i in range(self.nl):
+            for arr in (weights[i], grad_weights[i], biases[i], grad_biases[i]):
+                if arr is not None and (arr.dtype != dt or not arr.flags.c_contiguous):
+                    raise ValueError("DenseStack: every array must be C-contiguous and of "
+                                     "the weights' dtype")
+            self.din[i], self.dout[i] = weights[i].shape[0], weights[i].shape[1]
+            if i and self.din[i] != self.dout[i - 1]:
+                raise ValueError(f"DenseStack: layer {i} takes {self.din[i]} features, the "
+                                 f"layer below gives {self.dout[i - 1]}")
+            if grad_weights[i].shape != weights[i].shape:
+                raise ValueError(f"DenseStack: grad_weights[{i}] has the wrong shape")
+            for arr in (biases[i], grad_biases[i]):
+                if (arr is None) != (biases[i] is None) or (
+                        arr is not None and arr.shape != (self.dout[i],)):
+                    raise ValueError(f"DenseStack: bias {i} and its gradient must both be "
+                                     f"given, of length {self.dout[i]}, or both be None")
+            self.w[i] = _addr(weights[i])
+            self.gw[i] = _addr(grad_weights[i])
+            self.b[i] = NULL if biases[i] is None else _addr(biases[i])
+            self.gb[i] = NULL if grad_biases[i] is None else _addr(grad_biases[i])
+            self.act[i] = acts[i]
+            self.kind[i] = kinds[i]
+        self._keep = (weights, biases, grad_weights, grad_biases)
+        self._bound = None
+        self._source = None
+        self.m = 0
+
+    def bind(self, x, list outs, list dzs, list gs):
+        """Use these buffers (x: batch x features; outs, dzs, gs: batch x units per layer)
+        for the following passes."""
+        cdef int i
+        cdef Py_ssize_t m = x.shape[0]
+        if x.shape[1] != self.din[0] or not x.flags.c_contiguous:
+            raise ValueError("DenseStack.bind: x must be C-contiguous, batch x features")
+        for i in range(self.nl):
+            for arr in (outs[i], dzs[i], gs[i]):
+                if arr.shape != (m, self.dout[i]) or not arr.flags.c_contiguous \
+                        or arr.dtype != x.dtype:
+                    raise ValueError(f"DenseStack.bind: buffer of layer {i} must be a "
+                                     f"C-contiguous ({m}, {self.dout[i]}) array")
+            self.out[i] = _addr(outs[i])
+            self.dz[i] = _addr(dzs[i])
+            self.g[i] = _addr(gs[i])
+        self.x = _addr(x)
+        self.m = m
+        self._bound = (x, outs, dzs, gs)
+
+    def set_source(self, src):
+        """The training set the mini-batches are gathered from (C-contiguous samples x
+        features, the weights' dtype)."""
+        dt = np.float64 if self.is_double else np.float32
+        if src.ndim != 2 or src.shape[1] != self.din[0] or not src.flags.c_contiguous \
+                or src.dtype != dt:
+            raise ValueError("DenseStack.set_source: src must be a C-contiguous samples x "
+                             "features array of the weights' dtype")
+        self.src = _addr(src)
+        self.nsrc = src.shape[0]
+        self._source = src
+
+    def gather_forward(self, const Py_ssize_t[::1] rows):
+        """x = source[rows], then every layer's forward product into its output."""
+        cdef Py_ssize_t i
+        cdef int r
+        if self._bound is None or self._source is None or rows.shape[0] != self.m:
+            raise ValueError("DenseStack.gather_forward: set the source and bind buffers "
+                             "for this batch size first")
+        for i in range(self.m):
+            if rows[i] < 0 or rows[i] >= self.nsrc:
+                raise ValueError(f"rows[{i}] = {rows[i]} is out of range for {self.nsrc} "
+                                 "rows")
+        with nogil:
+            if self.is_double:
+                r = _stack_forward[double](self, <const double *> self.src, &rows[0])
+            else:
+                r = _stack_forward[float](self, <const float *> self.src, &rows[0])
+        if r != 0:
+            raise MemoryError("DenseStack: cannot allocate the packing buffers")
+
+    def backward_parameters(self, grad):
+        """Every layer's weight and bias gradients for the loss gradient ``grad``
+        (batch x outputs, C-contiguous, the weights' dtype) of the last forward pass; the
+        bound top-layer gradient buffer is taken without checks."""
+        cdef int r
+        cdef const char *gp
+        if self._bound is None:
+            raise ValueError("DenseStack.backward_parameters: no forward pass to go back "
+                             "through")
+        if grad is self._bound[3][self.nl - 1]:
+            gp = self.g[self.nl - 1]
+        else:
+            if grad.shape != (self.m, self.dout[self.nl - 1]) or not \
+                    grad.flags.c_contiguous or grad.dtype != self._bound[0].dtype:
+                raise ValueError("DenseStack.backward_parameters: grad must be a "
+                                 "C-contiguous batch x outputs array of the weights' dtype")
+            gp = _addr(grad)
+        with nogil:
+            if self.is_double:
+                r = _stack_backward[double](self, <const double *> gp)
+            else:
+                r = _stack_backward[float](self, <const float *> gp)
+        if r != 0:
+            raise MemoryError("DenseStack: cannot allocate the packing buffers")
+
+
+cdef inline char *_addr(arr):
+    return <char *> <uintptr_t> arr.ctypes.data
+
+
+cdef int _stack_forward(DenseStack s, const floating *src, const Py_ssize_t *rows) noexcept nogil:
+    cdef int i
+    cdef Py_ssize_t m = s.m
+    cdef const floating *x = <const floating *> s.x
+    _gather(<const char *> src, s.din[0] * sizeof(floating), rows, m, s.x,
+            _threads(m * s.din[0], s.nt))
+    for i in range(s.nl):
+        if gemm_ex(m, s.dout[i], s.din[i], <floating> 1, x, s.din[i], 1,
+                   <const floating *> s.w[i], s.dout[i], 1, <floating> 0,
+                   <floating *> s.out[i], s.dout[i], 1, <const floating *> s.b[i], 0, 1,
+                   s.act[i], s.nt) != 0:
+            return -1
+        x = <const floating *> s.out[i]
+    return 0
+
+
+cdef int _stack_backward(DenseStack s, const floating *grad) noexcept nogil:
+    cdef int i
+    cdef Py_ssize_t m = s.m
+    cdef bint pre = False
+    cdef const floating *x
+    cdef const floating *dz
+    for i in range(s.nl - 1, -1, -1):
+        x = <const floating *> (s.out[i - 1] if i else s.x)
+        if pre or s.kind[i] < 0:
+            dz = grad
+        else:
+            _act_backward(s.kind[i], m * s.dout[i], <const floating *> s.out[i],
+                          <const floating *> s.out[i], grad, <floating *> s.dz[i],
+                          <floating> 0, s.nt)
+            dz = <const floating *> s.dz[i]
+        # weight gradient x^T dz, then the bias gradient
+        if gemm_ex(s.din[i], s.dout[i], m, <floating> 1, x, 1, s.din[i], dz, s.dout[i], 1,
+                   <floating> 0, <floating *> s.gw[i], s.dout[i], 1, NULL, 0, 1, 0,
+                   s.nt) != 0:
+            return -1
+        if s.gb[i] != NULL and _column_sums(dz, m, s.dout[i], <floating *> s.gb[i],
+                                            s.nt) != 0:
+            return -1
+        if i == 0:
+            break
+        # input gradient dz W^T: masked into the ReLU below's pre-activation gradient,
+        # or plain (the layer below applies its own activation's backward)
+        if s.kind[i - 1] == 0:
+            if gemm_ex(m, s.din[i], s.dout[i], <floating> 1, dz, s.dout[i], 1,
+                       <const floating *> s.w[i], 1, s.dout[i], <floating> 0,
+                       <floating *> s.dz[i - 1], s.din[i], 1, x, s.din[i], 1, s.mask_code,
+                       s.nt) != 0:
+                return -1
+            grad = <const floating *> s.dz[i - 1]
+            pre = True
+        else:
+            if gemm_ex(m, s.din[i], s.dout[i], <floating> 1, dz, s.dout[i], 1,
+                       <const floating *> s.w[i], 1, s.dout[i], <floating> 0,
+                       <floating *> s.g[i - 1], s.din[i], 1, NULL, 0, 1, 0, s.nt) != 0:
+                return -1
+            grad = <const floating *> s.g[i - 1]
+            pre = False
+    return 0

@@ -29,31 +29,37 @@ _EPILOGUE = {None: _gemm.ACT_NONE, "relu": _gemm.ACT_RELU, "sigmoid": _gemm.ACT_
 class DenseStackStep:
     """Forward and backward passes of a Dense-only model for ``fit`` (see the module)."""
 
-    def __init__(self, layers, dtype, n_threads):
+    def __init__(self, layers, dtype, X_rows, n_threads):
         self.layers = list(layers)
         self.dtype = dtype
         self.nt = n_threads
-        self._acts = [_EPILOGUE[layer.activation] for layer in self.layers]
-        self._kinds = [None if layer.activation is None else _ACTIVATION_KINDS[layer.activation]
-                       for layer in self.layers]
-        self._weights_t = [layer.weight.T for layer in self.layers]
+        kinds = [-1 if layer.activation is None else _ACTIVATION_KINDS[layer.activation]
+                 for layer in self.layers]
+        self._engine = _nn.DenseStack(
+            [layer.weight for layer in self.layers], [layer.bias for layer in self.layers],
+            [layer.grad_weight for layer in self.layers],
+            [layer.grad_bias for layer in self.layers],
+            [_EPILOGUE[layer.activation] for layer in self.layers], kinds,
+            _gemm.ACT_RELU_MASK, n_threads)
+        self._engine.set_source(X_rows)
         self._buffers = {}
+        self._bound = None
         self._last = None
 
     @classmethod
-    def for_model(cls, model, n_threads):
-        """The step for ``model`` when every layer is a built, plain Dense layer with an
-        activation the GEMM epilogue applies; None otherwise (``fit`` then calls the
-        layers)."""
+    def for_model(cls, model, X_rows, n_threads):
+        """The step for ``model`` trained on the rows of ``X_rows`` when every layer is a
+        built, plain Dense layer with an activation the GEMM epilogue applies; None
+        otherwise (``fit`` then calls the layers)."""
         layers = model.layers
-        if not layers:
+        if not layers or X_rows is None or X_rows.dtype != model.model_dtype:
             return None
         for layer in layers:
             if (type(layer) is not Dense or not _own_backward(layer)
                     or layer.activation not in _EPILOGUE or layer.weight is None
                     or layer.weight.dtype != model.model_dtype):
                 return None
-        return cls(layers, model.model_dtype, n_threads)
+        return cls(layers, model.model_dtype, X_rows, n_threads)
 
     def _batch_buffers(self, batch):
         bufs = self._buffers.get(batch)
@@ -65,19 +71,18 @@ class DenseStackStep:
                     [np.empty((batch, layer.units), dt) for layer in layers],   # dL/dy
                     np.empty(batch))                                            # row losses
             self._buffers[batch] = bufs
+        if self._bound != batch:
+            self._engine.bind(*bufs[:4])
+            self._bound = batch
         return bufs
 
-    def gather_forward(self, X_rows, idx):
-        """The mini-batch ``X_rows[idx]`` gathered and run forward (training mode); returns
+    def gather_forward(self, idx):
+        """The mini-batch of rows ``idx`` gathered and run forward (training mode); returns
         the model's output (a buffer reused by the next step of this batch size)."""
-        x, outs, _, _, _ = bufs = self._batch_buffers(idx.size)
-        nt = self.nt
-        _nn.gather_rows(X_rows, idx, x, nt)
-        for layer, act, out in zip(self.layers, self._acts, outs, strict=True):
-            _gemm.gemm(1.0, x, layer.weight, 0.0, out, layer.bias, act, nt)
-            x = out
+        bufs = self._batch_buffers(idx.size)
+        self._engine.gather_forward(idx)
         self._last = bufs
-        return x
+        return bufs[1][-1]
 
     def loss_buffers(self):
         """(gradient, row losses) buffers for the loss of the last forward pass's output:
@@ -88,31 +93,7 @@ class DenseStackStep:
     def backward_parameters(self, grad):
         """Every layer's weight and bias gradients for the loss gradient ``grad`` of the
         last forward pass's output (what ``Sequential.backward_parameters`` computes)."""
-        xb, outs, dzs, gs, _ = self._last
-        layers, kinds, nt = self.layers, self._kinds, self.nt
-        preactivation = False
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            x = outs[i - 1] if i else xb
-            if preactivation or kinds[i] is None:
-                dz = grad
-            else:
-                dz = dzs[i]
-                _nn.activation_backward(kinds[i], outs[i].reshape(-1), outs[i].reshape(-1),
-                                        grad.reshape(-1), dz.reshape(-1), 0.0, nt)
-            _gemm.gemm(1.0, x.T, dz, 0.0, layer.grad_weight, None, 0, nt)
-            if layer.use_bias:
-                _nn.column_sums(dz, layer.grad_bias, nt)
-            if i == 0:
-                break
-            if layers[i - 1].activation == "relu":
-                grad = dzs[i - 1]
-                _gemm.gemm_relu_mask(dz, self._weights_t[i], x, grad, nt)
-                preactivation = True
-            else:
-                grad = gs[i - 1]
-                _gemm.gemm(1.0, dz, self._weights_t[i], 0.0, grad, None, 0, nt)
-                preactivation = False
+        self._engine.backward_parameters(grad)
 
     def commit(self):
         """Leave the layers as their own passes would have: the last step's input, output

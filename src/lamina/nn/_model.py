@@ -286,7 +286,7 @@ class Sequential(Layer):
         n_batches = max(1, math.ceil(n / batch_size))
         # Dense-only models take the same kernel calls on preallocated buffers (see
         # _dense_stack); anything else goes through the layers' own passes.
-        stack = DenseStackStep.for_model(self, threads()) if X_rows is not None else None
+        stack = DenseStackStep.for_model(self, X_rows, threads())
         bar = _progress_bar(epochs * n_batches, "training") if progress and epochs else None
         try:
             history = self._fit_epochs(X, y, X_rows, stack, loss, loss_fn, fast_ce, classify,
@@ -314,7 +314,7 @@ class Sequential(Layer):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 yb = y[idx]
                 if stack is not None:
-                    out = stack.gather_forward(X_rows, idx)
+                    out = stack.gather_forward(idx)
                 else:
                     out = self.forward(_take_rows(X, X_rows, idx), training=True)
                 try:
