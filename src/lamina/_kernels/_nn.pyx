@@ -9,6 +9,10 @@ thread count).  Arrays arrive as C-contiguous flat views prepared by ``lamina.nn
 optimizer updates modify the parameter and state buffers in place, which is what lets a
 training loop run without allocating.
 
+``DenseStack`` is the training step of a stack of Dense layers (``lamina.nn._dense_stack``):
+the mini-batch gather, the forward products and the whole backward pass, each in one call
+that makes the same kernel calls the layers would, in the same order, from C.
+
 Activations follow PyTorch's definitions: GELU is the exact ``x * Phi(x)`` with the error
 function; sigmoid is evaluated as ``1/(1+exp(-x))`` for x >= 0 and ``exp(x)/(1+exp(x))``
 otherwise so neither branch overflows, and with tanh comes from ``lamina_act.h`` (one
