@@ -257,12 +257,14 @@ def test_fit_loss_and_accuracy_fast_paths_match_public_functions(digits):
     (("relu", "relu", None), lambda: nn.SGD(lr=0.05, momentum=0.9)),
     (("tanh", "relu", "sigmoid"), lambda: nn.Adam(lr=0.01)),
     (("sigmoid", None, None), lambda: nn.SGD(lr=0.1, nesterov=True, momentum=0.5)),
+    (("relu", "tanh", None), lambda: nn.SGD(lr=0.1, weight_decay=0.01)),
 ])
 def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, acts,
                                                     optimizer):
     """fit runs a Dense-only model through DenseStackStep (preallocated buffers, the same
-    kernel calls): weights, history and the layers' last-step state are exactly those of
-    the layers' own passes, with a ragged last batch and validation data."""
+    kernel calls, SGD's update in the engine): weights, history and the layers' last-step
+    state are exactly those of the layers' own passes and optimizer.step, with a ragged
+    last batch and validation data."""
     import lamina.nn._dense_stack as dense_stack
     import lamina.nn._model as model_module
 

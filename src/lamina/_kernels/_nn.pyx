@@ -337,8 +337,7 @@ def sgd_update(floating[::1] p, const floating[::1] g, floating[::1] velocity, d
                double momentum, double weight_decay, bint nesterov, bint first_step,
                int n_threads):
     """p -= lr * step, step from momentum/Nesterov with L2 weight decay, in one pass."""
-    cdef Py_ssize_t n = p.shape[0], c
-    cdef int nt = _threads(n, n_threads)
+    cdef Py_ssize_t n = p.shape[0]
     cdef floating mu = <floating> momentum, wd = <floating> weight_decay
     cdef floating eta = <floating> lr
     cdef floating *vel = NULL
@@ -347,12 +346,7 @@ def sgd_update(floating[::1] p, const floating[::1] g, floating[::1] velocity, d
     if mu != 0:
         vel = &velocity[0]
     with nogil:
-        if nt <= 1:
-            _sgd_block(&p[0], &g[0], vel, 0, n, eta, mu, wd, nesterov, first_step)
-        else:
-            for c in prange(nt, schedule="static", num_threads=nt):
-                _sgd_block(&p[0], &g[0], vel, n * c // nt, n * (c + 1) // nt, eta, mu, wd,
-                           nesterov, first_step)
+        _sgd_param(&p[0], &g[0], vel, n, eta, mu, wd, nesterov, first_step, n_threads)
 
 
 def adam_update(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
@@ -442,10 +436,12 @@ cdef class DenseStack:
     cdef char *out[MAX_STACK]
     cdef char *dz[MAX_STACK]
     cdef char *g[MAX_STACK]
+    cdef char *vw[MAX_STACK]
+    cdef char *vb[MAX_STACK]
     cdef char *x
     cdef const char *src
     cdef Py_ssize_t m, nsrc
-    cdef object _keep, _bound, _source
+    cdef object _keep, _bound, _source, _velocities
 
     def __init__(self, list weights, list biases, list grad_weights, list grad_biases,
                  list acts, list kinds, int mask_code, int n_threads):
@@ -484,6 +480,7 @@ cdef class DenseStack:
         self._keep = (weights, biases, grad_weights, grad_biases)
         self._bound = None
         self._source = None
+        self._velocities = None
         self.m = 0
 
     def bind(self, x, list outs, list dzs, list gs):
@@ -562,6 +559,39 @@ cdef class DenseStack:
         if r != 0:
             raise MemoryError("DenseStack: cannot allocate the packing buffers")
 
+    def set_velocities(self, list velocities):
+        """The momentum buffers of an SGD optimizer over these layers, one pair per layer
+        (weight's, bias's or None; flat, of the parameter's size), for :meth:`sgd_step`."""
+        cdef int i
+        if len(velocities) != self.nl:
+            raise ValueError("DenseStack.set_velocities: one (weight, bias) pair per layer")
+        for i in range(self.nl):
+            vw, vb = velocities[i]
+            if vw.size != self.din[i] * self.dout[i] or not vw.flags.c_contiguous \
+                    or vw.dtype != self._keep[0][i].dtype:
+                raise ValueError(f"DenseStack.set_velocities: weight buffer {i} does not "
+                                 "match its weight")
+            if (vb is None) != (self.b[i] == NULL) or (
+                    vb is not None and (vb.size != self.dout[i] or not vb.flags.c_contiguous
+                                        or vb.dtype != vw.dtype)):
+                raise ValueError(f"DenseStack.set_velocities: bias buffer {i} does not "
+                                 "match its bias")
+            self.vw[i] = _addr(vw)
+            self.vb[i] = NULL if vb is None else _addr(vb)
+        self._velocities = velocities
+
+    def sgd_step(self, double lr, double momentum, double weight_decay, bint nesterov,
+                 bint first_step):
+        """``_nn.sgd_update`` on every weight and bias in turn (the same update, the same
+        split between threads), in one call.  Momentum needs :meth:`set_velocities`."""
+        if momentum != 0 and self._velocities is None:
+            raise ValueError("DenseStack.sgd_step: momentum needs set_velocities first")
+        with nogil:
+            if self.is_double:
+                _stack_sgd(self, <double> 0, lr, momentum, weight_decay, nesterov, first_step)
+            else:
+                _stack_sgd(self, <float> 0, lr, momentum, weight_decay, nesterov, first_step)
+
 
 cdef inline char *_addr(arr):
     return <char *> <uintptr_t> arr.ctypes.data
@@ -626,3 +656,35 @@ cdef int _stack_backward(DenseStack s, const floating *grad) noexcept nogil:
             grad = <const floating *> s.g[i - 1]
             pre = False
     return 0
+
+
+cdef void _sgd_param(floating *p, const floating *g, floating *vel, Py_ssize_t n,
+                     floating eta, floating mu, floating wd, bint nesterov, bint first_step,
+                     int n_threads) noexcept nogil:
+    """The body of sgd_update (one parameter array of n elements)."""
+    cdef Py_ssize_t c
+    cdef int nt = _threads(n, n_threads)
+    if n == 0:
+        return
+    if mu == 0:
+        vel = NULL
+    if nt <= 1:
+        _sgd_block(p, g, vel, 0, n, eta, mu, wd, nesterov, first_step)
+    else:
+        for c in prange(nt, schedule="static", num_threads=nt):
+            _sgd_block(p, g, vel, n * c // nt, n * (c + 1) // nt, eta, mu, wd, nesterov,
+                       first_step)
+
+
+cdef void _stack_sgd(DenseStack s, floating zero, double lr, double momentum,
+                     double weight_decay, bint nesterov, bint first_step) noexcept nogil:
+    cdef int i
+    cdef floating eta = <floating> lr, mu = <floating> momentum
+    cdef floating wd = <floating> weight_decay
+    for i in range(s.nl):
+        _sgd_param(<floating *> s.w[i], <const floating *> s.gw[i], <floating *> s.vw[i],
+                   s.din[i] * s.dout[i], eta, mu, wd, nesterov, first_step, s.nt)
+        if s.b[i] != NULL:
+            _sgd_param(<floating *> s.b[i], <const floating *> s.gb[i],
+                       <floating *> s.vb[i], s.dout[i], eta, mu, wd, nesterov, first_step,
+                       s.nt)

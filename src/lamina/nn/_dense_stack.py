@@ -21,6 +21,7 @@ import numpy as np
 
 from lamina._kernels import _gemm, _nn
 from lamina.nn._layers import _ACTIVATION_KINDS, Dense, _own_backward
+from lamina.nn._optim import SGD
 
 __all__ = ["DenseStackStep"]
 
@@ -47,6 +48,7 @@ class DenseStackStep:
         self._buffers = {}
         self._bound = None
         self._last = None
+        self._sgd = None
 
     @classmethod
     def for_model(cls, model, X_rows, n_threads):
@@ -96,6 +98,36 @@ class DenseStackStep:
         """Every layer's weight and bias gradients for the loss gradient ``grad`` of the
         last forward pass's output (what ``Sequential.backward_parameters`` computes)."""
         self._engine.backward_parameters(grad)
+
+    def takes_optimizer(self, optimizer):
+        """Whether :meth:`optimizer_step` can stand for ``optimizer.step()``: a plain SGD
+        attached to exactly these layers' parameters (weight, bias per layer, in order).
+        Its momentum buffers are then handed to the engine."""
+        if type(optimizer) is not SGD:
+            return False
+        expected = []
+        for layer in self.layers:
+            expected.append((layer.weight, layer.grad_weight))
+            if layer.use_bias:
+                expected.append((layer.bias, layer.grad_bias))
+        pairs = optimizer._pairs
+        if len(pairs) != len(expected) or any(
+                p is not q or g is not h for (p, g), (q, h) in zip(pairs, expected, strict=True)):
+            return False
+        if optimizer.momentum:
+            states = iter(state[0] for state in optimizer.state)
+            self._engine.set_velocities([(next(states), next(states) if layer.use_bias
+                                          else None) for layer in self.layers])
+        self._sgd = optimizer
+        return True
+
+    def optimizer_step(self):
+        """``optimizer.step()`` of the SGD accepted by :meth:`takes_optimizer`, in one call
+        (the same update of every parameter)."""
+        opt = self._sgd
+        opt.iterations += 1
+        self._engine.sgd_step(opt.lr, opt.momentum, opt.weight_decay, opt.nesterov,
+                              opt.iterations == 1)
 
     def commit(self):
         """Leave the layers as their own passes would have: the last step's input, output

@@ -306,6 +306,7 @@ class Sequential(Layer):
                     clip_norm, scheduler, bar):
         n = X.shape[0]
         next_postfix = 0.0
+        sgd_in_stack = stack is not None and stack.takes_optimizer(optimizer)
         for epoch in range(epochs):
             start = time.perf_counter()
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -339,7 +340,10 @@ class Sequential(Layer):
                     self.backward_parameters(grad)
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
-                optimizer.step()
+                if sgd_in_stack:
+                    stack.optimizer_step()
+                else:
+                    optimizer.step()
                 total_loss += float(value) * idx.size
                 seen += idx.size
                 if classify:
