@@ -118,6 +118,12 @@ def test_fit_bad_input(digits):
                    progress=False)
 
 
+def test_fit_refuses_an_empty_training_set():
+    model = nn.Sequential([nn.Dense(3)], random_state=0)
+    with pytest.raises(ValueError, match="X has no samples"):
+        model.fit(np.empty((0, 4), np.float32), np.empty(0, int), epochs=1, progress=False)
+
+
 def test_regression_with_mse():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 3)).astype(np.float32)

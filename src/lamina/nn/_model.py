@@ -280,6 +280,8 @@ class Sequential(Layer):
             if classify:
                 history["val_accuracy"] = []
         n = X.shape[0]
+        if n == 0:
+            raise ValueError("X has no samples to train on")
         # rows as one flat 2-D array for the threaded mini-batch gather (None: a copy
         # would cost more than NumPy's indexing saves)
         X_rows = X.reshape(n, -1) if X.flags.c_contiguous else None
