@@ -273,6 +273,7 @@ def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, 
     last batch and validation data."""
     import lamina.nn._dense_stack as dense_stack
     import lamina.nn._model as model_module
+    from lamina._kernels import _nn
 
     X_train, X_test, y_train, y_test = digits
     X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
@@ -307,7 +308,7 @@ def test_dense_stack_step_matches_the_layers_passes(digits, monkeypatch, dtype, 
         pass
 
     for layers in ([nn.Dense(4, activation="gelu")], [nn.Dense(4), nn.Dropout(0.5)],
-                   [MyDense(4)]):
+                   [MyDense(4)], [nn.Dense(3) for _ in range(_nn.DENSE_STACK_MAX + 1)]):
         other = nn.Sequential(layers, random_state=0)
         other.build((3,))
         assert dense_stack.DenseStackStep.for_model(other, np.ones((5, 3), np.float32),

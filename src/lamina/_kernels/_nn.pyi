@@ -19,6 +19,8 @@ def rmsprop_update(p: _A, g: _A, square_avg: _A, buf: _A, lr: float, alpha: floa
                    eps: float, weight_decay: float, momentum: float, n_threads: int) -> None: ...
 def scale_in_place(x: _A, factor: float, n_threads: int) -> None: ...
 
+DENSE_STACK_MAX: int
+
 class DenseStack:
     def __init__(self, weights: list[_A], biases: list[_A | None], grad_weights: list[_A],
                  grad_biases: list[_A | None], acts: list[int], kinds: list[int],

@@ -414,6 +414,8 @@ def scale_in_place(floating[::1] x, double factor, int n_threads):
 cdef enum:
     MAX_STACK = 64
 
+DENSE_STACK_MAX = MAX_STACK     # layers a DenseStack takes
+
 
 cdef class DenseStack:
     """Pointers to the weights, gradients and per-batch buffers of a Dense stack.

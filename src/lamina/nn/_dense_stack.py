@@ -56,7 +56,8 @@ class DenseStackStep:
         built, plain Dense layer with an activation the GEMM epilogue applies; None
         otherwise (``fit`` then calls the layers)."""
         layers = model.layers
-        if not layers or X_rows is None or X_rows.dtype != model.model_dtype:
+        if not layers or len(layers) > _nn.DENSE_STACK_MAX or X_rows is None \
+                or X_rows.dtype != model.model_dtype:
             return None
         for layer in layers:
             if (type(layer) is not Dense or not _own_backward(layer)
