@@ -358,3 +358,65 @@ def test_dense_stack_engine_refuses_bad_arrays():
         eng.backward_parameters(np.ones((2, 4)))
     eng.backward_parameters(np.ones((2, 3)))
     np.testing.assert_allclose(g[1], outs[0].T @ np.ones((2, 3)))
+
+
+def test_dense_stack_step_edge_cases_behave_like_the_layers(monkeypatch):
+    """What the engine path must not change: a custom loss may return a float64 or
+    Fortran-ordered gradient and may keep the predictions it is given; a read-only weight
+    is refused, and so is a Fortran-ordered one (the optimizer updates in place); a weight
+    replaced between two fits is trained by the reused optimizer; momentum switched on after
+    attach is refused instead of writing past the empty velocity."""
+    import lamina.losses as L
+    import lamina.nn._model as model_module
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 5)).astype(np.float32)
+    Y = rng.standard_normal((64, 3)).astype(np.float32)
+
+    def model():
+        return nn.Sequential([nn.Dense(4, activation="relu"), nn.Dense(3)], random_state=0)
+
+    kept = []
+
+    def odd_loss(p, t):
+        kept.append((p, p.copy()))
+        value, grad = L.mse(p, t)
+        return value, np.asfortranarray(grad.astype(np.float64))
+
+    results = []
+    for engine in (True, False):
+        if not engine:
+            monkeypatch.setattr(model_module.DenseStackStep, "for_model",
+                                classmethod(lambda cls, m, rows, nt: None))
+        m = model()
+        kept.clear()
+        m.fit(X, Y, loss=odd_loss, epochs=2, batch_size=16, progress=False, random_state=1)
+        assert all(np.array_equal(a, b) for a, b in kept)
+        results.append([layer.weight.copy() for layer in m.layers])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.undo()
+
+    m = model()
+    m.build((5,))
+    w = m.layers[0].weight.copy()
+    w.flags.writeable = False
+    m.layers[0].weight = w
+    with pytest.raises(ValueError, match="read-only"):
+        m.fit(X, Y, loss="mse", epochs=1, progress=False)
+
+    m, opt = model(), nn.SGD(lr=0.1)
+    m.fit(X, Y, loss="mse", optimizer=opt, epochs=1, progress=False)
+    m.layers[1].weight = np.asfortranarray(m.layers[1].weight)
+    with pytest.raises(ValueError, match="must match and be C-contiguous"):
+        m.fit(X, Y, loss="mse", optimizer=opt, epochs=1, progress=False)
+    m.layers[1].weight = np.ascontiguousarray(m.layers[1].weight)
+    before = m.layers[1].weight.copy()
+    m.fit(X, Y, loss="mse", optimizer=opt, epochs=1, progress=False)
+    assert not np.array_equal(m.layers[1].weight, before)    # re-attached and trained
+
+    p, g = np.ones(4), np.ones(4)
+    opt = nn.SGD(lr=0.1).attach([p], [g])
+    opt.momentum = 0.9
+    with pytest.raises(ValueError, match="velocity 0"):
+        opt.step()

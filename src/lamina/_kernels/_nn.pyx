@@ -341,6 +341,9 @@ def sgd_update(floating[::1] p, const floating[::1] g, floating[::1] velocity, d
     cdef floating mu = <floating> momentum, wd = <floating> weight_decay
     cdef floating eta = <floating> lr
     cdef floating *vel = NULL
+    if g.shape[0] != n or (mu != 0 and velocity.shape[0] != n):
+        raise ValueError(f"sgd_update: p has {n} elements, g {g.shape[0]}, the velocity "
+                         f"{velocity.shape[0]} (it must match p when momentum is used)")
     if n == 0:
         return
     if mu != 0:

@@ -29,6 +29,13 @@ _EPILOGUE = {None: _gemm.ACT_NONE, "relu": _gemm.ACT_RELU, "sigmoid": _gemm.ACT_
              "tanh": _gemm.ACT_TANH}
 
 
+def _plain(a, dtype):
+    """A writeable C-contiguous ndarray of ``dtype`` (what the engine writes through raw
+    pointers; anything else goes through the layers, which check and convert)."""
+    return (isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
+            and a.flags.writeable)
+
+
 class DenseStackStep:
     """Forward and backward passes of a Dense-only model for ``fit`` (see the module)."""
 
@@ -62,7 +69,9 @@ class DenseStackStep:
         for layer in layers:
             if (type(layer) is not Dense or not _own_backward(layer)
                     or layer.activation not in _EPILOGUE or layer.weight is None
-                    or layer.weight.dtype != model.model_dtype):
+                    or not all(_plain(a, model.model_dtype) for a in (
+                        layer.weight, layer.grad_weight, layer.bias, layer.grad_bias)
+                        if a is not None or layer.use_bias)):
                 return None
         return cls(layers, model.model_dtype, X_rows, n_threads)
 
@@ -97,7 +106,14 @@ class DenseStackStep:
 
     def backward_parameters(self, grad):
         """Every layer's weight and bias gradients for the loss gradient ``grad`` of the
-        last forward pass's output (what ``Sequential.backward_parameters`` computes)."""
+        last forward pass's output (what ``Sequential.backward_parameters`` computes).
+        A gradient from a custom loss is converted like the layers convert it."""
+        if grad is not self._last[3][-1]:
+            grad = np.ascontiguousarray(grad, dtype=self.dtype)
+            top = self.layers[-1]
+            if grad.shape != self._last[1][-1].shape:
+                raise ValueError(f"{top!r}: backward got gradient of shape {grad.shape}, "
+                                 f"expected {self._last[1][-1].shape}")
         self._engine.backward_parameters(grad)
 
     def takes_optimizer(self, optimizer):
@@ -116,6 +132,9 @@ class DenseStackStep:
                 p is not q or g is not h for (p, g), (q, h) in zip(pairs, expected, strict=True)):
             return False
         if optimizer.momentum:
+            if any(state[0].size != p.size for (p, _), state in zip(pairs, optimizer.state,
+                                                                  strict=True)):
+                return False       # optimizer.step() reports the mismatch
             states = iter(state[0] for state in optimizer.state)
             self._engine.set_velocities([(next(states), next(states) if layer.use_bias
                                           else None) for layer in self.layers])

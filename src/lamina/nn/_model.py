@@ -261,7 +261,9 @@ class Sequential(Layer):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be a lamina.nn optimizer, got {optimizer!r}")
         params, grads = list(self.parameters().values()), list(self.gradients().values())
-        if not optimizer._pairs or optimizer._pairs[0][0] is not params[0]:
+        if len(optimizer._pairs) != len(params) or any(
+                p is not q or g is not h
+                for (p, g), q, h in zip(optimizer._pairs, params, grads, strict=True)):
             optimizer.attach(params, grads)
         if validation_data is not None:
             X_val = self._prepare_x(validation_data[0], "validation X")
@@ -327,7 +329,9 @@ class Sequential(Layer):
                     elif fast_ce and _plain_float_matrix(out):
                         value, grad = _mean_over_labels(out, yb, threads())
                     else:
-                        value, grad = loss_fn(out, yb)
+                        # a custom loss may keep its input: give it an array of its own
+                        # (the engine's output buffer is written again next step)
+                        value, grad = loss_fn(out.copy() if stack is not None else out, yb)
                 except ValueError as exc:
                     if np.isfinite(out).all():
                         raise
