@@ -309,3 +309,26 @@ def test_exp_for_nonpositive_arguments(dtype, fn):
     assert small.sum() > 100
     assert np.abs(out[small] - ref[small]).max() <= float(info.smallest_subnormal)
     assert out[x == -np.inf][0] == 0 and out[x == 0][0] == 1
+
+
+def test_compiled_loss_kernels_refuse_mismatched_arrays():
+    """The compiled kernels check their arrays against each other themselves (the public
+    functions do too), so a direct call can never read or write past an array's end."""
+    p, t, g = np.ones(6), np.zeros(6), np.empty(6)
+    with pytest.raises(ValueError, match="t 5"):
+        _losses.elementwise(0, p, t[:5], 0.0, None, None, 3, 1.0, g, False, None, 1)
+    with pytest.raises(ValueError, match="lout 4"):
+        _losses.elementwise(0, p, t, 0.0, None, None, 3, 1.0, g, False, np.empty(4), 1)
+    with pytest.raises(ValueError, match="rows of k = 4"):
+        _losses.elementwise(0, p, t, 0.0, None, None, 4, 1.0, g, False, None, 1)
+    with pytest.raises(ValueError, match="rows of k = 3"):
+        _losses.elementwise(0, p, t, 0.0, None, np.ones(3), 3, 1.0, g, False, None, 1)
+    x = np.zeros((4, 3))
+    labels = np.array([0, 1, 2, 1])
+    with pytest.raises(ValueError, match="must match"):
+        _losses.hinge_multiclass(x, labels[:3], None, 1.0, np.empty((4, 3)), np.empty(4), 1)
+    with pytest.raises(ValueError, match=r"target\[2\] = 3 is not a class index"):
+        _losses.hinge_multiclass(x, np.array([0, 1, 3, 1]), None, 1.0, np.empty((4, 3)),
+                                 np.empty(4), 1)
+    with pytest.raises(ValueError, match="out has 2 elements"):
+        _losses.vmath("exp", np.ones(3), np.empty(2))

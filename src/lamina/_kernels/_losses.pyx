@@ -166,6 +166,13 @@ def elementwise(int loss, const floating[::1] p, const floating[::1] t, double a
     cdef floating av = <floating> a, gs = <floating> gscale
     cdef int nt, tid
     cdef double total = 0
+    if t.shape[0] != n or g.shape[0] != n or (lout is not None and lout.shape[0] != n):
+        raise ValueError(f"elementwise: p has {n} elements, t {t.shape[0]}, g {g.shape[0]}"
+                         + ("" if lout is None else f", lout {lout.shape[0]}"))
+    if n and (k < 1 or n % k != 0 or (pcol is not None and pcol.shape[0] != k) or (
+            w is not None and w.shape[0] != n // k)):
+        raise ValueError(f"elementwise: {n} elements are not rows of k = {k} matching pcol "
+                         "(length k) and w (one per row)")
     if n == 0:
         return 0.0
     nc = (n + _CHUNK - 1) // _CHUNK
@@ -369,6 +376,13 @@ def hinge_multiclass(const floating[:, ::1] x, const int64_t[::1] labels,
     cdef const floating *swp = _opt1(sw)
     cdef double best, m, wi
     cdef int nt = _team(n * C, n_threads)
+    if labels.shape[0] != n or row_loss.shape[0] != n or g.shape[0] != n \
+            or g.shape[1] != C or (sw is not None and sw.shape[0] != n):
+        raise ValueError("hinge_multiclass: labels, sw, row_loss and g must match the "
+                         f"({n}, {C}) scores")
+    for i in range(n if C else 0):
+        if labels[i] < 0 or labels[i] >= C:
+            raise ValueError(f"target[{i}] = {labels[i]} is not a class index in [0, {C})")
     if n == 0 or C == 0:
         return
     with nogil, parallel(num_threads=nt):
@@ -453,6 +467,8 @@ def vmath(str fn, const floating[::1] x, floating[::1] out):
     ``exp_nonpos`` (exp for x <= 0) or ``exp_nonpos_avx512`` (its 8-lane AVX-512 float64
     twin; NotImplementedError without AVX-512).  For tests."""
     cdef Py_ssize_t i, n = x.shape[0]
+    if out.shape[0] != n:
+        raise ValueError(f"vmath: out has {out.shape[0]} elements, x {n}")
     if fn == "exp_nonpos_avx512":
         if floating is float or n != out.shape[0] or lamina_dexp_nonpos_pd512_array(
                 n, &x[0] if n else NULL, &out[0] if n else NULL) != 0:
