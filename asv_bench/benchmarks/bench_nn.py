@@ -84,3 +84,35 @@ class DenseStep:
         else:
             self.lin.zero_grad(set_to_none=True)
             torch.relu(self.lin(self.xt)).backward(self.gt)
+
+
+class MLP784:
+    """(b) 784-512-512-10 ReLU, SGD lr 0.01 momentum 0.9, batch 128, one epoch over 60000
+    random float32 samples (lamina trains it through its compiled Dense-stack step)."""
+
+    params = (["lamina", "numpy", "torch"],)
+    param_names = ["impl"]
+    timeout = 600
+    number = 1
+    repeat = (1, 3, 60.0)
+
+    def setup(self, impl):
+        skip_unless(impl != "torch" or torch is not None)
+        rng = np.random.default_rng(0)
+        self.X = rng.standard_normal((60000, 784)).astype(np.float32)
+        self.y = rng.integers(0, 10, 60000)
+        self.limit = ThreadLimit(2)
+        self.limit.start()
+        warm_up_openmp()
+
+    def teardown(self, impl):
+        self.limit.stop()
+
+    def time_epoch(self, impl):
+        args = (self.X, self.y, [784, 512, 512, 10], 1, 128)
+        if impl == "lamina":
+            nn_bench.train_lamina(*args, lr=0.01)
+        elif impl == "numpy":
+            nn_bench.train_numpy(*args, lr=0.01)
+        else:
+            nn_bench.train_torch(*args, lr=0.01, threads=2)

@@ -340,6 +340,10 @@ def test_dense_stack_engine_refuses_bad_arrays():
         engine(biases=[b1, None])
     with pytest.raises(TypeError, match="float32 or float64"):
         engine(weights=[w1.astype(np.float16), w2])
+    read_only = w1.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        engine(weights=[read_only, w2])
     eng = engine()
     with pytest.raises(ValueError, match="set the source and bind"):
         eng.gather_forward(np.arange(2))

@@ -151,14 +151,15 @@ cdef double STRIP_FLOPS = 32 * 32 * 32
 # idle machine (far more when cores are shared), so a second thread pays off only once the
 # product takes well over that on one core (128^3 is ~25-50 us at 80-170 GFLOP/s).
 cdef double _parallel_min = 128.0 * 128.0 * 128.0
-# The one-vector-wide path (a classifier's output layer) needs no packing or team-wide
-# buffers, so a second thread pays off much earlier: float32 128x512x10 14.7 -> 8.9 us,
-# 512x128x10 (A transposed) 18.5 -> 10.7 us, 128x128x10 4.5 -> 3.7 us.
 # A C of this many elements takes two threads whatever k: with a small k the product is
 # the writing of C (float32 128x10x512 with B = W^T inside a training step 47 -> 29 us,
 # 256x16x256 14.7 -> 9.7 us, float64 512x8x128 20.9 -> 13.8 us).
 cdef Py_ssize_t PARALLEL_MIN_C = 1 << 16
+# Up to this k, threads split a C between them by rows (see gemm_ex).
 cdef Py_ssize_t SMALL_K = 16
+# The one-vector-wide path (a classifier's output layer) needs no packing or team-wide
+# buffers, so a second thread pays off much earlier: float32 128x512x10 14.7 -> 8.9 us,
+# 512x128x10 (A transposed) 18.5 -> 10.7 us, 128x128x10 4.5 -> 3.7 us.
 cdef double NARROW_PARALLEL_MIN = 128.0 * 1024.0
 # Up to this many rows of A (and C), a row-major B is read in place instead of packed:
 # each B panel then serves at most DIRECT_B_ROWS / MR tiles, too few to repay copying it.
@@ -447,7 +448,7 @@ cdef int gemm_ex(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
             and k >= 8 and n * sizeof(floating) <= 64):
         # C at most one vector wide (a classifier's output layer): no packing at all.
         _gemm_narrow(m, n, k, alpha, A, rsa, csa, B, rsb, beta, C, rsc,
-                     n_threads if flops >= min(_parallel_min, NARROW_PARALLEL_MIN) else 1)
+                     n_threads if flops >= NARROW_PARALLEL_MIN else 1)
         _epilogue(m, n, C, rsc, csc, bias, bias_rs, bias_cs, act)
         return 0
     if (flops < _small_flops and alpha == 1 and csb == 1 and csc == 1

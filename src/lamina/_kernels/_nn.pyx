@@ -462,9 +462,10 @@ cdef class DenseStack:
         self.nt = n_threads
         for i in range(self.nl):
             for arr in (weights[i], grad_weights[i], biases[i], grad_biases[i]):
-                if arr is not None and (arr.dtype != dt or not arr.flags.c_contiguous):
-                    raise ValueError("DenseStack: every array must be C-contiguous and of "
-                                     "the weights' dtype")
+                if arr is not None and (arr.dtype != dt or not arr.flags.c_contiguous
+                                        or not arr.flags.writeable):
+                    raise ValueError("DenseStack: every array must be writeable, "
+                                     "C-contiguous and of the weights' dtype")
             self.din[i], self.dout[i] = weights[i].shape[0], weights[i].shape[1]
             if i and self.din[i] != self.dout[i - 1]:
                 raise ValueError(f"DenseStack: layer {i} takes {self.din[i]} features, the "
@@ -493,12 +494,13 @@ cdef class DenseStack:
         for the following passes."""
         cdef int i
         cdef Py_ssize_t m = x.shape[0]
-        if x.shape[1] != self.din[0] or not x.flags.c_contiguous:
-            raise ValueError("DenseStack.bind: x must be C-contiguous, batch x features")
+        if x.shape[1] != self.din[0] or not x.flags.c_contiguous or not x.flags.writeable:
+            raise ValueError("DenseStack.bind: x must be writeable and C-contiguous, batch "
+                             "x features")
         for i in range(self.nl):
             for arr in (outs[i], dzs[i], gs[i]):
                 if arr.shape != (m, self.dout[i]) or not arr.flags.c_contiguous \
-                        or arr.dtype != x.dtype:
+                        or not arr.flags.writeable or arr.dtype != x.dtype:
                     raise ValueError(f"DenseStack.bind: buffer of layer {i} must be a "
                                      f"C-contiguous ({m}, {self.dout[i]}) array")
             self.out[i] = _addr(outs[i])
@@ -573,12 +575,12 @@ cdef class DenseStack:
         for i in range(self.nl):
             vw, vb = velocities[i]
             if vw.size != self.din[i] * self.dout[i] or not vw.flags.c_contiguous \
-                    or vw.dtype != self._keep[0][i].dtype:
+                    or not vw.flags.writeable or vw.dtype != self._keep[0][i].dtype:
                 raise ValueError(f"DenseStack.set_velocities: weight buffer {i} does not "
                                  "match its weight")
             if (vb is None) != (self.b[i] == NULL) or (
                     vb is not None and (vb.size != self.dout[i] or not vb.flags.c_contiguous
-                                        or vb.dtype != vw.dtype)):
+                                        or not vb.flags.writeable or vb.dtype != vw.dtype)):
                 raise ValueError(f"DenseStack.set_velocities: bias buffer {i} does not "
                                  "match its bias")
             self.vw[i] = _addr(vw)

@@ -20,7 +20,7 @@ layers' own passes.
 import numpy as np
 
 from lamina._kernels import _gemm, _nn
-from lamina.nn._layers import _ACTIVATION_KINDS, Dense, _own_backward
+from lamina.nn._layers import _ACTIVATION_KINDS, Dense
 from lamina.nn._optim import SGD
 
 __all__ = ["DenseStackStep"]
@@ -30,8 +30,8 @@ _EPILOGUE = {None: _gemm.ACT_NONE, "relu": _gemm.ACT_RELU, "sigmoid": _gemm.ACT_
 
 
 def _plain(a, dtype):
-    """A writeable C-contiguous ndarray of ``dtype`` (what the engine writes through raw
-    pointers; anything else goes through the layers, which check and convert)."""
+    """A writeable C-contiguous ndarray of ``dtype``: what the engine takes (it refuses
+    anything else; fit then uses the layers, which check and convert)."""
     return (isinstance(a, np.ndarray) and a.dtype == dtype and a.flags.c_contiguous
             and a.flags.writeable)
 
@@ -67,11 +67,13 @@ class DenseStackStep:
                 or X_rows.dtype != model.model_dtype:
             return None
         for layer in layers:
-            if (type(layer) is not Dense or not _own_backward(layer)
-                    or layer.activation not in _EPILOGUE or layer.weight is None
-                    or not all(_plain(a, model.model_dtype) for a in (
-                        layer.weight, layer.grad_weight, layer.bias, layer.grad_bias)
-                        if a is not None or layer.use_bias)):
+            if type(layer) is not Dense or layer.activation not in _EPILOGUE \
+                    or layer.weight is None:
+                return None
+            arrays = [layer.weight, layer.grad_weight]
+            if layer.use_bias:
+                arrays += [layer.bias, layer.grad_bias]
+            if not all(_plain(a, model.model_dtype) for a in arrays):
                 return None
         return cls(layers, model.model_dtype, X_rows, n_threads)
 

@@ -323,11 +323,9 @@ class Sequential(Layer):
                 else:
                     out = self.forward(_take_rows(X, X_rows, idx), training=True)
                 try:
-                    if fast_ce and stack is not None:
-                        value, grad = _mean_over_labels(out, yb, stack.nt,
-                                                        *stack.loss_buffers())
-                    elif fast_ce and _plain_float_matrix(out):
-                        value, grad = _mean_over_labels(out, yb, threads())
+                    if fast_ce and (stack is not None or _plain_float_matrix(out)):
+                        value, grad = _mean_over_labels(
+                            out, yb, threads(), *(stack.loss_buffers() if stack else ()))
                     else:
                         # a custom loss may keep its input: give it an array of its own
                         # (the engine's output buffer is written again next step)
@@ -353,8 +351,7 @@ class Sequential(Layer):
                 total_loss += float(value) * idx.size
                 seen += idx.size
                 if classify:
-                    correct += (_nn.count_argmax_equal(out, yb) if stack is not None
-                                else _count_correct(out, yb))
+                    correct += _count_correct(out, yb)
                 if bar is not None:
                     # The postfix is formatted only as often as the bar redraws (a few
                     # times a second) and on an epoch's last batch: per batch it would cost

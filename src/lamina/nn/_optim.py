@@ -106,21 +106,6 @@ class SGD(Optimizer):
         _nn.sgd_update(p, g, velocity, self.lr, self.momentum, self.weight_decay,
                        self.nesterov, self.iterations == 1, nt)
 
-    def step(self):
-        """Apply one update to every attached parameter, in place (the loop of
-        :meth:`Optimizer.step` with the hyper-parameters read once: a training step calls
-        it right after products that leave the interpreter's data cold)."""
-        if not self._pairs:
-            return super().step()
-        self.iterations += 1
-        nt = threads()
-        lr, mu, wd, nesterov = self.lr, self.momentum, self.weight_decay, self.nesterov
-        first = self.iterations == 1
-        update = _nn.sgd_update
-        for (p, g_flat, g), state in zip(self._flat, self.state, strict=True):
-            update(p, g.reshape(-1) if g_flat is None else g_flat, state[0] if mu else p, lr,
-                   mu, wd, nesterov, first, nt)
-
     def get_config(self):
         return {"lr": self.initial_lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
