@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import lamina
@@ -55,6 +56,25 @@ def test_bench_gemm_small(capsys):
     assert main(["bench", "gemm", "--sizes", "64", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "% peak" in out and "64x64x64" in out and "FMA peak" in out
+
+
+def test_bench_gemm_torch_column(capsys):
+    pytest.importorskip("torch")
+    assert main(["bench", "gemm", "--sizes", "64", "--repeat", "1", "--torch"]) == 0
+    out = capsys.readouterr().out
+    assert "torch GF/s" in out and "lamina/torch" in out and "PyTorch" in out
+    # NumPy's own BLAS stays the one named, even with PyTorch's MKL loaded beside it.
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    if "openblas" in blas:
+        assert "NumPy BLAS: openblas" in out
+
+
+def test_bench_gemm_torch_missing(monkeypatch):
+    import lamina._bench.gemm as bench_gemm
+
+    monkeypatch.setattr(bench_gemm, "optional_module", lambda name: None)
+    with pytest.raises(SystemExit, match="PyTorch is not installed"):
+        main(["bench", "gemm", "--sizes", "64", "--repeat", "1", "--torch"])
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["bench", "--help"], ["bench", "gemm", "--help"],

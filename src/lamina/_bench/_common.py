@@ -1,6 +1,7 @@
 """Shared helpers for ``lamina bench``: interleaved timing, tables, environment facts."""
 
 import contextlib
+import importlib
 import os
 import platform
 import statistics
@@ -78,6 +79,14 @@ def stream_bandwidths(thread_counts, *, mib=1024):
     return out
 
 
+def optional_module(name):
+    """The module ``name``, or None when it is not installed (peers are optional)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 @contextlib.contextmanager
 def blas_threads(n):
     """Limit the peers' BLAS (OpenBLAS/MKL through threadpoolctl) to ``n`` threads, when
@@ -97,11 +106,14 @@ def openblas_info():
         from threadpoolctl import threadpool_info
     except ImportError:
         return "threadpoolctl not installed"
-    for lib in threadpool_info():
-        if lib.get("user_api") == "blas":
-            return (f"{lib.get('internal_api')} {lib.get('version')} "
-                    f"arch={lib.get('architecture')} threads={lib.get('num_threads')}")
-    return "no BLAS found by threadpoolctl"
+    libs = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    # NumPy's OpenBLAS first: with PyTorch imported, its MKL is listed as well.
+    libs.sort(key=lambda lib: lib.get("internal_api") != "openblas")
+    if not libs:
+        return "no BLAS found by threadpoolctl"
+    lib = libs[0]
+    return (f"{lib.get('internal_api')} {lib.get('version')} "
+            f"arch={lib.get('architecture')} threads={lib.get('num_threads')}")
 
 
 def environment_lines():

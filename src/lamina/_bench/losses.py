@@ -8,23 +8,20 @@ time over those bytes at the streaming bandwidth that lamina's in-place axpy rea
 from the memory-bandwidth bound (1.0 = at it).  Peers that are not installed are left out.
 """
 
-import importlib
 import time
 
 import numpy as np
 
 import lamina
-from lamina._bench._common import format_table, interleaved_times, stream_bandwidths
+from lamina._bench._common import (
+    format_table,
+    interleaved_times,
+    optional_module,
+    stream_bandwidths,
+)
 from lamina.losses import _elementwise
 
 SOFTMAX_SHAPES = [(4096, 1000), (65536, 10), (1024, 32000)]
-
-
-def _optional(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def add_arguments(parser):
@@ -70,7 +67,7 @@ def numpy_softmax_ce(x, y, g):
 def sklearn_softmax_ce(x, y, n_threads):
     """scikit-learn's HalfMultinomialLoss.loss_gradient (per-sample loss, unscaled
     gradient: it leaves the 1/N of the mean to the caller), or None if unavailable."""
-    sk = _optional("sklearn._loss.loss")
+    sk = optional_module("sklearn._loss.loss")
     if sk is None:
         return None
     n, c = x.shape
@@ -93,7 +90,7 @@ def sklearn_softmax_ce(x, y, n_threads):
 
 def torch_softmax_ce(x, y, n_threads):
     """PyTorch's cross_entropy forward + backward, or None if torch is not installed."""
-    torch = _optional("torch")
+    torch = optional_module("torch")
     if torch is None:
         return None
     torch.set_num_threads(n_threads)
