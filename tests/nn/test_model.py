@@ -113,9 +113,11 @@ def test_fit_bad_input(digits):
         model.fit(X_train[:10], y_train[:9], epochs=1, progress=False)
     with pytest.raises(ValueError, match="unknown loss"):
         model.fit(X_train[:10], y_train[:10], loss="hamming", progress=False)
+    # Seeded shuffle: with some batch orders (1 in 200 seeds) the first huge step leaves
+    # every ReLU dead, the outputs stay finite and nothing diverges.
     with pytest.raises(FloatingPointError, match="diverged"):
         _mlp().fit(X_train[:64] * 1e6, y_train[:64], optimizer=nn.SGD(lr=1e6), epochs=3,
-                   progress=False)
+                   progress=False, random_state=0)
 
 
 def test_fit_refuses_an_empty_training_set():
