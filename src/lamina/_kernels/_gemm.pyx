@@ -939,17 +939,10 @@ cdef inline bint _unit_strides(Py_buffer *v) noexcept:
     return v.strides[0] % v.itemsize == 0 and v.strides[1] % v.itemsize == 0
 
 
-cdef inline void _extent(Py_buffer *v, uintptr_t *lo, uintptr_t *hi) noexcept:
-    """The address range [lo, hi) a 2-D buffer's elements span."""
-    _span(<uintptr_t> v.buf, v.shape[0], v.shape[1], v.strides[0], v.strides[1],
-          v.itemsize, lo, hi)
-
-
 cdef inline bint _disjoint(Py_buffer *x, Py_buffer *y) noexcept:
-    cdef uintptr_t xl, xh, yl, yh
-    _extent(x, &xl, &xh)
-    _extent(y, &yl, &yh)
-    return xh <= yl or yh <= xl
+    return not _views_overlap(x.buf, x.shape[0], x.shape[1], x.strides[0], x.strides[1],
+                              y.buf, y.shape[0], y.shape[1], y.strides[0], y.strides[1],
+                              x.itemsize)
 
 
 cdef inline int _plain_product(floating *C, const Py_buffer *va, const Py_buffer *vb,

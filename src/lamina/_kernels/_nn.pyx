@@ -179,21 +179,25 @@ def gather_rows(const gather_t[:, ::1] src, const Py_ssize_t[::1] rows, gather_t
                 int n_threads):
     """out[i] = src[rows[i]] (a mini-batch), rows copied in parallel.  ValueError for an
     index outside ``[0, src.shape[0])``."""
-    cdef Py_ssize_t m = rows.shape[0], n = src.shape[1], nsrc = src.shape[0], i, bad = -1
+    cdef Py_ssize_t m = rows.shape[0], n = src.shape[1], nsrc = src.shape[0]
     cdef size_t row_bytes = n * sizeof(gather_t)
     cdef int nt = _threads(m * n, n_threads)
     if out.shape[0] != m or out.shape[1] != n:
         raise ValueError(f"out has shape ({out.shape[0]}, {out.shape[1]}), expected ({m}, {n})")
-    for i in range(m):
-        if rows[i] < 0 or rows[i] >= nsrc:
-            bad = i
-            break
-    if bad >= 0:
-        raise ValueError(f"rows[{bad}] = {rows[bad]} is out of range for {nsrc} rows")
+    _check_rows(rows, nsrc)
     if m == 0 or n == 0:
         return
     with nogil:
         _gather(<const char *> &src[0, 0], row_bytes, &rows[0], m, <char *> &out[0, 0], nt)
+
+
+cdef int _check_rows(const Py_ssize_t[::1] rows, Py_ssize_t nsrc) except -1:
+    """ValueError naming the first index of `rows` outside [0, nsrc)."""
+    cdef Py_ssize_t i
+    for i in range(rows.shape[0]):
+        if rows[i] < 0 or rows[i] >= nsrc:
+            raise ValueError(f"rows[{i}] = {rows[i]} is out of range for {nsrc} rows")
+    return 0
 
 
 cdef void _gather(const char *src, size_t row_bytes, const Py_ssize_t *rows, Py_ssize_t m,
@@ -524,15 +528,11 @@ cdef class DenseStack:
 
     def gather_forward(self, const Py_ssize_t[::1] rows):
         """x = source[rows], then every layer's forward product into its output."""
-        cdef Py_ssize_t i
         cdef int r
         if self._bound is None or self._source is None or rows.shape[0] != self.m:
             raise ValueError("DenseStack.gather_forward: set the source and bind buffers "
                              "for this batch size first")
-        for i in range(self.m):
-            if rows[i] < 0 or rows[i] >= self.nsrc:
-                raise ValueError(f"rows[{i}] = {rows[i]} is out of range for {self.nsrc} "
-                                 "rows")
+        _check_rows(rows, self.nsrc)
         with nogil:
             if self.is_double:
                 r = _stack_forward[double](self, <const double *> self.src, &rows[0])
@@ -626,6 +626,7 @@ cdef int _stack_backward(DenseStack s, const floating *grad) noexcept nogil:
     cdef bint pre = False
     cdef const floating *x
     cdef const floating *dz
+    cdef floating *dx
     for i in range(s.nl - 1, -1, -1):
         x = <const floating *> (s.out[i - 1] if i else s.x)
         if pre or s.kind[i] < 0:
@@ -647,21 +648,13 @@ cdef int _stack_backward(DenseStack s, const floating *grad) noexcept nogil:
             break
         # input gradient dz W^T: masked into the ReLU below's pre-activation gradient,
         # or plain (the layer below applies its own activation's backward)
-        if s.kind[i - 1] == 0:
-            if gemm_ex(m, s.din[i], s.dout[i], <floating> 1, dz, s.dout[i], 1,
-                       <const floating *> s.w[i], 1, s.dout[i], <floating> 0,
-                       <floating *> s.dz[i - 1], s.din[i], 1, x, s.din[i], 1, s.mask_code,
-                       s.nt) != 0:
-                return -1
-            grad = <const floating *> s.dz[i - 1]
-            pre = True
-        else:
-            if gemm_ex(m, s.din[i], s.dout[i], <floating> 1, dz, s.dout[i], 1,
-                       <const floating *> s.w[i], 1, s.dout[i], <floating> 0,
-                       <floating *> s.g[i - 1], s.din[i], 1, NULL, 0, 1, 0, s.nt) != 0:
-                return -1
-            grad = <const floating *> s.g[i - 1]
-            pre = False
+        pre = s.kind[i - 1] == 0
+        dx = <floating *> (s.dz[i - 1] if pre else s.g[i - 1])
+        if gemm_ex(m, s.din[i], s.dout[i], <floating> 1, dz, s.dout[i], 1,
+                   <const floating *> s.w[i], 1, s.dout[i], <floating> 0, dx, s.din[i], 1,
+                   x if pre else NULL, s.din[i], 1, s.mask_code if pre else 0, s.nt) != 0:
+            return -1
+        grad = dx
     return 0
 
 

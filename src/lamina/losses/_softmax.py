@@ -25,6 +25,14 @@ def _unit_columns(a):
     return np.ascontiguousarray(a)
 
 
+def _check_total(total, row_loss):
+    """Raise for a NaN total, naming the first row whose loss is NaN."""
+    if total != total:
+        i = int(np.argmax(np.isnan(row_loss)))
+        raise ValueError(f"softmax cross-entropy is undefined for row {i} of logits: it "
+                         "holds NaN or +inf, or every entry is -inf")
+
+
 def _mean_over_labels(x, labels, n_threads, grad=None, row_loss=None):
     """``softmax_cross_entropy(x, labels)`` for a training loop that validated its arrays
     once: ``x`` C-contiguous float32/float64 logits (N, C), ``labels`` a contiguous int64
@@ -40,10 +48,7 @@ def _mean_over_labels(x, labels, n_threads, grad=None, row_loss=None):
         row_loss = np.empty(n)
     total = _losses.softmax_cross_entropy(x, labels, None, None, None, 0.0, False, 0,
                                           1.0 / n if n else 0.0, grad, row_loss, n_threads)
-    if total != total:
-        i = int(np.argmax(np.isnan(row_loss)))
-        raise ValueError(f"softmax cross-entropy is undefined for row {i} of logits: it "
-                         "holds NaN or +inf, or every entry is -inf")
+    _check_total(total, row_loss)
     return scalar_result(total / n if n else 0.0, x.dtype), grad
 
 
@@ -212,10 +217,7 @@ def softmax_cross_entropy(logits, target, *, class_weight=None, label_smoothing=
         x, labels, q, cw, sw, eps if labels is not None else 0.0, ignore_index is not None,
         0 if ignore_index is None else int(ignore_index), gscale, work, row_loss,
         resolve_threads(n_threads))
-    if total != total:
-        i = int(np.argmax(np.isnan(row_loss)))
-        raise ValueError(f"softmax cross-entropy is undefined for row {i} of logits: it "
-                         "holds NaN or +inf, or every entry is -inf")
+    _check_total(total, row_loss)
     grad = finish_grad(work, result)
     if reduction == "none":
         return row_loss.astype(dtype), grad

@@ -180,6 +180,13 @@ class Dense(Layer):
         if self.use_bias:
             _nn.column_sums(dz, self.grad_bias, threads())
 
+    def _backward_parameters_preactivation(self, dz):
+        """:meth:`backward_parameters` for a gradient already with respect to the
+        pre-activation (a ReLU backward fused into the product above); returns it."""
+        dz = self._check_grad(dz)
+        self._parameter_gradients(dz)
+        return dz
+
     def _feeds_relu_backward(self, below):
         """True when this layer's input is the output of `below`, a Dense layer with a
         ReLU, from the last forward pass: then :meth:`_backward_into_relu` applies."""
@@ -194,9 +201,8 @@ class Dense(Layer):
         respect to ``x`` is never written out and read back.  ``preactivation``: `grad`
         is already with respect to this layer's pre-activation (its own ReLU fused the
         same way by the layer above)."""
-        self._require_forward("_x")
-        dz = self._check_grad(grad) if preactivation else self._preactivation_grad(grad)
-        self._parameter_gradients(dz)
+        dz = (self._backward_parameters_preactivation(grad) if preactivation
+              else self.backward_parameters(grad))
         out = np.empty(self._x.shape, self.dtype)
         _gemm.gemm_relu_mask(dz, self.weight.T, self._x, out, threads())
         return out

@@ -131,9 +131,7 @@ class Sequential(Layer):
         grad, preactivation = self._backward_down_to(grad, 0)
         if preactivation:
             layer = self.layers[0]
-            dz = layer._check_grad(grad)
-            layer._parameter_gradients(dz)
-            return layer._input_gradient(dz)
+            return layer._input_gradient(layer._backward_parameters_preactivation(grad))
         return self.layers[0].backward(grad) if self.layers else grad
 
     def backward_parameters(self, grad):
@@ -145,7 +143,7 @@ class Sequential(Layer):
         grad, preactivation = self._backward_down_to(grad, first)
         layer = self.layers[first]
         if preactivation:
-            layer._parameter_gradients(layer._check_grad(grad))
+            layer._backward_parameters_preactivation(grad)
         else:
             layer.backward_parameters(grad)
 
@@ -160,8 +158,7 @@ class Sequential(Layer):
                 grad = layer._backward_into_relu(grad, preactivation)
                 preactivation = True
             elif preactivation:
-                dz = layer._check_grad(grad)
-                layer._parameter_gradients(dz)
+                dz = layer._backward_parameters_preactivation(grad)
                 grad, preactivation = layer._input_gradient(dz), False
             else:
                 grad = layer.backward(grad)
